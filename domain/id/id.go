@@ -1,0 +1,104 @@
+// Package id defines the prefixed identifiers of the service: "<prefix>_<uuid>",
+// for example "ide_0192f7e4-8a4e-7c3b-9d2a-6f1e0b9c4d21". The type parameter
+// ties an ID to its entity, so an account ID cannot be passed where an
+// identity ID is expected.
+package id
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/leadr-oss/identity/domain"
+)
+
+// Entity is implemented by the marker types below; each names its prefix.
+type Entity interface {
+	Prefix() string
+	Noun() string
+}
+
+type (
+	Account  struct{}
+	User     struct{}
+	APIKey   struct{}
+	Game     struct{}
+	Identity struct{}
+)
+
+func (Account) Prefix() string  { return "acc" }
+func (User) Prefix() string     { return "usr" }
+func (APIKey) Prefix() string   { return "key" }
+func (Game) Prefix() string     { return "gam" }
+func (Identity) Prefix() string { return "ide" }
+
+func (Account) Noun() string  { return "account" }
+func (User) Noun() string     { return "user" }
+func (APIKey) Noun() string   { return "API key" }
+func (Game) Noun() string     { return "game" }
+func (Identity) Noun() string { return "identity" }
+
+// ID identifies one entity of kind E. The zero value is "no ID".
+type ID[E Entity] struct {
+	u uuid.UUID
+}
+
+type (
+	AccountID  = ID[Account]
+	UserID     = ID[User]
+	APIKeyID   = ID[APIKey]
+	GameID     = ID[Game]
+	IdentityID = ID[Identity]
+)
+
+// New returns a fresh ID. New IDs are UUIDv7, so they sort by creation time.
+func New[E Entity]() ID[E] {
+	return ID[E]{u: uuid.Must(uuid.NewV7())}
+}
+
+// FromUUID wraps a stored UUID; the prefix is implied by where it was stored.
+func FromUUID[E Entity](u uuid.UUID) ID[E] {
+	return ID[E]{u: u}
+}
+
+const uuidLen = 36 // canonical 8-4-4-4-12
+
+// Parse reads "<prefix>_<uuid>". Only the canonical 8-4-4-4-12 form is
+// accepted, in either case, and never the nil UUID; anything else is an
+// Invalid error without a field, which the caller attributes with
+// domain.WithField.
+func Parse[E Entity](s string) (ID[E], error) {
+	var e E
+	want := e.Prefix() + "_"
+	rest, ok := strings.CutPrefix(s, want)
+	if !ok || len(rest) != uuidLen {
+		return ID[E]{}, invalid[E](s)
+	}
+	u, err := uuid.Parse(rest)
+	if err != nil || u == uuid.Nil {
+		return ID[E]{}, invalid[E](s)
+	}
+	return ID[E]{u: u}, nil
+}
+
+func invalid[E Entity](s string) error {
+	var e E
+	return domain.InvalidValue("",
+		fmt.Sprintf("Invalid %s ID: expected '%s_' followed by a UUID", e.Noun(), e.Prefix()), s)
+}
+
+// String is the canonical, lower-case form; "" for the zero ID.
+func (i ID[E]) String() string {
+	if i.IsZero() {
+		return ""
+	}
+	var e E
+	return e.Prefix() + "_" + i.u.String()
+}
+
+// UUID is the bare UUID, for storage.
+func (i ID[E]) UUID() uuid.UUID { return i.u }
+
+// IsZero reports whether i is "no ID".
+func (i ID[E]) IsZero() bool { return i.u == uuid.Nil }

@@ -1,0 +1,44 @@
+package identity
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/leadr-oss/identity/domain"
+)
+
+// DisplayName is the name a game shows for a player. The zero value is "no
+// display name".
+type DisplayName struct {
+	value string
+}
+
+// MaxDisplayNameLen is counted in Unicode code points.
+const MaxDisplayNameLen = 64
+
+// ParseDisplayName trims surrounding white space (Unicode White_Space),
+// normalises to NFC, and then requires 1–64 code points and no control
+// characters (category Cc).
+func ParseDisplayName(raw string) (DisplayName, error) {
+	s := norm.NFC.String(strings.TrimSpace(raw))
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n == 0:
+		err := domain.Invalid("display_name", "string_too_short", "String should have at least 1 character", raw)
+		err.Context = map[string]any{"min_length": 1}
+		return DisplayName{}, err
+	case n > MaxDisplayNameLen:
+		err := domain.Invalid("display_name", "string_too_long", "String should have at most 64 characters", raw)
+		err.Context = map[string]any{"max_length": MaxDisplayNameLen}
+		return DisplayName{}, err
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return DisplayName{}, domain.InvalidValue("display_name", "Display name must not contain control characters", raw)
+	}
+	return DisplayName{value: s}, nil
+}
+
+func (d DisplayName) String() string { return d.value }
+func (d DisplayName) IsZero() bool   { return d.value == "" }

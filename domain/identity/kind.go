@@ -1,0 +1,42 @@
+package identity
+
+import (
+	"strings"
+
+	"github.com/leadr-oss/identity/domain"
+)
+
+// Kind is how a player is identified. It is a closed set: the only values are
+// the variables below, and the zero Kind is "no kind".
+type Kind struct {
+	name string
+}
+
+var (
+	KindDevice = Kind{"DEVICE"}
+	KindSteam  = Kind{"STEAM"}
+	KindCustom = Kind{"CUSTOM"}
+)
+
+// Kinds lists every kind in the order messages name them.
+func Kinds() []Kind { return []Kind{KindDevice, KindSteam, KindCustom} }
+
+// ParseKind accepts a kind's exact, upper-case name.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds() {
+		if s == k.name {
+			return k, nil
+		}
+	}
+	names := make([]string, 0, 3)
+	for _, k := range Kinds() {
+		names = append(names, "'"+k.name+"'")
+	}
+	expected := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	err := domain.Invalid("kind", "enum", "Input should be "+expected, s)
+	err.Context = map[string]any{"expected": expected}
+	return Kind{}, err
+}
+
+func (k Kind) String() string { return k.name }
+func (k Kind) IsZero() bool   { return k.name == "" }
