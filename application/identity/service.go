@@ -1,0 +1,195 @@
+// Package identity holds the identity use cases: get-or-create, get, list
+// and update (rename or soft-delete).
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/leadr-oss/identity/application/auth"
+	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// Schema is what identity lists sort by.
+var Schema = paging.NewSchema("identities", map[string]paging.FieldType{
+	"id":           paging.UUID,
+	"display_name": paging.NullableString,
+	"kind":         paging.String,
+	"created_at":   paging.Time,
+	"updated_at":   paging.Time,
+}, "created_at:desc,id:asc")
+
+// Service implements ports.Identities.
+type Service struct {
+	repo   ports.IdentityRepository
+	cursor *paging.Codec
+	now    ports.Clock
+}
+
+var _ ports.Identities = (*Service)(nil)
+
+func NewService(repo ports.IdentityRepository, cursor *paging.Codec, now ports.Clock) *Service {
+	return &Service{repo: repo, cursor: cursor, now: now}
+}
+
+// GetOrCreate validates every field first (422), then asks the policy (403),
+// then gets or creates; an existing identity takes a different display name.
+func (s *Service) GetOrCreate(ctx context.Context, p tenancy.Principal, c ports.CreateIdentity) (*identity.Identity, bool, error) {
+	var problems []error
+	kind, err := identity.ParseKind(c.Kind)
+	problems = append(problems, err)
+	var key identity.ExternalKey
+	if err == nil {
+		key, err = identity.NewExternalKey(kind, c.ExternalKey)
+		problems = append(problems, err)
+	}
+	name, err := optionalDisplayName(c.DisplayName)
+	problems = append(problems, err)
+	if c.GameID.IsZero() {
+		problems = append(problems, domain.Missing("game_id"))
+	}
+	account, accessErr := auth.TargetAccount(p, c.AccountID)
+	if domain.CategoryOf(accessErr) == domain.CategoryInvalid {
+		problems, accessErr = append(problems, accessErr), nil
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, false, err
+	}
+	if accessErr != nil {
+		return nil, false, accessErr
+	}
+
+	fresh, err := identity.New(account, c.GameID, key, name, s.now())
+	if err != nil {
+		return nil, false, err
+	}
+	got, created, err := s.repo.GetOrCreate(ctx, fresh, func(existing *identity.Identity) error {
+		if name.IsZero() {
+			return nil
+		}
+		_, err := existing.Rename(name, s.now())
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("get or create identity: %w", err)
+	}
+	return got, created, nil
+}
+
+func optionalDisplayName(raw *string) (identity.DisplayName, error) {
+	if raw == nil {
+		return identity.DisplayName{}, nil
+	}
+	return identity.ParseDisplayName(*raw)
+}
+
+func (s *Service) Get(ctx context.Context, p tenancy.Principal, q ports.GetIdentity) (*identity.Identity, error) {
+	if err := auth.CheckNamed(p, q.AccountID); err != nil {
+		return nil, err
+	}
+	i, err := s.repo.Get(ctx, q.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAccess(p, q.AccountID, i); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+// checkAccess answers 403 for another tenant's identity, and 404 when a
+// superadmin named an account the identity is not in.
+func checkAccess(p tenancy.Principal, named id.AccountID, i *identity.Identity) error {
+	if err := auth.CheckOwner(p, i.AccountID(), identity.ErrForbidden); err != nil {
+		return err
+	}
+	if !named.IsZero() && named != i.AccountID() {
+		return identity.ErrNotFound
+	}
+	return nil
+}
+
+func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIdentities) (paging.Page[*identity.Identity], error) {
+	scope, err := auth.ListScope(p, q.AccountID)
+	if err != nil {
+		return paging.Page[*identity.Identity]{}, err
+	}
+	f := ports.IdentityFilter{AccountID: scope, GameID: q.GameID}
+	if q.Kind != nil {
+		if f.Kind, err = identity.ParseKind(*q.Kind); err != nil {
+			return paging.Page[*identity.Identity]{}, domain.BadRequest(
+				fmt.Sprintf("Invalid kind: %s. Must be one of: %s", *q.Kind, kindNames()))
+		}
+	}
+	filter := fmt.Sprintf("account=%s;game=%s;kind=%s", f.AccountID, f.GameID, f.Kind)
+	req, err := s.cursor.Plan(Schema, q.Page, filter)
+	if err != nil {
+		return paging.Page[*identity.Identity]{}, err
+	}
+	return paging.Fetch(s.cursor, Schema, req, filter,
+		func(r paging.Request) (paging.Result[*identity.Identity], error) { return s.repo.List(ctx, f, r) },
+		Position)
+}
+
+func kindNames() string {
+	names := make([]string, 0, 3)
+	for _, k := range identity.Kinds() {
+		names = append(names, k.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// Position is an identity's place in a sort.
+func Position(i *identity.Identity, sort paging.Sort) paging.Position {
+	return paging.PositionOf(sort, func(field string) any {
+		switch field {
+		case "id":
+			return i.ID().UUID()
+		case "display_name":
+			if dn := i.DisplayName(); !dn.IsZero() {
+				return dn.String()
+			}
+			return nil
+		case "kind":
+			return i.Kind().String()
+		case "created_at":
+			return i.CreatedAt()
+		case "updated_at":
+			return i.UpdatedAt()
+		}
+		panic("identity: no sort field " + field)
+	})
+}
+
+// Update validates (422), checks the named account (403), then changes the
+// identity under a row lock; the owner check (403) runs inside the lock, so
+// a refused update writes nothing. Deletion wins over renaming.
+func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.UpdateIdentity) (*identity.Identity, error) {
+	name, err := optionalDisplayName(c.DisplayName)
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.CheckNamed(p, c.AccountID); err != nil {
+		return nil, err
+	}
+	if !c.Delete && name.IsZero() {
+		return s.Get(ctx, p, ports.GetIdentity{ID: c.ID, AccountID: c.AccountID})
+	}
+	return s.repo.Update(ctx, c.ID, func(i *identity.Identity) error {
+		if err := checkAccess(p, c.AccountID, i); err != nil {
+			return err
+		}
+		if c.Delete {
+			return i.Delete(s.now())
+		}
+		_, err := i.Rename(name, s.now())
+		return err
+	})
+}
