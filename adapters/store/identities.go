@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// Identities implements ports.IdentityRepository.
+type Identities struct {
+	db *bun.DB
+}
+
+var _ ports.IdentityRepository = (*Identities)(nil)
+
+func NewIdentities(s *Store) *Identities { return &Identities{db: s.db} }
+
+var identityConstraints = map[string]error{"identities_account_fkey": tenancy.ErrAccountNotFound}
+
+// errVanished: the live identity that blocked an insert was deleted before
+// it could be locked; the insert is tried again.
+var errVanished = errors.New("conflicting identity vanished")
+
+const getOrCreateAttempts = 3
+
+func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
+	for range getOrCreateAttempts {
+		got, created, err := r.getOrCreate(ctx, fresh, onExisting)
+		if !errors.Is(err, errVanished) {
+			return got, created, err
+		}
+	}
+	return nil, false, fmt.Errorf("get or create identity: gave up after %d attempts: %w", getOrCreateAttempts, errVanished)
+}
+
+// getOrCreate inserts unless the partial unique index on live natural keys
+// already holds one; ON CONFLICT … DO NOTHING waits for a concurrent insert
+// of the same key to commit, so exactly one of N racing calls creates.
+func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
+	var out *identity.Identity
+	var created bool
+	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewInsert().Model(identityToRow(fresh)).
+			On("CONFLICT (account_id, game_id, kind, external_key) WHERE deleted_at IS NULL DO NOTHING").
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert identity: %w", translate(err, identityConstraints))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			out, created = fresh, true
+			return nil
+		}
+
+		s := fresh.Snapshot()
+		row := new(identityRow)
+		err = tx.NewSelect().Model(row).
+			Where("account_id = ? AND game_id = ? AND kind = ? AND external_key = ? AND deleted_at IS NULL",
+				s.AccountID.UUID(), s.GameID.UUID(), s.Kind.String(), s.ExternalKey).
+			For("UPDATE").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errVanished
+		}
+		if err != nil {
+			return fmt.Errorf("load existing identity: %w", err)
+		}
+		existing, err := identityFromRow(row)
+		if err != nil {
+			return err
+		}
+		before := identityToRow(existing)
+		if err := onExisting(existing); err != nil {
+			return err
+		}
+		if err := saveIfChanged(ctx, tx, before, identityToRow(existing), identityMutable); err != nil {
+			return fmt.Errorf("save identity: %w", err)
+		}
+		out = existing
+		return nil
+	})
+	return out, created, err
+}
+
+var identityMutable = []string{"display_name", "updated_at", "deleted_at"}
+
+func (r *Identities) Get(ctx context.Context, identityID id.IdentityID) (*identity.Identity, error) {
+	return getOne(ctx, r.db, liveIdentity(identityID), identity.ErrNotFound, identityFromRow)
+}
+
+func liveIdentity(identityID id.IdentityID) condition {
+	return cond("id = ? AND deleted_at IS NULL", identityID.UUID())
+}
+
+func (r *Identities) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
+	return updateLocked(ctx, r.db, "identity", liveIdentity(identityID), identity.ErrNotFound,
+		identityFromRow, identityToRow, fn, identityMutable...)
+}
+
+var identitySortColumns = map[string]column{
+	"id":           {name: "id"},
+	"display_name": {name: "display_name", nullable: true},
+	"kind":         {name: "kind"},
+	"created_at":   {name: "created_at"},
+	"updated_at":   {name: "updated_at"},
+}
+
+func (r *Identities) List(ctx context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {
+	l := listing{
+		table:   "identities",
+		columns: identityColumns,
+		sortBy:  identitySortColumns,
+		where:   []condition{cond("deleted_at IS NULL")},
+	}
+	if !f.AccountID.IsZero() {
+		l.where = append(l.where, cond("account_id = ?", f.AccountID.UUID()))
+	}
+	if !f.GameID.IsZero() {
+		l.where = append(l.where, cond("game_id = ?", f.GameID.UUID()))
+	}
+	if !f.Kind.IsZero() {
+		l.where = append(l.where, cond("kind = ?", f.Kind.String()))
+	}
+	return list(ctx, r.db, l, req, identityFromRow)
+}

@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/leadr-oss/identity/application/paging"
+)
+
+// column is where a sort field lives in a table.
+type column struct {
+	name     string
+	nullable bool
+}
+
+// listing describes one table's lists: the columns to select, each sort
+// field's column, and the filters of one request as SQL conditions.
+type listing struct {
+	table   string
+	columns string
+	sortBy  map[string]column
+	where   []condition
+}
+
+type condition struct {
+	sql  string
+	args []any
+}
+
+func cond(sql string, args ...any) condition { return condition{sql: sql, args: args} }
+
+// keysetQuery renders one page of a keyset walk. Rows after a position are a
+// union of disjoint ranges, one per sort key: equal on the keys before it,
+// strictly beyond on it. Each range is a contiguous stretch of an index on
+// the sort keys, so each is one index seek whatever the depth of the page;
+// the union is ordered and cut to size. A nullable key adds a range for its
+// NULLs, which sort after every value ascending and before every value
+// descending.
+func keysetQuery(l listing, req paging.Request) (string, []any) {
+	sort := req.Sort
+	if req.Backward {
+		sort = sort.Reverse() // walk away from the position, flip back later
+	}
+	limit := req.Limit + 1 // one more tells whether there are more
+	order := l.orderBy(sort)
+
+	var branches [][]condition
+	if req.After == nil {
+		branches = [][]condition{nil}
+	} else {
+		branches = l.after(sort, req.After, req.Inclusive)
+	}
+
+	var sql strings.Builder
+	var args []any
+	branch := func(extra []condition) {
+		sql.WriteString("SELECT ")
+		sql.WriteString(l.columns)
+		sql.WriteString(" FROM ")
+		sql.WriteString(l.table)
+		for i, c := range slices.Concat(l.where, extra) {
+			if i == 0 {
+				sql.WriteString(" WHERE ")
+			} else {
+				sql.WriteString(" AND ")
+			}
+			sql.WriteString(c.sql)
+			args = append(args, c.args...)
+		}
+		fmt.Fprintf(&sql, " ORDER BY %s LIMIT %d", order, limit)
+	}
+	if len(branches) == 1 {
+		branch(branches[0])
+		return sql.String(), args
+	}
+	fmt.Fprintf(&sql, "SELECT %s FROM (", l.columns)
+	for i, b := range branches {
+		if i > 0 {
+			sql.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&sql, "SELECT * FROM (")
+		branch(b)
+		fmt.Fprintf(&sql, ") AS b%d", i)
+	}
+	fmt.Fprintf(&sql, ") AS page ORDER BY %s LIMIT %d", order, limit)
+	return sql.String(), args
+}
+
+func (l listing) column(field string) column {
+	c, ok := l.sortBy[field]
+	if !ok {
+		panic(fmt.Sprintf("store: %s has no sort column for %q", l.table, field))
+	}
+	return c
+}
+
+func (l listing) orderBy(sort paging.Sort) string {
+	parts := make([]string, len(sort))
+	for i, k := range sort {
+		c := l.column(k.Field)
+		switch {
+		case k.Desc && c.nullable:
+			parts[i] = c.name + " DESC NULLS FIRST"
+		case k.Desc:
+			parts[i] = c.name + " DESC"
+		case c.nullable:
+			parts[i] = c.name + " ASC NULLS LAST"
+		default:
+			parts[i] = c.name + " ASC"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// after returns the disjoint ranges of rows beyond pos in sort order, each as
+// the conditions that select it.
+func (l listing) after(sort paging.Sort, pos paging.Position, inclusive bool) [][]condition {
+	var branches [][]condition
+	var equal []condition
+	for i, k := range sort {
+		c := l.column(k.Field)
+		for _, beyond := range beyond(c, k.Desc, pos[i]) {
+			branches = append(branches, append(slices.Clone(equal), beyond))
+		}
+		equal = append(equal, equalTo(c, pos[i]))
+	}
+	if inclusive {
+		branches = append(branches, equal)
+	}
+	return branches
+}
+
+func equalTo(c column, v any) condition {
+	if v == nil {
+		return cond(c.name + " IS NULL")
+	}
+	return cond(c.name+" = ?", v)
+}
+
+// beyond gives the ranges strictly after v in the key's direction, NULL
+// being greater than every value.
+func beyond(c column, desc bool, v any) []condition {
+	switch {
+	case !desc && v == nil:
+		return nil // nothing is greater than NULL
+	case !desc && c.nullable:
+		return []condition{cond(c.name+" > ?", v), cond(c.name + " IS NULL")}
+	case !desc:
+		return []condition{cond(c.name+" > ?", v)}
+	case v == nil:
+		return []condition{cond(c.name + " IS NOT NULL")}
+	default:
+		return []condition{cond(c.name+" < ?", v)}
+	}
+}
+
+// list runs one page of a keyset walk and maps the rows.
+func list[R any, T any](ctx context.Context, db bun.IDB, l listing, req paging.Request, toDomain func(*R) (T, error)) (paging.Result[T], error) {
+	query, args := keysetQuery(l, req)
+	var rows []R
+	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+		return paging.Result[T]{}, fmt.Errorf("list %s: %w", l.table, err)
+	}
+	more := len(rows) > req.Limit
+	if more {
+		rows = rows[:req.Limit]
+	}
+	if req.Backward {
+		slices.Reverse(rows)
+	}
+	items := make([]T, len(rows))
+	for i := range rows {
+		var err error
+		if items[i], err = toDomain(&rows[i]); err != nil {
+			return paging.Result[T]{}, err
+		}
+	}
+	return paging.Result[T]{Items: items, More: more}, nil
+}
