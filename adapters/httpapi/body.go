@@ -1,0 +1,215 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/leadr-oss/identity/domain/id"
+)
+
+// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+const MaxBodyBytes = 1 << 20
+
+// errTooLarge answers 413.
+var errTooLarge = errors.New("Request body too large")
+
+// body reads a JSON object field by field with pydantic's rules and
+// messages, recording problems instead of stopping at the first.
+type body struct {
+	fields map[string]json.RawMessage
+	whole  any
+	ps     *problems
+	// broken: the body as a whole is a problem, and its fields are not read.
+	broken bool
+}
+
+// readBody decodes the request body as a JSON object. A body that is not
+// one is a problem of the whole body; a body over MaxBodyBytes is an error.
+func readBody(c *gin.Context, ps *problems) (*body, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, errTooLarge
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &body{fields: map[string]json.RawMessage{}, ps: ps}
+	if ct := c.GetHeader("Content-Type"); ct != "" && len(bytes.TrimSpace(raw)) > 0 {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", string(raw), nil)
+			b.broken = true
+			return b, nil
+		}
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		ps.add("body", "", "missing", "Field required", nil, nil)
+		b.broken = true
+		return b, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&b.whole); err != nil || dec.More() {
+		offset := int64(len(raw))
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			offset = syntax.Offset
+		}
+		ps.list = append(ps.list, problem{Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error",
+			Input: map[string]any{}, Ctx: map[string]any{"error": jsonErrorText(err)}})
+		b.broken = true
+		return b, nil
+	}
+	if _, ok := b.whole.(map[string]any); !ok {
+		ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.whole, nil)
+		b.broken = true
+		return b, nil
+	}
+	if err := json.Unmarshal(raw, &b.fields); err != nil {
+		return nil, err // cannot happen: raw decoded as an object above
+	}
+	c.Set(bodyKey, b.whole)
+	return b, nil
+}
+
+func jsonErrorText(err error) string {
+	if err == nil {
+		return "Extra data"
+	}
+	return err.Error()
+}
+
+// value decodes a field for echoing it back in a problem.
+func (b *body) value(name string) any {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b.fields[name]))
+	dec.UseNumber()
+	_ = dec.Decode(&v)
+	return v
+}
+
+func (b *body) missing(name string) {
+	b.ps.add("body", name, "missing", "Field required", b.whole, nil)
+}
+
+// str reads a string field; required fields report "missing". It returns
+// nil when the field is absent, null or of another type.
+func (b *body) str(name string, required bool) *string {
+	raw, ok := b.fields[name]
+	if !ok {
+		if required && !b.broken {
+			b.missing(name)
+		}
+		return nil
+	}
+	if string(raw) == "null" && !required {
+		return nil
+	}
+	var s string
+	if string(raw) == "null" || json.Unmarshal(raw, &s) != nil {
+		b.ps.add("body", name, "string_type", "Input should be a valid string", b.value(name), nil)
+		return nil
+	}
+	return &s
+}
+
+// boolean reads an optional boolean with pydantic's lax rules: true/false,
+// 0/1, and strings such as "yes" or "off".
+func (b *body) boolean(name string) *bool {
+	raw, ok := b.fields[name]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	switch v := b.value(name).(type) {
+	case bool:
+		return &v
+	case json.Number:
+		switch v.String() {
+		case "0", "0.0":
+			return ptr(false)
+		case "1", "1.0":
+			return ptr(true)
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "0", "off", "f", "false", "n", "no":
+			return ptr(false)
+		case "1", "on", "t", "true", "y", "yes":
+			return ptr(true)
+		}
+	default:
+		b.ps.add("body", name, "bool_type", "Input should be a valid boolean", v, nil)
+		return nil
+	}
+	b.ps.add("body", name, "bool_parsing", "Input should be a valid boolean, unable to interpret input", b.value(name), nil)
+	return nil
+}
+
+// timestamp reads an optional RFC 3339 date-time; one without an offset is UTC.
+func (b *body) timestamp(name string) time.Time {
+	s := b.str(name, false)
+	if s == nil {
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, *s); err == nil {
+			return t.UTC()
+		}
+	}
+	b.ps.add("body", name, "datetime_parsing", "Input should be a valid datetime", *s, nil)
+	return time.Time{}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// bodyID reads a prefixed ID from a body field.
+func bodyID[E id.Entity](b *body, name string, required bool) id.ID[E] {
+	s := b.str(name, required)
+	if s == nil {
+		return id.ID[E]{}
+	}
+	v, err := id.Parse[E](*s)
+	if err != nil {
+		b.ps.addDomain("body", name, err)
+	}
+	return v
+}
+
+// queryID reads an optional prefixed ID from the query string.
+func queryID[E id.Entity](c *gin.Context, ps *problems, name string) id.ID[E] {
+	s, ok := query(c, name)
+	if !ok {
+		return id.ID[E]{}
+	}
+	v, err := id.Parse[E](s)
+	if err != nil {
+		ps.addDomain("query", name, err)
+	}
+	return v
+}
+
+// pathID reads a prefixed ID from the path.
+func pathID[E id.Entity](c *gin.Context, ps *problems, name string) id.ID[E] {
+	v, err := id.Parse[E](c.Param(name))
+	if err != nil {
+		ps.addDomain("path", name, err)
+	}
+	return v
+}
+
+// query returns the last value of a query parameter, as FastAPI does.
+func query(c *gin.Context, name string) (string, bool) {
+	vs, ok := c.GetQueryArray(name)
+	if !ok {
+		return "", false
+	}
+	return vs[len(vs)-1], true
+}

@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/leadr-oss/identity/domain"
+)
+
+// detail is the body of every non-422 error, as FastAPI writes it.
+type detail struct {
+	Detail string `json:"detail"`
+}
+
+// statusOf maps error categories to statuses.
+var statusOf = map[domain.Category]int{
+	domain.CategoryInvalid:         http.StatusUnprocessableEntity,
+	domain.CategoryBadRequest:      http.StatusBadRequest,
+	domain.CategoryUnauthenticated: http.StatusUnauthorized,
+	domain.CategoryForbidden:       http.StatusForbidden,
+	domain.CategoryNotFound:        http.StatusNotFound,
+	domain.CategoryConflict:        http.StatusConflict,
+	domain.CategoryUnavailable:     http.StatusServiceUnavailable,
+}
+
+// fail answers err: the one place where errors become responses. Anything
+// without a category is a bug: it is logged and answered with a bare 500
+// that reveals nothing.
+func fail(c *gin.Context, err error) {
+	var invalid *invalidRequest
+	if errors.As(err, &invalid) {
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": invalid.problems})
+		return
+	}
+	if errors.Is(err, errTooLarge) {
+		c.JSON(http.StatusRequestEntityTooLarge, detail{Detail: errTooLarge.Error()})
+		return
+	}
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		logger(c).Error("request failed", zap.Error(err))
+		internalError(c)
+		return
+	}
+	if de.Category == domain.CategoryInvalid {
+		// Use-case input arrives in request bodies (path and query inputs are
+		// checked in this adapter), so a field the domain rejects is a body
+		// field. A missing field's input is the whole body, as in pydantic.
+		var ps problems
+		ps.addDomain("body", "", err)
+		for i := range ps.list {
+			if ps.list[i].Type == "missing" && ps.list[i].Input == nil {
+				ps.list[i].Input, _ = c.Get(bodyKey)
+			}
+		}
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": ps.list})
+		return
+	}
+	status, ok := statusOf[de.Category]
+	if !ok {
+		logger(c).Error("request failed", zap.Error(err))
+		internalError(c)
+		return
+	}
+	c.JSON(status, detail{Detail: de.Message})
+}
+
+func internalError(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusInternalServerError, detail{Detail: "Internal Server Error"})
+}

@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/ports"
+)
+
+type identityHandlers struct {
+	app ports.Identities
+}
+
+func (h identityHandlers) create(c *gin.Context) {
+	var ps problems
+	b, err := readBody(c, &ps)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	cmd := ports.CreateIdentity{
+		AccountID:   bodyID[id.Account](b, "account_id", false),
+		GameID:      bodyID[id.Game](b, "game_id", true),
+		Kind:        deref(b.str("kind", true)),
+		ExternalKey: deref(b.str("external_key", true)),
+		DisplayName: b.str("display_name", false),
+	}
+	if !parsed(c, &ps) {
+		return
+	}
+	i, created, err := h.app.GetOrCreate(c.Request.Context(), principal(c), cmd)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		c.Header("Location", "/v1/identities/"+i.ID().String())
+	}
+	c.JSON(status, toIdentityDTO(i))
+}
+
+func (h identityHandlers) list(c *gin.Context) {
+	var ps problems
+	q := ports.ListIdentities{
+		AccountID: queryID[id.Account](c, &ps, "account_id"),
+		GameID:    queryID[id.Game](c, &ps, "game_id"),
+		Page:      pageParams(c, &ps),
+	}
+	if k, ok := query(c, "kind"); ok {
+		q.Kind = &k
+	}
+	if !parsed(c, &ps) {
+		return
+	}
+	page, err := h.app.List(c.Request.Context(), principal(c), q)
+	writePage(c, page, err, toIdentityDTO)
+}
+
+func (h identityHandlers) get(c *gin.Context) {
+	var ps problems
+	q := ports.GetIdentity{
+		ID:        pathID[id.Identity](c, &ps, "identity_id"),
+		AccountID: queryID[id.Account](c, &ps, "account_id"),
+	}
+	if !parsed(c, &ps) {
+		return
+	}
+	i, err := h.app.Get(c.Request.Context(), principal(c), q)
+	writeOne(c, http.StatusOK, i, err, toIdentityDTO)
+}
+
+func (h identityHandlers) update(c *gin.Context) {
+	var ps problems
+	cmd := ports.UpdateIdentity{
+		ID:        pathID[id.Identity](c, &ps, "identity_id"),
+		AccountID: queryID[id.Account](c, &ps, "account_id"),
+	}
+	b, err := readBody(c, &ps)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	cmd.DisplayName = b.str("display_name", false)
+	cmd.Delete = deref(b.boolean("deleted"))
+	if !parsed(c, &ps) {
+		return
+	}
+	i, err := h.app.Update(c.Request.Context(), principal(c), cmd)
+	writeOne(c, http.StatusOK, i, err, toIdentityDTO)
+}
+
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}

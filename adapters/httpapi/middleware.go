@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// Context keys.
+const (
+	loggerKey    = "leadr.logger"
+	principalKey = "leadr.principal"
+	bodyKey      = "leadr.body"
+)
+
+// RequestIDHeader carries a request's ID in and out.
+const RequestIDHeader = "X-Request-ID"
+
+// APIKeyHeader carries the caller's API key.
+const APIKeyHeader = "leadr-api-key"
+
+var wellFormedRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestID takes a well-formed X-Request-ID or makes one, echoes it, and
+// gives the request a logger that names it.
+func requestID(base *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		rid := c.GetHeader(RequestIDHeader)
+		if !wellFormedRequestID.MatchString(rid) {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b)
+			rid = hex.EncodeToString(b)
+		}
+		c.Header(RequestIDHeader, rid)
+		c.Set(loggerKey, base.With(zap.String("request_id", rid)))
+		c.Next()
+	}
+}
+
+func logger(c *gin.Context) *zap.Logger {
+	if l, ok := c.Get(loggerKey); ok {
+		return l.(*zap.Logger)
+	}
+	return zap.NewNop()
+}
+
+// recovery turns a panic into the contract's 500 and logs it with its stack.
+func recovery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				logger(c).Error("panic", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+				if !c.Writer.Written() {
+					internalError(c)
+				}
+			}
+		}()
+		c.Next()
+	}
+}
+
+// accessLog writes one line per request. It logs no header, no query string
+// and no body: nothing secret can leak through it.
+func accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		fields := []zap.Field{
+			zap.String("method", c.Request.Method),
+			zap.String("route", c.FullPath()),
+			zap.String("path", c.Request.URL.Path),
+			zap.Int("status", c.Writer.Status()),
+			zap.Duration("duration", time.Since(start)),
+			zap.Int("bytes", c.Writer.Size()),
+			zap.String("client_ip", c.ClientIP()),
+		}
+		if p, ok := c.Get(principalKey); ok {
+			fields = append(fields, zap.String("api_key_id", p.(tenancy.Principal).KeyID.String()))
+		}
+		l := logger(c)
+		switch {
+		case c.Writer.Status() >= 500:
+			l.Error("request", fields...)
+		default:
+			l.Info("request", fields...)
+		}
+	}
+}
+
+// limitBody refuses bodies declared larger than MaxBodyBytes at once;
+// readBody catches those that do not declare their length.
+func limitBody() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > MaxBodyBytes {
+			fail(c, errTooLarge)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// authenticate requires a valid API key and stores its principal.
+func authenticate(auth ports.Authenticator) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := auth.Authenticate(c.Request.Context(), c.GetHeader(APIKeyHeader))
+		if err != nil {
+			fail(c, err)
+			c.Abort()
+			return
+		}
+		c.Set(principalKey, p)
+		c.Next()
+	}
+}
+
+func principal(c *gin.Context) tenancy.Principal {
+	return c.MustGet(principalKey).(tenancy.Principal)
+}

@@ -1,0 +1,33 @@
+package httpapi
+
+import (
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/leadr-oss/identity/application/paging"
+)
+
+// pageParams reads cursor, limit and sort. limit is an integer from 1 to
+// 100; its problems are reported in pydantic's words.
+func pageParams(c *gin.Context, ps *problems) paging.Params {
+	var p paging.Params
+	if s, ok := query(c, "limit"); ok {
+		n, err := strconv.Atoi(s)
+		switch {
+		case err != nil:
+			ps.add("query", "limit", "int_parsing", "Input should be a valid integer, unable to parse string as an integer", s, nil)
+		case n < 1:
+			ps.add("query", "limit", "greater_than_equal", "Input should be greater than or equal to 1", s, map[string]any{"ge": 1})
+		case n > paging.MaxLimit:
+			ps.add("query", "limit", "less_than_equal", "Input should be less than or equal to 100", s, map[string]any{"le": paging.MaxLimit})
+		default:
+			p.Limit = n
+		}
+	}
+	p.Cursor, _ = query(c, "cursor")
+	if s, ok := query(c, "sort"); ok {
+		p.Sort = &s
+	}
+	return p
+}

@@ -1,0 +1,80 @@
+// Package httpapi is the HTTP adapter: gin routes, middleware, request
+// parsing with FastAPI's validation shapes, and DTOs.
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/leadr-oss/identity/ports"
+)
+
+func init() {
+	// Debug mode prints every route at start and warns about itself.
+	gin.SetMode(gin.ReleaseMode)
+}
+
+// Deps are what the HTTP API drives.
+type Deps struct {
+	Identities    ports.Identities
+	Tenancy       ports.Tenancy
+	Authenticator ports.Authenticator
+	Health        ports.Pinger
+	Logger        *zap.Logger
+}
+
+// NewRouter builds the whole HTTP API. Checks run in the contract's order:
+// route (404/405), authentication (401), validation (422), access (403),
+// existence (404).
+func NewRouter(d Deps) *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil) // client_ip is the peer; no header may forge it
+	r.Use(requestID(d.Logger), accessLog(), recovery(), limitBody())
+	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, detail{Detail: "Not Found"}) })
+	r.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, detail{Detail: "Method Not Allowed"}) })
+
+	v1 := r.Group("/v1")
+	v1.GET("/health", health(d.Health))
+	v1.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "alive"}) })
+
+	api := v1.Group("", authenticate(d.Authenticator))
+	ih := identityHandlers{app: d.Identities}
+	api.POST("/identities", ih.create)
+	api.GET("/identities", ih.list)
+	api.GET("/identities/:identity_id", ih.get)
+	api.PATCH("/identities/:identity_id", ih.update)
+
+	ah := adminHandlers{app: d.Tenancy}
+	api.POST("/accounts", ah.createAccount)
+	api.GET("/accounts", ah.listAccounts)
+	api.GET("/accounts/:account_id", ah.getAccount)
+	api.POST("/users", ah.createUser)
+	api.GET("/users", ah.listUsers)
+	api.GET("/users/:user_id", ah.getUser)
+	api.POST("/api-keys", ah.createAPIKey)
+	api.GET("/api-keys", ah.listAPIKeys)
+	api.GET("/api-keys/:key_id", ah.getAPIKey)
+	api.PATCH("/api-keys/:key_id", ah.updateAPIKey)
+	return r
+}
+
+// HealthTimeout is how long the database has to answer a health check.
+const HealthTimeout = time.Second
+
+func health(db ports.Pinger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), HealthTimeout)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			logger(c).Warn("health check: database does not answer", zap.Error(err))
+			c.JSON(http.StatusServiceUnavailable, gin.H{"service": "leadr", "status": "unhealthy", "database": "disconnected"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "healthy", "database": "connected"})
+	}
+}
