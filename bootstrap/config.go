@@ -1,0 +1,118 @@
+// Package bootstrap wires the service together with fx: configuration,
+// logging, the database, the application and the HTTP server. It is the only
+// package that knows every piece.
+package bootstrap
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/leadr-oss/identity/domain/tenancy"
+)
+
+// Config is everything the service reads from its environment, once, at
+// start. Adapters receive parts of it and never read the environment.
+type Config struct {
+	DatabaseURL     Secret // may carry a password
+	DBMaxOpenConns  int
+	HTTPAddr        string
+	ShutdownTimeout time.Duration
+	// SuperadminAPIKey is the bootstrap key's value; empty: generate one.
+	SuperadminAPIKey Secret
+	// APIKeyPepper and CursorSecret are empty when not configured; a value
+	// generated once and kept in the database is used then.
+	APIKeyPepper Secret
+	CursorSecret Secret
+	AutoMigrate  bool
+	LogLevel     zapcore.Level
+	LogFormat    string
+}
+
+// Secret is a configuration value that must never be printed or logged.
+type Secret string
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalText keeps secrets out of any encoder that would print them.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Reveal returns the value, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+// minSecretLen is the shortest pepper or cursor secret accepted: 32 bytes of
+// key for HMAC-SHA256.
+const minSecretLen = 32
+
+// LoadConfig reads the configuration from the process environment.
+func LoadConfig() (Config, error) { return ParseConfig(os.LookupEnv) }
+
+// ParseConfig reads the configuration through lookup and reports every
+// problem at once.
+func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
+	get := func(name, def string) string {
+		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	var problems []error
+	bad := func(name, format string, args ...any) {
+		problems = append(problems, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+
+	cfg := Config{
+		DatabaseURL:      Secret(get("LEADR_DATABASE_URL", "")),
+		HTTPAddr:         get("LEADR_HTTP_ADDR", ":8080"),
+		SuperadminAPIKey: Secret(get("LEADR_SUPERADMIN_API_KEY", "")),
+		APIKeyPepper:     Secret(get("LEADR_API_KEY_PEPPER", "")),
+		CursorSecret:     Secret(get("LEADR_CURSOR_SECRET", "")),
+		LogFormat:        get("LEADR_LOG_FORMAT", "json"),
+	}
+
+	switch u, err := url.Parse(string(cfg.DatabaseURL)); {
+	case cfg.DatabaseURL == "":
+		bad("LEADR_DATABASE_URL", "required: a postgres:// URL, e.g. postgres://leadr:secret@localhost:5432/leadr?sslmode=disable")
+	case err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "":
+		bad("LEADR_DATABASE_URL", "must be a postgres:// or postgresql:// URL with a host")
+	}
+
+	var err error
+	if cfg.ShutdownTimeout, err = time.ParseDuration(get("LEADR_SHUTDOWN_TIMEOUT", "15s")); err != nil || cfg.ShutdownTimeout <= 0 {
+		bad("LEADR_SHUTDOWN_TIMEOUT", "must be a positive duration such as 15s")
+	}
+	if cfg.DBMaxOpenConns, err = strconv.Atoi(get("LEADR_DB_MAX_OPEN_CONNS", "20")); err != nil || cfg.DBMaxOpenConns < 1 {
+		bad("LEADR_DB_MAX_OPEN_CONNS", "must be a positive integer")
+	}
+	if cfg.AutoMigrate, err = strconv.ParseBool(get("LEADR_AUTO_MIGRATE", "true")); err != nil {
+		bad("LEADR_AUTO_MIGRATE", "must be true or false")
+	}
+	if cfg.LogLevel, err = zapcore.ParseLevel(get("LEADR_LOG_LEVEL", "info")); err != nil {
+		bad("LEADR_LOG_LEVEL", "must be one of debug, info, warn, error")
+	}
+	if cfg.LogFormat != "json" && cfg.LogFormat != "console" {
+		bad("LEADR_LOG_FORMAT", "must be json or console")
+	}
+	if k := cfg.SuperadminAPIKey; k != "" && !tenancy.WellFormedKey(string(k)) {
+		bad("LEADR_SUPERADMIN_API_KEY", `must be "ldr_" and 43 url-safe base64 characters; make one with: echo "ldr_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"`)
+	}
+	for _, s := range []struct {
+		name  string
+		value Secret
+	}{{"LEADR_API_KEY_PEPPER", cfg.APIKeyPepper}, {"LEADR_CURSOR_SECRET", cfg.CursorSecret}} {
+		if s.value != "" && len(s.value) < minSecretLen {
+			bad(s.name, "must be at least %d characters (make one with: head -c 32 /dev/urandom | base64)", minSecretLen)
+		}
+	}
+	if err := errors.Join(problems...); err != nil {
+		return Config{}, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,247 @@
+package bootstrap
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/leadr-oss/identity/adapters/httpapi"
+	"github.com/leadr-oss/identity/adapters/store"
+	"github.com/leadr-oss/identity/application/admin"
+	"github.com/leadr-oss/identity/application/auth"
+	appidentity "github.com/leadr-oss/identity/application/identity"
+	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// Stderr is where the generated bootstrap key is printed.
+type Stderr io.Writer
+
+// startTimeout bounds what start-up does against the database (connecting,
+// migrating, reading secrets, bootstrap).
+const startTimeout = 2 * time.Minute
+
+// Service is the whole service: give it a configuration and run it.
+func Service(cfg Config, stderr io.Writer) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg, fx.Annotate(stderr, fx.As(new(Stderr)))),
+		LoggerModule,
+		DatabaseModule,
+		ApplicationModule,
+		HTTPModule,
+		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
+		fx.StartTimeout(startTimeout),
+	)
+}
+
+// LoggerModule provides zap, JSON by default, and routes fx's own events
+// through it at debug level.
+var LoggerModule = fx.Options(
+	fx.Provide(NewLogger),
+	fx.WithLogger(func(l *zap.Logger) fxevent.Logger {
+		z := &fxevent.ZapLogger{Logger: l}
+		z.UseLogLevel(zapcore.DebugLevel)
+		return z
+	}),
+)
+
+func NewLogger(cfg Config) (*zap.Logger, error) {
+	zc := zap.NewProductionConfig()
+	if cfg.LogFormat == "console" {
+		zc = zap.NewDevelopmentConfig()
+	}
+	zc.Level = zap.NewAtomicLevelAt(cfg.LogLevel)
+	zc.DisableStacktrace = true // panics are logged with their stack explicitly
+	zc.EncoderConfig.TimeKey = "time"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	return zc.Build()
+}
+
+// schemaReady is a token: whoever needs the tables depends on it.
+type schemaReady struct{}
+
+// DatabaseModule opens the database, closes it last, and migrates it at
+// start when LEADR_AUTO_MIGRATE is on.
+var DatabaseModule = fx.Module("database",
+	fx.Provide(
+		OpenDatabase,
+		migrateAtStart,
+		store.New,
+		fx.Annotate(store.NewIdentities, fx.As(new(ports.IdentityRepository))),
+		fx.Annotate(store.NewTenancy, fx.As(new(ports.TenancyRepository))),
+		fx.Annotate(store.NewSecrets, fx.As(new(ports.SecretStore))),
+		fx.Annotate(func(s *store.Store) *store.Store { return s }, fx.As(new(ports.Pinger))),
+	),
+)
+
+func OpenDatabase(lc fx.Lifecycle, cfg Config) (*bun.DB, error) {
+	db, err := store.Open(cfg.DatabaseURL.Reveal(), store.PoolOptions{MaxOpenConns: cfg.DBMaxOpenConns, ConnMaxLifetime: 30 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(db.Close))
+	return db, nil
+}
+
+func migrateAtStart(cfg Config, db *bun.DB, log *zap.Logger) (schemaReady, error) {
+	if !cfg.AutoMigrate {
+		return schemaReady{}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	m, err := store.NewMigrator(db)
+	if err != nil {
+		return schemaReady{}, err
+	}
+	applied, err := m.Up(ctx)
+	if err != nil {
+		return schemaReady{}, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("migrations applied", zap.Strings("migrations", applied))
+	}
+	return schemaReady{}, nil
+}
+
+// Names of the generated secrets in the database.
+const (
+	pepperSecret = "api_key_pepper"
+	cursorSecret = "cursor_secret"
+)
+
+// sharedSecret returns the configured secret or, when there is none, the one
+// generated once and stored in the database for every replica.
+func sharedSecret(secrets ports.SecretStore, log *zap.Logger, configured Secret, name, envVar string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured.Reveal()), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	v, err := secrets.Secret(ctx, name, func() []byte {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	log.Warn(envVar+" is not set; using a generated secret stored in the database. Configure one: "+
+		"it can then be rotated and kept out of database backups", zap.String("secret", name))
+	return v, nil
+}
+
+// ApplicationModule provides the use cases behind their ports and runs the
+// superadmin bootstrap.
+var ApplicationModule = fx.Module("application",
+	fx.Provide(
+		func() ports.Clock { return time.Now },
+		func(_ schemaReady, s ports.SecretStore, log *zap.Logger, cfg Config) (auth.Hasher, error) {
+			pepper, err := sharedSecret(s, log, cfg.APIKeyPepper, pepperSecret, "LEADR_API_KEY_PEPPER")
+			return auth.NewHasher(pepper), err
+		},
+		func(_ schemaReady, s ports.SecretStore, log *zap.Logger, cfg Config) (*paging.Codec, error) {
+			secret, err := sharedSecret(s, log, cfg.CursorSecret, cursorSecret, "LEADR_CURSOR_SECRET")
+			return paging.NewCodec(secret), err
+		},
+		fx.Annotate(appidentity.NewService, fx.As(new(ports.Identities))),
+		fx.Annotate(admin.NewService, fx.As(new(ports.Tenancy))),
+		fx.Annotate(auth.NewAuthenticator, fx.As(new(ports.Authenticator))),
+	),
+	fx.Invoke(bootstrapSuperadmin),
+)
+
+func bootstrapSuperadmin(_ schemaReady, repo ports.TenancyRepository, hasher auth.Hasher, now ports.Clock, cfg Config, log *zap.Logger, stderr Stderr) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	generated, created, err := auth.Bootstrap(ctx, repo, hasher, now, cfg.SuperadminAPIKey.Reveal())
+	if err != nil {
+		return fmt.Errorf("bootstrap superadmin: %w", err)
+	}
+	switch {
+	case !created:
+	case generated != "":
+		log.Info("bootstrap: created the system account and a superadmin; its API key is printed once on standard error")
+		fmt.Fprintf(stderr, "\n"+
+			"  LEADR superadmin API key (shown once, store it now):\n\n"+
+			"    %s\n\n"+
+			"  Send it in the leadr-api-key header. Set LEADR_SUPERADMIN_API_KEY to choose the key instead.\n\n", generated)
+	default:
+		log.Info("bootstrap: created the system account and a superadmin with the key from LEADR_SUPERADMIN_API_KEY")
+	}
+	return nil
+}
+
+// HTTPModule serves the API and shuts it down gracefully: stop accepting,
+// let requests in flight finish within LEADR_SHUTDOWN_TIMEOUT.
+var HTTPModule = fx.Module("http",
+	fx.Provide(
+		func(d httpapi.Deps) http.Handler { return httpapi.NewRouter(d) },
+		NewServer,
+	),
+	fx.Provide(func(in struct {
+		fx.In
+		Identities    ports.Identities
+		Tenancy       ports.Tenancy
+		Authenticator ports.Authenticator
+		Health        ports.Pinger
+		Logger        *zap.Logger
+	}) httpapi.Deps {
+		return httpapi.Deps{Identities: in.Identities, Tenancy: in.Tenancy, Authenticator: in.Authenticator, Health: in.Health, Logger: in.Logger}
+	}),
+	fx.Invoke(func(*Server) {}),
+)
+
+// Server is the running HTTP server.
+type Server struct {
+	srv  *http.Server
+	addr net.Addr
+}
+
+// Addr is the address the server listens on, known once it started.
+func (s *Server) Addr() net.Addr { return s.addr }
+
+func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
+	s := &Server{srv: &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", cfg.HTTPAddr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+			}
+			s.addr = ln.Addr()
+			log.Info("listening", zap.String("addr", ln.Addr().String()))
+			go func() {
+				if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("http server stopped", zap.Error(err))
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
+			defer cancel()
+			log.Info("shutting down: finishing requests in flight", zap.Duration("timeout", cfg.ShutdownTimeout))
+			return s.srv.Shutdown(ctx)
+		},
+	})
+	return s
+}

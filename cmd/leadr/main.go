@@ -1,0 +1,94 @@
+// Command leadr runs the LEADR identity service.
+//
+//	leadr serve                  run the HTTP API
+//	leadr migrate up|down|status manage the database schema
+//	leadr version                print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"go.uber.org/fx"
+
+	"github.com/leadr-oss/identity/bootstrap"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+const usage = `usage:
+  leadr serve                   run the HTTP API
+  leadr migrate up|down|status  apply, roll back (last group) or list migrations
+  leadr version                 print the version
+
+Configuration comes from LEADR_* environment variables; see the README.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "leadr", Version())
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "serve", "migrate":
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+
+	cfg, err := bootstrap.LoadConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if args[0] == "migrate" {
+		if len(args) != 2 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := bootstrap.Migrate(ctx, cfg, args[1], stdout); err != nil {
+			fmt.Fprintln(stderr, "migrate:", err)
+			return 1
+		}
+		return 0
+	}
+
+	app := fx.New(bootstrap.Service(cfg, stderr))
+	if err := app.Err(); err != nil {
+		fmt.Fprintln(stderr, "start:", err)
+		return 1
+	}
+	// Run starts the app, waits for SIGINT or SIGTERM and stops it.
+	app.Run()
+	return 0
+}
+
+// Version is the build's version: the one set at link time, else the
+// module's, else "devel".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
