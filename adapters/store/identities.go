@@ -66,7 +66,7 @@ func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, 
 		row := new(identityRow)
 		err = tx.NewSelect().Model(row).
 			Where("account_id = ? AND game_id = ? AND kind = ? AND external_key = ? AND deleted_at IS NULL",
-				s.AccountID.UUID(), s.GameID.UUID(), s.Kind.String(), s.ExternalKey).
+				toUUID(s.AccountID), toUUID(s.GameID), s.Kind.String(), s.ExternalKey).
 			For("UPDATE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errVanished
@@ -98,7 +98,7 @@ func (r *Identities) Get(ctx context.Context, identityID id.IdentityID) (*identi
 }
 
 func liveIdentity(identityID id.IdentityID) condition {
-	return cond("id = ? AND deleted_at IS NULL", identityID.UUID())
+	return cond("id = ? AND deleted_at IS NULL", toUUID(identityID))
 }
 
 func (r *Identities) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
@@ -115,6 +115,10 @@ var identitySortColumns = map[string]column{
 }
 
 func (r *Identities) List(ctx context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {
+	return list(ctx, r.db, identityListing(f), req, identityFromRow)
+}
+
+func identityListing(f ports.IdentityFilter) listing {
 	l := listing{
 		table:   "identities",
 		columns: identityColumns,
@@ -122,13 +126,13 @@ func (r *Identities) List(ctx context.Context, f ports.IdentityFilter, req pagin
 		where:   []condition{cond("deleted_at IS NULL")},
 	}
 	if !f.AccountID.IsZero() {
-		l.where = append(l.where, cond("account_id = ?", f.AccountID.UUID()))
+		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
 	if !f.GameID.IsZero() {
-		l.where = append(l.where, cond("game_id = ?", f.GameID.UUID()))
+		l.where = append(l.where, cond("game_id = ?", toUUID(f.GameID)))
 	}
 	if !f.Kind.IsZero() {
 		l.where = append(l.where, cond("kind = ?", f.Kind.String()))
 	}
-	return list(ctx, r.db, l, req, identityFromRow)
+	return l
 }

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/domain/id"
 )
 
 // column is where a sort field lives in a table.
@@ -138,7 +140,15 @@ func equalTo(c column, v any) condition {
 	if v == nil {
 		return cond(c.name + " IS NULL")
 	}
-	return cond(c.name+" = ?", v)
+	return cond(c.name+" = ?", sqlValue(v))
+}
+
+// sqlValue gives a position value the type the driver binds.
+func sqlValue(v any) any {
+	if u, ok := v.(id.UUID); ok {
+		return uuid.UUID(u)
+	}
+	return v
 }
 
 // beyond gives the ranges strictly after v in the key's direction, NULL
@@ -148,13 +158,13 @@ func beyond(c column, desc bool, v any) []condition {
 	case !desc && v == nil:
 		return nil // nothing is greater than NULL
 	case !desc && c.nullable:
-		return []condition{cond(c.name+" > ?", v), cond(c.name + " IS NULL")}
+		return []condition{cond(c.name+" > ?", sqlValue(v)), cond(c.name + " IS NULL")}
 	case !desc:
-		return []condition{cond(c.name+" > ?", v)}
+		return []condition{cond(c.name+" > ?", sqlValue(v))}
 	case v == nil:
 		return []condition{cond(c.name + " IS NOT NULL")}
 	default:
-		return []condition{cond(c.name+" < ?", v)}
+		return []condition{cond(c.name+" < ?", sqlValue(v))}
 	}
 }
 

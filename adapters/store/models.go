@@ -13,6 +13,9 @@ import (
 	"github.com/leadr-oss/identity/domain/tenancy"
 )
 
+func toUUID[E id.Entity](i id.ID[E]) uuid.UUID   { return uuid.UUID(i.UUID()) }
+func fromUUID[E id.Entity](u uuid.UUID) id.ID[E] { return id.FromUUID[E](id.UUID(u)) }
+
 // Rows are the tables' shapes; mappers turn them into aggregates and back.
 // Domain types never carry storage tags.
 
@@ -35,9 +38,9 @@ const identityColumns = "id, account_id, game_id, kind, external_key, display_na
 func identityToRow(i *identity.Identity) *identityRow {
 	s := i.Snapshot()
 	return &identityRow{
-		ID:          s.ID.UUID(),
-		AccountID:   s.AccountID.UUID(),
-		GameID:      s.GameID.UUID(),
+		ID:          toUUID(s.ID),
+		AccountID:   toUUID(s.AccountID),
+		GameID:      toUUID(s.GameID),
 		Kind:        s.Kind.String(),
 		ExternalKey: s.ExternalKey,
 		DisplayName: sql.NullString{String: s.DisplayName, Valid: s.DisplayName != ""},
@@ -53,9 +56,9 @@ func identityFromRow(r *identityRow) (*identity.Identity, error) {
 		return nil, fmt.Errorf("identity %s: stored kind %q: %w", r.ID, r.Kind, err)
 	}
 	return identity.Rehydrate(identity.Snapshot{
-		ID:          id.FromUUID[id.Identity](r.ID),
-		AccountID:   id.FromUUID[id.Account](r.AccountID),
-		GameID:      id.FromUUID[id.Game](r.GameID),
+		ID:          fromUUID[id.Identity](r.ID),
+		AccountID:   fromUUID[id.Account](r.AccountID),
+		GameID:      fromUUID[id.Game](r.GameID),
 		Kind:        kind,
 		ExternalKey: r.ExternalKey,
 		DisplayName: r.DisplayName.String,
@@ -79,12 +82,12 @@ const accountColumns = "id, name, slug, created_at, updated_at"
 
 func accountToRow(a *tenancy.Account) *accountRow {
 	s := a.Snapshot()
-	return &accountRow{ID: s.ID.UUID(), Name: s.Name, Slug: s.Slug, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	return &accountRow{ID: toUUID(s.ID), Name: s.Name, Slug: s.Slug, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 func accountFromRow(r *accountRow) (*tenancy.Account, error) {
 	return tenancy.RehydrateAccount(tenancy.AccountSnapshot{
-		ID: id.FromUUID[id.Account](r.ID), Name: r.Name, Slug: r.Slug, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ID: fromUUID[id.Account](r.ID), Name: r.Name, Slug: r.Slug, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}), nil
 }
 
@@ -105,14 +108,14 @@ const userColumns = "id, account_id, email, display_name, super_admin, created_a
 func userToRow(u *tenancy.User) *userRow {
 	s := u.Snapshot()
 	return &userRow{
-		ID: s.ID.UUID(), AccountID: s.AccountID.UUID(), Email: s.Email, DisplayName: s.DisplayName,
+		ID: toUUID(s.ID), AccountID: toUUID(s.AccountID), Email: s.Email, DisplayName: s.DisplayName,
 		SuperAdmin: s.SuperAdmin, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
 }
 
 func userFromRow(r *userRow) (*tenancy.User, error) {
 	return tenancy.RehydrateUser(tenancy.UserSnapshot{
-		ID: id.FromUUID[id.User](r.ID), AccountID: id.FromUUID[id.Account](r.AccountID), Email: r.Email,
+		ID: fromUUID[id.User](r.ID), AccountID: fromUUID[id.Account](r.AccountID), Email: r.Email,
 		DisplayName: r.DisplayName, SuperAdmin: r.SuperAdmin, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}), nil
 }
@@ -137,7 +140,7 @@ const apiKeyColumns = "id, account_id, user_id, name, key_prefix, key_hash, stat
 func apiKeyToRow(k *tenancy.APIKey) *apiKeyRow {
 	s := k.Snapshot()
 	return &apiKeyRow{
-		ID: s.ID.UUID(), AccountID: s.AccountID.UUID(), UserID: s.UserID.UUID(), Name: s.Name,
+		ID: toUUID(s.ID), AccountID: toUUID(s.AccountID), UserID: toUUID(s.UserID), Name: s.Name,
 		KeyPrefix: s.Prefix, KeyHash: s.Hash, Status: s.Status.String(),
 		ExpiresAt: sql.NullTime{Time: s.ExpiresAt, Valid: !s.ExpiresAt.IsZero()},
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
@@ -150,8 +153,8 @@ func apiKeyFromRow(r *apiKeyRow) (*tenancy.APIKey, error) {
 		return nil, fmt.Errorf("API key %s: stored status %q: %w", r.ID, r.Status, err)
 	}
 	return tenancy.RehydrateAPIKey(tenancy.APIKeySnapshot{
-		ID: id.FromUUID[id.APIKey](r.ID), AccountID: id.FromUUID[id.Account](r.AccountID),
-		UserID: id.FromUUID[id.User](r.UserID), Name: r.Name, Prefix: r.KeyPrefix, Hash: r.KeyHash,
+		ID: fromUUID[id.APIKey](r.ID), AccountID: fromUUID[id.Account](r.AccountID),
+		UserID: fromUUID[id.User](r.UserID), Name: r.Name, Prefix: r.KeyPrefix, Hash: r.KeyHash,
 		Status: status, ExpiresAt: r.ExpiresAt.Time, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}), nil
 }

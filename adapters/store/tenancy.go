@@ -43,7 +43,7 @@ func (r *Tenancy) CreateAccount(ctx context.Context, a *tenancy.Account) error {
 }
 
 func (r *Tenancy) GetAccount(ctx context.Context, accountID id.AccountID) (*tenancy.Account, error) {
-	return getOne(ctx, r.db, cond("id = ?", accountID.UUID()), tenancy.ErrAccountNotFound, accountFromRow)
+	return getOne(ctx, r.db, cond("id = ?", toUUID(accountID)), tenancy.ErrAccountNotFound, accountFromRow)
 }
 
 var (
@@ -64,7 +64,7 @@ var (
 func (r *Tenancy) ListAccounts(ctx context.Context, only id.AccountID, req paging.Request) (paging.Result[*tenancy.Account], error) {
 	l := listing{table: "accounts", columns: accountColumns, sortBy: accountSortColumns}
 	if !only.IsZero() {
-		l.where = append(l.where, cond("id = ?", only.UUID()))
+		l.where = append(l.where, cond("id = ?", toUUID(only)))
 	}
 	return list(ctx, r.db, l, req, accountFromRow)
 }
@@ -74,13 +74,13 @@ func (r *Tenancy) CreateUser(ctx context.Context, u *tenancy.User) error {
 }
 
 func (r *Tenancy) GetUser(ctx context.Context, userID id.UserID) (*tenancy.User, error) {
-	return getOne(ctx, r.db, cond("id = ?", userID.UUID()), tenancy.ErrUserNotFound, userFromRow)
+	return getOne(ctx, r.db, cond("id = ?", toUUID(userID)), tenancy.ErrUserNotFound, userFromRow)
 }
 
 func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.Request) (paging.Result[*tenancy.User], error) {
 	l := listing{table: "users", columns: userColumns, sortBy: userSortColumns}
 	if !f.AccountID.IsZero() {
-		l.where = append(l.where, cond("account_id = ?", f.AccountID.UUID()))
+		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
 	return list(ctx, r.db, l, req, userFromRow)
 }
@@ -90,22 +90,22 @@ func (r *Tenancy) CreateAPIKey(ctx context.Context, k *tenancy.APIKey) error {
 }
 
 func (r *Tenancy) GetAPIKey(ctx context.Context, keyID id.APIKeyID) (*tenancy.APIKey, error) {
-	return getOne(ctx, r.db, cond("id = ?", keyID.UUID()), tenancy.ErrAPIKeyNotFound, apiKeyFromRow)
+	return getOne(ctx, r.db, cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound, apiKeyFromRow)
 }
 
 func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req paging.Request) (paging.Result[*tenancy.APIKey], error) {
 	l := listing{table: "api_keys", columns: apiKeyColumns, sortBy: apiKeySortColumns}
 	if !f.AccountID.IsZero() {
-		l.where = append(l.where, cond("account_id = ?", f.AccountID.UUID()))
+		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
 	if !f.UserID.IsZero() {
-		l.where = append(l.where, cond("user_id = ?", f.UserID.UUID()))
+		l.where = append(l.where, cond("user_id = ?", toUUID(f.UserID)))
 	}
 	return list(ctx, r.db, l, req, apiKeyFromRow)
 }
 
 func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey) error) (*tenancy.APIKey, error) {
-	return updateLocked(ctx, r.db, "API key", cond("id = ?", keyID.UUID()), tenancy.ErrAPIKeyNotFound,
+	return updateLocked(ctx, r.db, "API key", cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound,
 		apiKeyFromRow, apiKeyToRow, fn, "status", "updated_at")
 }
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/leadr-oss/identity/domain/id"
 )
 
 // Compare orders two positions of the same sort the way every store must:
@@ -40,8 +40,8 @@ func compareValues(a, b any) int {
 		return cmp.Compare(a, b.(string))
 	case time.Time:
 		return cmp.Compare(a.UnixMicro(), b.(time.Time).UnixMicro())
-	case uuid.UUID:
-		bu := b.(uuid.UUID)
+	case id.UUID:
+		bu := b.(id.UUID)
 		return bytes.Compare(a[:], bu[:])
 	}
 	panic(fmt.Sprintf("paging: cannot compare %T", a))

@@ -8,9 +8,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/id"
 )
 
 var (
@@ -76,7 +75,7 @@ func encodeValue(v any) json.RawMessage {
 		out = v
 	case time.Time:
 		out = v.UnixMicro()
-	case uuid.UUID:
+	case id.UUID:
 		out = v.String()
 	default:
 		panic("paging: unsupported position value")
@@ -134,8 +133,7 @@ func decodeValue(t FieldType, raw json.RawMessage) (any, bool) {
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, false
 		}
-		u, err := uuid.Parse(s)
-		return u, err == nil
+		return id.ParseUUID(s)
 	}
 	return nil, false
 }

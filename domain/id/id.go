@@ -7,8 +7,7 @@ package id
 import (
 	"fmt"
 	"strings"
-
-	"github.com/google/uuid"
+	"time"
 
 	"github.com/leadr-oss/identity/domain"
 )
@@ -41,7 +40,7 @@ func (Identity) Noun() string { return "identity" }
 
 // ID identifies one entity of kind E. The zero value is "no ID".
 type ID[E Entity] struct {
-	u uuid.UUID
+	u UUID
 }
 
 type (
@@ -54,15 +53,13 @@ type (
 
 // New returns a fresh ID. New IDs are UUIDv7, so they sort by creation time.
 func New[E Entity]() ID[E] {
-	return ID[E]{u: uuid.Must(uuid.NewV7())}
+	return ID[E]{u: newV7(time.Now())}
 }
 
 // FromUUID wraps a stored UUID; the prefix is implied by where it was stored.
-func FromUUID[E Entity](u uuid.UUID) ID[E] {
+func FromUUID[E Entity](u UUID) ID[E] {
 	return ID[E]{u: u}
 }
-
-const uuidLen = 36 // canonical 8-4-4-4-12
 
 // Parse reads "<prefix>_<uuid>". Only the canonical 8-4-4-4-12 form is
 // accepted, in either case, and never the nil UUID; anything else is an
@@ -72,11 +69,11 @@ func Parse[E Entity](s string) (ID[E], error) {
 	var e E
 	want := e.Prefix() + "_"
 	rest, ok := strings.CutPrefix(s, want)
-	if !ok || len(rest) != uuidLen {
+	if !ok {
 		return ID[E]{}, invalid[E](s)
 	}
-	u, err := uuid.Parse(rest)
-	if err != nil || u == uuid.Nil {
+	u, ok := ParseUUID(rest)
+	if !ok || u == (UUID{}) {
 		return ID[E]{}, invalid[E](s)
 	}
 	return ID[E]{u: u}, nil
@@ -98,7 +95,7 @@ func (i ID[E]) String() string {
 }
 
 // UUID is the bare UUID, for storage.
-func (i ID[E]) UUID() uuid.UUID { return i.u }
+func (i ID[E]) UUID() UUID { return i.u }
 
 // IsZero reports whether i is "no ID".
-func (i ID[E]) IsZero() bool { return i.u == uuid.Nil }
+func (i ID[E]) IsZero() bool { return i.u == UUID{} }
