@@ -81,28 +81,41 @@ func Open(t testing.TB) *bun.DB {
 // cleanup, for tests of what is global to a database.
 func Fresh(t testing.TB) *bun.DB {
 	t.Helper()
+	db, err := store.Open(newDatabase(t, true), store.PoolOptions{MaxOpenConns: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Empty returns the URL of a new database without any table, dropped at
+// cleanup, for tests of what the service does to a database of its own.
+func Empty(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, false)
+}
+
+func newDatabase(t testing.TB, migrated bool) string {
+	t.Helper()
 	base := Require(t)
 	admin, err := store.Open(base, store.PoolOptions{MaxOpenConns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, url, err := createDatabase(t.Context(), admin, base)
+	name, dbURL, err := createDatabase(t.Context(), admin, base, migrated)
 	if err != nil {
 		admin.Close()
 		t.Fatal(err)
 	}
-	db, err := store.Open(url, store.PoolOptions{MaxOpenConns: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Registered first, so it runs after the cleanups that close handles.
 	t.Cleanup(func() {
-		db.Close()
 		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Logf("drop database %s: %v", name, err)
 		}
 		admin.Close()
 	})
-	return db
+	return dbURL
 }
 
 func create(base string) (string, error) {
@@ -112,7 +125,7 @@ func create(base string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	name, url, err := createDatabase(ctx, admin, base)
+	name, url, err := createDatabase(ctx, admin, base, true)
 	if err != nil {
 		admin.Close()
 		return "", err
@@ -122,8 +135,8 @@ func create(base string) (string, error) {
 }
 
 // createDatabase creates a database with a random name on the server of
-// base and migrates it.
-func createDatabase(ctx context.Context, admin *bun.DB, base string) (name, dbURL string, err error) {
+// base, and migrates it if asked.
+func createDatabase(ctx context.Context, admin *bun.DB, base string, migrated bool) (name, dbURL string, err error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name = "leadr_test_" + hex.EncodeToString(b)
@@ -135,6 +148,9 @@ func createDatabase(ctx context.Context, admin *bun.DB, base string) (name, dbUR
 		return "", "", err
 	}
 	u.Path = "/" + name
+	if !migrated {
+		return name, u.String(), nil
+	}
 	db, err := store.Open(u.String(), store.PoolOptions{MaxOpenConns: 2})
 	if err != nil {
 		return "", "", err
