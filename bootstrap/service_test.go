@@ -29,7 +29,9 @@ type replica struct {
 	app    *fx.App
 }
 
-func start(t *testing.T, dbURL string, vars map[string]string) *replica {
+func startB(b *testing.B) *replica { return start(b, testdb.Empty(b), nil) }
+
+func start(t testing.TB, dbURL string, vars map[string]string) *replica {
 	t.Helper()
 	all := map[string]string{"LEADR_DATABASE_URL": dbURL, "LEADR_HTTP_ADDR": "127.0.0.1:0", "LEADR_LOG_LEVEL": "warn"}
 	for k, v := range vars {

@@ -33,6 +33,28 @@ var errVanished = errors.New("conflicting identity vanished")
 const getOrCreateAttempts = 3
 
 func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
+	// Most calls (a game client signing in again) find a live identity that
+	// needs no change: one indexed read answers them, with no transaction
+	// and no lock. Anything else takes the locked path below.
+	key := sameKey(fresh)
+	row := new(identityRow)
+	err := r.db.NewSelect().Model(row).Where(key.sql, key.args...).Scan(ctx)
+	switch {
+	case err == nil:
+		existing, err := identityFromRow(row)
+		if err != nil {
+			return nil, false, err
+		}
+		before := existing.Snapshot()
+		if err := onExisting(existing); err != nil {
+			return nil, false, err
+		}
+		if existing.Snapshot() == before {
+			return existing, false, nil
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, false, fmt.Errorf("find identity: %w", err)
+	}
 	for range getOrCreateAttempts {
 		got, created, err := r.getOrCreate(ctx, fresh, onExisting)
 		if !errors.Is(err, errVanished) {
@@ -62,12 +84,9 @@ func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, 
 			return nil
 		}
 
-		s := fresh.Snapshot()
+		key := sameKey(fresh)
 		row := new(identityRow)
-		err = tx.NewSelect().Model(row).
-			Where("account_id = ? AND game_id = ? AND kind = ? AND external_key = ? AND deleted_at IS NULL",
-				toUUID(s.AccountID), toUUID(s.GameID), s.Kind.String(), s.ExternalKey).
-			For("UPDATE").Scan(ctx)
+		err = tx.NewSelect().Model(row).Where(key.sql, key.args...).For("UPDATE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errVanished
 		}
@@ -89,6 +108,13 @@ func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, 
 		return nil
 	})
 	return out, created, err
+}
+
+// sameKey selects the live identity with the natural key of i.
+func sameKey(i *identity.Identity) condition {
+	s := i.Snapshot()
+	return cond("account_id = ? AND game_id = ? AND kind = ? AND external_key = ? AND deleted_at IS NULL",
+		toUUID(s.AccountID), toUUID(s.GameID), s.Kind.String(), s.ExternalKey)
 }
 
 var identityMutable = []string{"display_name", "updated_at", "deleted_at"}

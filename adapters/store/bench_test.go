@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/leadr-oss/identity/adapters/store"
+	appidentity "github.com/leadr-oss/identity/application/identity"
+	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/internal/testdb"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// BenchmarkList reads one page of 20 at the start of an account's list and
+// deep inside it. Keyset pages cost the same at any depth: compare the two.
+func BenchmarkList(b *testing.B) {
+	db := testdb.Fresh(b)
+	account, _, _ := seedForPlans(b, db)
+	repo := store.NewIdentities(store.New(db))
+	sort := appidentity.Schema.DefaultSort()
+	f := ports.IdentityFilter{AccountID: account}
+
+	// Walk to the middle of the account's identities to find a deep position.
+	req := paging.Request{Sort: sort, Limit: 100}
+	for range 2 {
+		res, err := repo.List(b.Context(), f, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.After = appidentity.Position(res.Items[len(res.Items)-1], sort)
+	}
+	deep := req.After
+	nameSort, _ := appidentity.Schema.ParseSort("display_name:asc")
+
+	for _, c := range []struct {
+		name string
+		req  paging.Request
+	}{
+		{"first_page", paging.Request{Sort: sort, Limit: 20}},
+		{"deep_page", paging.Request{Sort: sort, Limit: 20, After: deep}},
+		{"deep_page_backward", paging.Request{Sort: sort, Limit: 20, After: deep, Backward: true}},
+		{"by_name_first_page", paging.Request{Sort: nameSort, Limit: 20}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := repo.List(b.Context(), f, c.req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGetOrCreate creates new identities, and finds existing ones.
+func BenchmarkGetOrCreate(b *testing.B) {
+	db := testdb.Fresh(b)
+	s := store.New(db)
+	tenancyRepo, repo := store.NewTenancy(s), store.NewIdentities(s)
+	account := newBenchAccount(b, tenancyRepo)
+	game := id.New[id.Game]()
+	fresh := func(n int) *identity.Identity {
+		key, _ := identity.NewExternalKey(identity.KindDevice, fmt.Sprintf("bench-device-%010d", n))
+		i, _ := identity.New(account, game, key, identity.DisplayName{}, time.Now())
+		return i
+	}
+	noop := func(*identity.Identity) error { return nil }
+	b.Run("create", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			n++
+			if _, _, err := repo.GetOrCreate(b.Context(), fresh(n), noop); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("existing", func(b *testing.B) {
+		for b.Loop() {
+			if _, created, err := repo.GetOrCreate(b.Context(), fresh(1), noop); err != nil || created {
+				b.Fatal(err, created)
+			}
+		}
+	})
+}
+
+func newBenchAccount(b *testing.B, repo ports.TenancyRepository) id.AccountID {
+	b.Helper()
+	a, err := tenancy.NewAccount("Bench", "bench", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := repo.CreateAccount(context.Background(), a); err != nil {
+		b.Fatal(err)
+	}
+	return a.ID()
+}

@@ -1,0 +1,56 @@
+package bootstrap_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// BenchmarkService measures the whole service over HTTP on PostgreSQL:
+// authentication, parsing, the use case, the store, the JSON answer.
+func BenchmarkService(b *testing.B) {
+	r := startB(b)
+	super := keyPattern.FindString(r.stderr.String())
+	do := func(b *testing.B, method, path, body string) []byte {
+		req, _ := http.NewRequest(method, r.base+path, bytes.NewBufferString(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("leadr-api-key", super)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			b.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
+		}
+		return out
+	}
+	acc := do(b, "POST", "/v1/accounts", `{"name":"Bench","slug":"bench"}`)
+	account := string(acc[7:47])
+	create := func(n int) string {
+		return fmt.Sprintf(`{"account_id":%q,"game_id":"gam_0195f2a0-0000-7000-8000-000000000001","kind":"DEVICE","external_key":"device-%010d"}`, account, n)
+	}
+	for n := range 1000 {
+		do(b, "POST", "/v1/identities", create(n))
+	}
+	b.Run("get_or_create_existing", func(b *testing.B) {
+		for b.Loop() {
+			do(b, "POST", "/v1/identities", create(7))
+		}
+	})
+	b.Run("list_first_page", func(b *testing.B) {
+		for b.Loop() {
+			do(b, "GET", "/v1/identities?account_id="+account, "")
+		}
+	})
+	b.Run("list_parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				do(b, "GET", "/v1/identities?account_id="+account, "")
+			}
+		})
+	})
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/leadr-oss/identity/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func runWith(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestCommands(t *testing.T) {
+	if code, out, _ := runWith(t, nil, "version"); code != 0 || !strings.HasPrefix(out, "leadr ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, errOut := runWith(t, nil); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Fatalf("no command: %d %q", code, errOut)
+	}
+	if code, _, errOut := runWith(t, nil, "launch"); code != 2 || !strings.Contains(errOut, `unknown command "launch"`) {
+		t.Fatalf("unknown command: %d %q", code, errOut)
+	}
+	code, _, errOut := runWith(t, map[string]string{"LEADR_DATABASE_URL": "", "LEADR_LOG_FORMAT": "xml"}, "serve")
+	if code != 1 || !strings.Contains(errOut, "LEADR_DATABASE_URL") || !strings.Contains(errOut, "LEADR_LOG_FORMAT") {
+		t.Fatalf("bad configuration: %d %q", code, errOut)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	env := map[string]string{"LEADR_DATABASE_URL": testdb.Empty(t)}
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"migrate", "status"}, "20261127000001_init                      pending"},
+		{[]string{"migrate", "up"}, "applied 20261127000001_init"},
+		{[]string{"migrate", "up"}, "nothing applied"},
+		{[]string{"migrate", "status"}, "20261127000001_init                      applied "},
+		{[]string{"migrate", "down"}, "rolled back 20261127000001_init"},
+		{[]string{"migrate", "status"}, "pending"},
+		{[]string{"migrate", "up"}, "applied 20261127000001_init"},
+	}
+	for _, s := range steps {
+		code, out, errOut := runWith(t, env, s.args...)
+		if code != 0 || !strings.Contains(out, s.want) {
+			t.Fatalf("%v: %d %q %q, want %q", s.args, code, out, errOut, s.want)
+		}
+	}
+	if code, _, errOut := runWith(t, env, "migrate", "sideways"); code != 1 || !strings.Contains(errOut, "unknown migrate action") {
+		t.Fatalf("bad action: %d %q", code, errOut)
+	}
+}
