@@ -76,7 +76,7 @@ func TestListQueriesAreServedByIndexes(t *testing.T) {
 // accounts, games and identities; some deleted) so that the planner's
 // statistics resemble production. It returns one account, one game, and the
 // position in the default sort of a row deep in both.
-func seedForPlans(t *testing.T, db *bun.DB) (id.AccountID, id.GameID, paging.Position) {
+func seedForPlans(t testing.TB, db *bun.DB) (id.AccountID, id.GameID, paging.Position) {
 	t.Helper()
 	for _, q := range []string{
 		`INSERT INTO accounts (id, name, slug, created_at, updated_at)
@@ -120,7 +120,7 @@ type planNode struct {
 	Plans           []planNode `json:"Plans"`
 }
 
-func explainAnalyze(t *testing.T, db *bun.DB, query string, args []any) planNode {
+func explainAnalyze(t testing.TB, db *bun.DB, query string, args []any) planNode {
 	t.Helper()
 	var raw string
 	if err := db.NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+query, args...).Scan(t.Context(), &raw); err != nil {
