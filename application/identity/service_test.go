@@ -1,0 +1,754 @@
+package identity_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leadr-oss/identity/application/apptest"
+	"github.com/leadr-oss/identity/application/auth"
+	appidentity "github.com/leadr-oss/identity/application/identity"
+	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// clock is a fake ports.Clock the test moves by hand.
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time          { return c.now }
+func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+
+// countingRepo counts the writes that reach the repository.
+type countingRepo struct {
+	ports.IdentityRepository
+	updates atomic.Int32
+}
+
+func (r *countingRepo) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
+	r.updates.Add(1)
+	return r.IdentityRepository.Update(ctx, identityID, fn)
+}
+
+type env struct {
+	t       *testing.T
+	ctx     context.Context
+	svc     *appidentity.Service
+	repo    *countingRepo
+	clock   *clock
+	acme    id.AccountID // the regular user's account
+	other   id.AccountID // another tenant
+	regular tenancy.Principal
+	super   tenancy.Principal
+	game    id.GameID
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	mem := apptest.NewMemory()
+	clk := &clock{now: time.Date(2025, 6, 1, 10, 0, 0, 123456789, time.UTC)}
+	account := func(slug string) id.AccountID {
+		a, err := tenancy.NewAccount(slug, slug, clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mem.Tenancy().CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		return a.ID()
+	}
+	acme, other, system := account("acme"), account("other"), account("system")
+	repo := &countingRepo{IdentityRepository: mem.Identities()}
+	return &env{
+		t: t, ctx: ctx, repo: repo, clock: clk,
+		svc:     appidentity.NewService(repo, paging.NewCodec([]byte("cursor secret")), clk.Now),
+		acme:    acme,
+		other:   other,
+		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
+		super:   tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: system, SuperAdmin: true},
+		game:    id.New[id.Game](),
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func (e *env) create(p tenancy.Principal, c ports.CreateIdentity) *identity.Identity {
+	e.t.Helper()
+	if c.GameID.IsZero() {
+		c.GameID = e.game
+	}
+	if c.Kind == "" {
+		c.Kind = "DEVICE"
+	}
+	i, created, err := e.svc.GetOrCreate(e.ctx, p, c)
+	if err != nil {
+		e.t.Fatalf("GetOrCreate(%+v): %v", c, err)
+	}
+	if !created {
+		e.t.Fatalf("GetOrCreate(%+v) found an existing identity", c)
+	}
+	return i
+}
+
+// stored reads an identity as it is stored, past the access policy.
+func (e *env) stored(identityID id.IdentityID) *identity.Identity {
+	e.t.Helper()
+	i, err := e.svc.Get(e.ctx, e.super, ports.GetIdentity{ID: identityID})
+	if err != nil {
+		e.t.Fatalf("Get(%s) as superadmin: %v", identityID, err)
+	}
+	return i
+}
+
+type problem struct{ field, code string }
+
+// problems walks err through every errors.Join branch and returns the Invalid
+// errors it holds; it fails the test on an error of another category.
+func problems(t *testing.T, err error) []problem {
+	t.Helper()
+	if err == nil {
+		t.Fatal("got no error, want Invalid errors")
+	}
+	var out []problem
+	var walk func(error)
+	walk = func(err error) {
+		if multi, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range multi.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var de *domain.Error
+		if !errors.As(err, &de) {
+			t.Fatalf("error %v (%T) is not a *domain.Error", err, err)
+		}
+		if de.Category != domain.CategoryInvalid {
+			t.Fatalf("error %v has category %v, want CategoryInvalid", err, de.Category)
+		}
+		out = append(out, problem{de.Field, de.Code})
+	}
+	walk(err)
+	return out
+}
+
+func TestGetOrCreateCreates(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	i, created, err := e.svc.GetOrCreate(e.ctx, e.regular, ports.CreateIdentity{
+		GameID: e.game, Kind: "STEAM", ExternalKey: "76561197960287930", DisplayName: ptr("  Alice\u3000"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !created {
+		t.Error("created = false for a new identity")
+	}
+	now := domain.Timestamp(e.clock.Now())
+	if i.AccountID() != e.acme || i.GameID() != e.game || i.Kind() != identity.KindSteam ||
+		i.ExternalKey().String() != "76561197960287930" || i.DisplayName().String() != "Alice" ||
+		i.CreatedAt() != now || i.UpdatedAt() != now || i.IsDeleted() {
+		t.Errorf("created identity = %+v", i.Snapshot())
+	}
+	if got := e.stored(i.ID()); got.Snapshot() != i.Snapshot() {
+		t.Errorf("stored %+v, returned %+v", got.Snapshot(), i.Snapshot())
+	}
+}
+
+func TestGetOrCreateAccountChoice(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		super       bool
+		named       func(*env) id.AccountID
+		wantAccount func(*env) id.AccountID
+		wantErr     error
+	}{
+		{"regular user defaults to own account", false, nil, func(e *env) id.AccountID { return e.acme }, nil},
+		{"regular user names own account", false, func(e *env) id.AccountID { return e.acme }, func(e *env) id.AccountID { return e.acme }, nil},
+		{"regular user names another account", false, func(e *env) id.AccountID { return e.other }, nil, auth.ErrAccountDenied},
+		{"superadmin names an account", true, func(e *env) id.AccountID { return e.other }, func(e *env) id.AccountID { return e.other }, nil},
+		{"superadmin names an unknown account", true, func(*env) id.AccountID { return id.New[id.Account]() }, nil, tenancy.ErrAccountNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := e.regular
+			if tt.super {
+				p = e.super
+			}
+			c := ports.CreateIdentity{GameID: e.game, Kind: "CUSTOM", ExternalKey: "player-42"}
+			if tt.named != nil {
+				c.AccountID = tt.named(e)
+			}
+			i, _, err := e.svc.GetOrCreate(e.ctx, p, c)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if all := e.list(t, e.super, ports.ListIdentities{}); len(all) != 0 {
+					t.Errorf("a refused create stored %d identities", len(all))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i.AccountID() != tt.wantAccount(e) {
+				t.Errorf("account = %s, want %s", i.AccountID(), tt.wantAccount(e))
+			}
+		})
+	}
+}
+
+func TestGetOrCreateValidation(t *testing.T) {
+	t.Parallel()
+	tooLong := strings.Repeat("x", 65)
+	tests := []struct {
+		name  string
+		super bool
+		// other: name the other tenant's account (a regular user may not).
+		other bool
+		c     ports.CreateIdentity
+		want  []problem
+	}{
+		{
+			name: "bad kind", c: ports.CreateIdentity{Kind: "device", ExternalKey: "device-0001"},
+			want: []problem{{"kind", "enum"}},
+		},
+		{
+			name: "bad external key", c: ports.CreateIdentity{Kind: "STEAM", ExternalKey: "123"},
+			want: []problem{{"external_key", "value_error"}},
+		},
+		{
+			name: "bad display name", c: ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: ptr("  ")},
+			want: []problem{{"display_name", "string_too_short"}},
+		},
+		{
+			name: "invalid input beats access: another account and a bad name", other: true,
+			c:    ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: ptr(tooLong)},
+			want: []problem{{"display_name", "string_too_long"}},
+		},
+		{
+			name: "several problems together",
+			c:    ports.CreateIdentity{Kind: "CUSTOM", ExternalKey: "abc", DisplayName: ptr("a\u0007")},
+			want: []problem{{"external_key", "value_error"}, {"display_name", "value_error"}},
+		},
+		{
+			name: "bad kind, bad name, no game",
+			c:    ports.CreateIdentity{Kind: "EMAIL", ExternalKey: "x", DisplayName: ptr(""), GameID: id.GameID{}},
+			want: []problem{{"kind", "enum"}, {"display_name", "string_too_short"}, {"game_id", "missing"}},
+		},
+		{
+			name: "superadmin without account", super: true,
+			c:    ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001"},
+			want: []problem{{"account_id", "missing"}},
+		},
+		{
+			name: "superadmin without account and a bad key", super: true,
+			c:    ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "short"},
+			want: []problem{{"external_key", "value_error"}, {"account_id", "missing"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := e.regular
+			if tt.super {
+				p = e.super
+			}
+			c := tt.c
+			if c.GameID.IsZero() && !slices.Contains(tt.want, problem{"game_id", "missing"}) {
+				c.GameID = e.game
+			}
+			if tt.other {
+				c.AccountID = e.other
+			}
+			i, created, err := e.svc.GetOrCreate(e.ctx, p, c)
+			if i != nil || created {
+				t.Errorf("got identity %v, created %v with an error", i, created)
+			}
+			if errors.Is(err, auth.ErrAccountDenied) {
+				t.Fatalf("err = %v: the access error came before the validation error", err)
+			}
+			got := problems(t, err)
+			slices.SortFunc(got, func(a, b problem) int { return strings.Compare(a.field, b.field) })
+			want := slices.Clone(tt.want)
+			slices.SortFunc(want, func(a, b problem) int { return strings.Compare(a.field, b.field) })
+			if !slices.Equal(got, want) {
+				t.Errorf("problems = %v, want %v (%v)", got, want, err)
+			}
+			if all := e.list(t, e.super, ports.ListIdentities{}); len(all) != 0 {
+				t.Errorf("an invalid create stored %d identities", len(all))
+			}
+		})
+	}
+}
+
+func TestGetOrCreateExisting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		initial     *string
+		again       *string
+		wantName    string
+		wantUpdated bool
+	}{
+		{"different name renames", ptr("Alice"), ptr("Bob"), "Bob", true},
+		{"first name given later", nil, ptr("Bob"), "Bob", true},
+		{"same name keeps updated_at", ptr("Alice"), ptr("Alice"), "Alice", false},
+		{"same name after trimming keeps updated_at", ptr("Alice"), ptr(" Alice "), "Alice", false},
+		{"no name keeps the name and updated_at", ptr("Alice"), nil, "Alice", false},
+		{"no name either time", nil, nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			first := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001", DisplayName: tt.initial})
+			e.clock.Advance(time.Minute)
+
+			got, created, err := e.svc.GetOrCreate(e.ctx, e.regular, ports.CreateIdentity{
+				GameID: e.game, Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: tt.again,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created {
+				t.Error("created = true for an existing identity")
+			}
+			if got.ID() != first.ID() {
+				t.Fatalf("got identity %s, want the existing %s", got.ID(), first.ID())
+			}
+			wantUpdated := first.UpdatedAt()
+			if tt.wantUpdated {
+				wantUpdated = domain.Timestamp(e.clock.Now())
+			}
+			for what, i := range map[string]*identity.Identity{"returned": got, "stored": e.stored(first.ID())} {
+				if i.DisplayName().String() != tt.wantName {
+					t.Errorf("%s display name = %q, want %q", what, i.DisplayName(), tt.wantName)
+				}
+				if i.UpdatedAt() != wantUpdated {
+					t.Errorf("%s updated_at = %v, want %v", what, i.UpdatedAt(), wantUpdated)
+				}
+				if i.CreatedAt() != first.CreatedAt() {
+					t.Errorf("%s created_at moved", what)
+				}
+			}
+		})
+	}
+}
+
+func TestGetOrCreateIdentityKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	base := e.create(e.regular, ports.CreateIdentity{Kind: "CUSTOM", ExternalKey: "player-0001"})
+	// Any part of (account, game, kind, external key) that differs makes a new identity.
+	others := []ports.CreateIdentity{
+		{AccountID: e.other, GameID: e.game, Kind: "CUSTOM", ExternalKey: "player-0001"},
+		{AccountID: e.acme, GameID: id.New[id.Game](), Kind: "CUSTOM", ExternalKey: "player-0001"},
+		{AccountID: e.acme, GameID: e.game, Kind: "DEVICE", ExternalKey: "player-0001"},
+		{AccountID: e.acme, GameID: e.game, Kind: "CUSTOM", ExternalKey: "player-0002"},
+		{AccountID: e.acme, GameID: e.game, Kind: "CUSTOM", ExternalKey: "Player-0001"},
+	}
+	seen := map[id.IdentityID]bool{base.ID(): true}
+	for _, c := range others {
+		i := e.create(e.super, c)
+		if seen[i.ID()] {
+			t.Errorf("%+v reused identity %s", c, i.ID())
+		}
+		seen[i.ID()] = true
+	}
+	// The original key again finds the original identity.
+	again, created, err := e.svc.GetOrCreate(e.ctx, e.regular, ports.CreateIdentity{GameID: e.game, Kind: "CUSTOM", ExternalKey: "player-0001"})
+	if err != nil || created || again.ID() != base.ID() {
+		t.Errorf("same key again: created = %v, err = %v; want the original identity", created, err)
+	}
+}
+
+func TestGetOrCreateAfterDeleteCreatesAnew(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	first := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001"})
+	if _, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: first.ID(), Delete: true}); err != nil {
+		t.Fatal(err)
+	}
+	second := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001"})
+	if second.ID() == first.ID() {
+		t.Error("a soft-deleted identity was returned by get-or-create")
+	}
+}
+
+func TestGet(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mine := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-mine"})
+	theirs := e.create(e.super, ports.CreateIdentity{AccountID: e.other, ExternalKey: "device-theirs"})
+	deleted := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-deleted"})
+	if _, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: deleted.ID(), Delete: true}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		p       tenancy.Principal
+		q       ports.GetIdentity
+		want    id.IdentityID
+		wantErr error
+	}{
+		{"own identity", e.regular, ports.GetIdentity{ID: mine.ID()}, mine.ID(), nil},
+		{"own identity, own account named", e.regular, ports.GetIdentity{ID: mine.ID(), AccountID: e.acme}, mine.ID(), nil},
+		{"another tenant's identity", e.regular, ports.GetIdentity{ID: theirs.ID()}, id.IdentityID{}, identity.ErrForbidden},
+		{"another tenant's identity, own account named", e.regular, ports.GetIdentity{ID: theirs.ID(), AccountID: e.acme}, id.IdentityID{}, identity.ErrForbidden},
+		{"another account named", e.regular, ports.GetIdentity{ID: mine.ID(), AccountID: e.other}, id.IdentityID{}, auth.ErrAccountDenied},
+		{"another account named, unknown id", e.regular, ports.GetIdentity{ID: id.New[id.Identity](), AccountID: e.other}, id.IdentityID{}, auth.ErrAccountDenied},
+		{"unknown id", e.regular, ports.GetIdentity{ID: id.New[id.Identity]()}, id.IdentityID{}, identity.ErrNotFound},
+		{"deleted", e.regular, ports.GetIdentity{ID: deleted.ID()}, id.IdentityID{}, identity.ErrNotFound},
+		{"deleted, superadmin", e.super, ports.GetIdentity{ID: deleted.ID()}, id.IdentityID{}, identity.ErrNotFound},
+		{"superadmin, no account", e.super, ports.GetIdentity{ID: theirs.ID()}, theirs.ID(), nil},
+		{"superadmin, the identity's account", e.super, ports.GetIdentity{ID: theirs.ID(), AccountID: e.other}, theirs.ID(), nil},
+		{"superadmin, another account", e.super, ports.GetIdentity{ID: theirs.ID(), AccountID: e.acme}, id.IdentityID{}, identity.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i, err := e.svc.Get(e.ctx, tt.p, tt.q)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || i != nil {
+					t.Fatalf("Get = %v, %v; want %v", i, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i.ID() != tt.want {
+				t.Errorf("got %s, want %s", i.ID(), tt.want)
+			}
+		})
+	}
+}
+
+func TestUpdateRenames(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	orig := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001", DisplayName: ptr("Alice")})
+	e.clock.Advance(time.Hour)
+	got, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: orig.ID(), DisplayName: ptr(" Bob ")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, i := range map[string]*identity.Identity{"returned": got, "stored": e.stored(orig.ID())} {
+		if i.DisplayName().String() != "Bob" {
+			t.Errorf("%s name = %q, want Bob", what, i.DisplayName())
+		}
+		if i.UpdatedAt() != domain.Timestamp(e.clock.Now()) {
+			t.Errorf("%s updated_at = %v, want %v", what, i.UpdatedAt(), domain.Timestamp(e.clock.Now()))
+		}
+		if i.CreatedAt() != orig.CreatedAt() {
+			t.Errorf("%s created_at = %v, want %v", what, i.CreatedAt(), orig.CreatedAt())
+		}
+	}
+
+	// The same name again is no change.
+	e.clock.Advance(time.Hour)
+	again, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: orig.ID(), DisplayName: ptr("Bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.UpdatedAt() != got.UpdatedAt() || e.stored(orig.ID()).UpdatedAt() != got.UpdatedAt() {
+		t.Errorf("renaming to the same name moved updated_at to %v", again.UpdatedAt())
+	}
+}
+
+func TestUpdateWithNothingWritesNothing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		p       func(*env) tenancy.Principal
+		target  func(e *env, mine, theirs *identity.Identity) id.IdentityID
+		wantErr error
+	}{
+		{"own identity", func(e *env) tenancy.Principal { return e.regular }, func(_ *env, m, _ *identity.Identity) id.IdentityID { return m.ID() }, nil},
+		{"another tenant's", func(e *env) tenancy.Principal { return e.regular }, func(_ *env, _, o *identity.Identity) id.IdentityID { return o.ID() }, identity.ErrForbidden},
+		{"unknown", func(e *env) tenancy.Principal { return e.regular }, func(*env, *identity.Identity, *identity.Identity) id.IdentityID { return id.New[id.Identity]() }, identity.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			mine := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001", DisplayName: ptr("Alice")})
+			theirs := e.create(e.super, ports.CreateIdentity{AccountID: e.other, ExternalKey: "device-0002"})
+			e.clock.Advance(time.Hour)
+			target := tt.target(e, mine, theirs)
+			writes := e.repo.updates.Load()
+
+			got, err := e.svc.Update(e.ctx, tt.p(e), ports.UpdateIdentity{ID: target})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if n := e.repo.updates.Load() - writes; n != 0 {
+				t.Errorf("an empty update reached the repository's Update %d times", n)
+			}
+			if tt.wantErr == nil {
+				if got.ID() != mine.ID() || got.UpdatedAt() != mine.UpdatedAt() || got.DisplayName() != mine.DisplayName() {
+					t.Errorf("empty update returned %+v, want %+v", got.Snapshot(), mine.Snapshot())
+				}
+			}
+		})
+	}
+}
+
+func TestUpdateDeleteWinsOverRename(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	orig := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001", DisplayName: ptr("Alice")})
+	e.clock.Advance(time.Hour)
+	got, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: orig.ID(), DisplayName: ptr("Bob"), Delete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := domain.Timestamp(e.clock.Now())
+	if !got.IsDeleted() || got.DeletedAt() != now || got.UpdatedAt() != now {
+		t.Errorf("deleted = %v, deleted_at = %v, updated_at = %v; want deleted at %v", got.IsDeleted(), got.DeletedAt(), got.UpdatedAt(), now)
+	}
+	if got.DisplayName().String() != "Alice" {
+		t.Errorf("display name = %q: the rename was applied alongside the delete", got.DisplayName())
+	}
+	if _, err := e.svc.Get(e.ctx, e.regular, ports.GetIdentity{ID: orig.ID()}); !errors.Is(err, identity.ErrNotFound) {
+		t.Errorf("Get after delete: %v, want ErrNotFound", err)
+	}
+	for _, c := range []ports.UpdateIdentity{
+		{ID: orig.ID(), Delete: true},
+		{ID: orig.ID(), DisplayName: ptr("Carol")},
+		{ID: orig.ID()},
+	} {
+		if _, err := e.svc.Update(e.ctx, e.regular, c); !errors.Is(err, identity.ErrNotFound) {
+			t.Errorf("Update %+v of a deleted identity: %v, want ErrNotFound", c, err)
+		}
+	}
+}
+
+func TestUpdateRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		super   bool
+		target  string // "theirs", "mine" or "unknown"
+		named   string // "", "acme" or "other"
+		c       ports.UpdateIdentity
+		wantErr error
+		invalid string // the field of the expected Invalid error, instead of wantErr
+	}{
+		{name: "rename another tenant's", target: "theirs", c: ports.UpdateIdentity{DisplayName: ptr("Mallory")}, wantErr: identity.ErrForbidden},
+		{name: "delete another tenant's", target: "theirs", c: ports.UpdateIdentity{Delete: true}, wantErr: identity.ErrForbidden},
+		{name: "rename another tenant's naming own account", target: "theirs", named: "acme", c: ports.UpdateIdentity{DisplayName: ptr("Mallory")}, wantErr: identity.ErrForbidden},
+		{name: "regular names another account", target: "mine", named: "other", c: ports.UpdateIdentity{DisplayName: ptr("Bob")}, wantErr: auth.ErrAccountDenied},
+		{name: "superadmin names the wrong account", super: true, target: "theirs", named: "acme", c: ports.UpdateIdentity{Delete: true}, wantErr: identity.ErrNotFound},
+		{name: "unknown identity", target: "unknown", c: ports.UpdateIdentity{DisplayName: ptr("Bob")}, wantErr: identity.ErrNotFound},
+		{name: "invalid name beats access", target: "theirs", named: "other", c: ports.UpdateIdentity{DisplayName: ptr(strings.Repeat("x", 65))}, invalid: "display_name"},
+		{name: "invalid name beats existence", target: "unknown", c: ports.UpdateIdentity{DisplayName: ptr("")}, invalid: "display_name"},
+		{name: "invalid name with delete", target: "mine", c: ports.UpdateIdentity{DisplayName: ptr("a\u0000"), Delete: true}, invalid: "display_name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			mine := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001", DisplayName: ptr("Alice")})
+			theirs := e.create(e.super, ports.CreateIdentity{AccountID: e.other, ExternalKey: "device-0002", DisplayName: ptr("Trent")})
+			e.clock.Advance(time.Hour)
+			c := tt.c
+			switch tt.target {
+			case "mine":
+				c.ID = mine.ID()
+			case "theirs":
+				c.ID = theirs.ID()
+			default:
+				c.ID = id.New[id.Identity]()
+			}
+			switch tt.named {
+			case "acme":
+				c.AccountID = e.acme
+			case "other":
+				c.AccountID = e.other
+			}
+			p := e.regular
+			if tt.super {
+				p = e.super
+			}
+
+			got, err := e.svc.Update(e.ctx, p, c)
+			if got != nil {
+				t.Errorf("got identity %+v with an error", got.Snapshot())
+			}
+			if tt.invalid != "" {
+				var de *domain.Error
+				if !errors.As(err, &de) || de.Category != domain.CategoryInvalid || de.Field != tt.invalid {
+					t.Fatalf("err = %v, want an Invalid error on %s", err, tt.invalid)
+				}
+			} else if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			// Nothing changed.
+			for _, before := range []*identity.Identity{mine, theirs} {
+				if after := e.stored(before.ID()); after.Snapshot() != before.Snapshot() {
+					t.Errorf("refused update changed %s:\n got %+v\nwant %+v", before.ID(), after.Snapshot(), before.Snapshot())
+				}
+			}
+		})
+	}
+}
+
+// list follows next cursors to the end and returns every item.
+func (e *env) list(t *testing.T, p tenancy.Principal, q ports.ListIdentities) []*identity.Identity {
+	t.Helper()
+	var all []*identity.Identity
+	for pages := 0; ; pages++ {
+		if pages > 1000 {
+			t.Fatal("more than 1000 pages: the walk does not end")
+		}
+		pg, err := e.svc.List(e.ctx, p, q)
+		if err != nil {
+			t.Fatalf("List(%+v): %v", q, err)
+		}
+		all = append(all, pg.Items...)
+		if !pg.HasNext {
+			return all
+		}
+		q.Page.Cursor = pg.Next
+	}
+}
+
+func ids(items []*identity.Identity) []id.IdentityID {
+	out := make([]id.IdentityID, len(items))
+	for i, it := range items {
+		out[i] = it.ID()
+	}
+	slices.SortFunc(out, func(a, b id.IdentityID) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+func TestListScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	otherGame := id.New[id.Game]()
+	a1 := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-aaa1"})
+	a2 := e.create(e.regular, ports.CreateIdentity{Kind: "STEAM", ExternalKey: "76561197960287930"})
+	a3 := e.create(e.regular, ports.CreateIdentity{GameID: otherGame, ExternalKey: "device-aaa3"})
+	gone := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-gone"})
+	o1 := e.create(e.super, ports.CreateIdentity{AccountID: e.other, ExternalKey: "device-ooo1"})
+	o2 := e.create(e.super, ports.CreateIdentity{AccountID: e.other, Kind: "STEAM", ExternalKey: "76561197960287931"})
+	if _, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: gone.ID(), Delete: true}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		p    tenancy.Principal
+		q    ports.ListIdentities
+		want []*identity.Identity
+	}{
+		{"regular sees own account", e.regular, ports.ListIdentities{}, []*identity.Identity{a1, a2, a3}},
+		{"regular names own account", e.regular, ports.ListIdentities{AccountID: e.acme}, []*identity.Identity{a1, a2, a3}},
+		{"regular, by game", e.regular, ports.ListIdentities{GameID: otherGame}, []*identity.Identity{a3}},
+		{"regular, by kind", e.regular, ports.ListIdentities{Kind: ptr("STEAM")}, []*identity.Identity{a2}},
+		{"regular, by game and kind", e.regular, ports.ListIdentities{GameID: e.game, Kind: ptr("DEVICE")}, []*identity.Identity{a1}},
+		{"superadmin sees all", e.super, ports.ListIdentities{}, []*identity.Identity{a1, a2, a3, o1, o2}},
+		{"superadmin names an account", e.super, ports.ListIdentities{AccountID: e.other}, []*identity.Identity{o1, o2}},
+		{"superadmin, all accounts by kind", e.super, ports.ListIdentities{Kind: ptr("STEAM")}, []*identity.Identity{a2, o2}},
+		{"small pages", e.super, ports.ListIdentities{Page: paging.Params{Limit: 1}}, []*identity.Identity{a1, a2, a3, o1, o2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.list(t, tt.p, tt.q)
+			if !slices.Equal(ids(got), ids(tt.want)) {
+				t.Errorf("listed %v, want %v", ids(got), ids(tt.want))
+			}
+		})
+	}
+
+	if _, err := e.svc.List(e.ctx, e.regular, ports.ListIdentities{AccountID: e.other}); !errors.Is(err, auth.ErrAccountDenied) {
+		t.Errorf("regular user listing another account: %v, want ErrAccountDenied", err)
+	}
+}
+
+func TestListDefaultOrderIsNewestFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var want []id.IdentityID
+	for _, key := range []string{"device-0001", "device-0002", "device-0003"} {
+		want = append([]id.IdentityID{e.create(e.regular, ports.CreateIdentity{ExternalKey: key}).ID()}, want...)
+		e.clock.Advance(time.Second)
+	}
+	pg, err := e.svc.List(e.ctx, e.regular, ports.ListIdentities{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]id.IdentityID, len(pg.Items))
+	for i, it := range pg.Items {
+		got[i] = it.ID()
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+	if pg.HasNext || pg.HasPrev || pg.Next != "" || pg.Prev != "" {
+		t.Errorf("single page: %+v", pg)
+	}
+}
+
+func TestListInvalidKind(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, kind := range []string{"device", "EMAIL", "", "Steam"} {
+		_, err := e.svc.List(e.ctx, e.super, ports.ListIdentities{Kind: ptr(kind)})
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Category != domain.CategoryBadRequest {
+			t.Fatalf("kind %q: err = %v, want a bad request", kind, err)
+		}
+		if want := "Invalid kind: " + kind + ". Must be one of: DEVICE, STEAM, CUSTOM"; de.Message != want {
+			t.Errorf("kind %q: message = %q, want %q", kind, de.Message, want)
+		}
+	}
+}
+
+func TestListCursorKeepsItsFilters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, key := range []string{"device-0001", "device-0002", "device-0003"} {
+		e.create(e.regular, ports.CreateIdentity{ExternalKey: key})
+	}
+	first, err := e.svc.List(e.ctx, e.super, ports.ListIdentities{Page: paging.Params{Limit: 1}})
+	if err != nil || first.Next == "" {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	tests := []struct {
+		name string
+		p    tenancy.Principal
+		q    ports.ListIdentities
+	}{
+		{"other kind", e.super, ports.ListIdentities{Kind: ptr("DEVICE")}},
+		{"other account scope", e.super, ports.ListIdentities{AccountID: e.acme}},
+		{"regular user's scope", e.regular, ports.ListIdentities{}},
+		{"other game", e.super, ports.ListIdentities{GameID: e.game}},
+		{"other sort", e.super, ports.ListIdentities{Page: paging.Params{Sort: ptr("id:asc")}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := tt.q
+			q.Page.Cursor = first.Next
+			if _, err := e.svc.List(e.ctx, tt.p, q); !errors.Is(err, paging.ErrCursorState) {
+				t.Errorf("err = %v, want ErrCursorState", err)
+			}
+		})
+	}
+	// Same filters, another limit: fine.
+	if _, err := e.svc.List(e.ctx, e.super, ports.ListIdentities{Page: paging.Params{Cursor: first.Next, Limit: 50}}); err != nil {
+		t.Errorf("same query, other limit: %v", err)
+	}
+}
