@@ -88,7 +88,8 @@ func encodeValue(v any) json.RawMessage {
 // its position decoded by the types of sort.
 func (c *Codec) decode(schema *Schema, token string) (state, Position, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) <= macLen {
+	// One spelling per cursor: no line breaks, no stray padding bits.
+	if err != nil || len(raw) <= macLen || base64.RawURLEncoding.EncodeToString(raw) != token {
 		return state{}, nil, ErrInvalidCursor
 	}
 	payload, tag := raw[:len(raw)-macLen], raw[len(raw)-macLen:]

@@ -60,10 +60,30 @@ func normaliseEmail(raw string) (string, error) {
 		return "", invalid
 	}
 	local, host, ok := strings.Cut(s, "@")
-	if !ok || local == "" || !strings.Contains(host, ".") || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") {
+	if !ok || local == "" || !validHost(host) {
 		return "", invalid
 	}
 	return local + "@" + strings.ToLower(host), nil
+}
+
+// validHost accepts a domain name of two or more labels: letters, digits
+// and inner hyphens.
+func validHost(host string) bool {
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // UserSnapshot is a user's state as a store keeps it.
