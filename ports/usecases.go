@@ -54,6 +54,11 @@ type CreateAccount struct {
 	Slug string
 }
 
+type ListAccounts struct {
+	AccountID id.AccountID
+	Page      paging.Params
+}
+
 type CreateUser struct {
 	AccountID   id.AccountID
 	Email       string
@@ -88,7 +93,7 @@ type UpdateAPIKey struct {
 type Tenancy interface {
 	CreateAccount(ctx context.Context, p tenancy.Principal, c CreateAccount) (*tenancy.Account, error)
 	GetAccount(ctx context.Context, p tenancy.Principal, id id.AccountID) (*tenancy.Account, error)
-	ListAccounts(ctx context.Context, p tenancy.Principal, page paging.Params) (paging.Page[*tenancy.Account], error)
+	ListAccounts(ctx context.Context, p tenancy.Principal, q ListAccounts) (paging.Page[*tenancy.Account], error)
 
 	CreateUser(ctx context.Context, p tenancy.Principal, c CreateUser) (*tenancy.User, error)
 	GetUser(ctx context.Context, p tenancy.Principal, id id.UserID) (*tenancy.User, error)

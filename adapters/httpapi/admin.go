@@ -62,11 +62,11 @@ func (h adminHandlers) createAccount(c *gin.Context) {
 
 func (h adminHandlers) listAccounts(c *gin.Context) {
 	var ps problems
-	params := pageParams(c, &ps)
+	q := ports.ListAccounts{AccountID: queryID[id.Account](c, &ps, "account_id"), Page: pageParams(c, &ps)}
 	if !parsed(c, &ps) {
 		return
 	}
-	page, err := h.app.ListAccounts(c.Request.Context(), principal(c), params)
+	page, err := h.app.ListAccounts(c.Request.Context(), principal(c), q)
 	writePage(c, page, err, toAccountDTO)
 }
 

@@ -30,6 +30,12 @@ func TestAccounts(t *testing.T) {
 	e.do("GET", "/v1/accounts/acc_0195f2a0-0000-7000-8000-000000000000", e.super, nil).want(t, http.StatusNotFound, "Account not found")
 	e.do("GET", "/v1/accounts/usr_0195f2a0-0000-7000-8000-000000000000", e.super, nil).wantProblem(t, "value_error", "path", "account_id")
 
+	e.do("GET", "/v1/accounts?account_id="+other.account, acme.key, nil).want(t, http.StatusForbidden, "Access denied to the specified account")
+	e.do("GET", "/v1/accounts?account_id="+acme.account, acme.key, nil).want(t, http.StatusOK)
+	only := e.do("GET", "/v1/accounts?account_id="+other.account, e.super, nil).want(t, http.StatusOK)
+	if data := only.body["data"].([]any); len(data) != 1 || data[0].(map[string]any)["id"] != other.account {
+		t.Fatalf("a superadmin naming an account: %s", only.raw)
+	}
 	own := e.do("GET", "/v1/accounts", acme.key, nil).want(t, http.StatusOK)
 	if data := own.body["data"].([]any); len(data) != 1 || data[0].(map[string]any)["id"] != acme.account {
 		t.Fatalf("a regular user sees: %s", own.raw)
@@ -100,6 +106,11 @@ func TestAPIKeys(t *testing.T) {
 		wantProblem(t, "value_error", "body", "expires_at")
 	e.do("POST", "/v1/api-keys", acme.key, map[string]any{"user_id": acme.user, "name": "bad", "expires_at": "tomorrow"}).
 		wantProblem(t, "datetime_parsing", "body", "expires_at")
+	for far, typ := range map[string]string{"9999-12-31T23:59:59-01:00": "datetime_parsing", "10000-01-01T00:00:00Z": "datetime_parsing",
+		"0001-01-01T00:00:00Z": "datetime_parsing", "0000-12-31T23:00:00-02:00": "value_error"} {
+		e.do("POST", "/v1/api-keys", acme.key, map[string]any{"user_id": acme.user, "name": "far", "expires_at": far}).
+			wantProblem(t, typ, "body", "expires_at")
+	}
 	e.do("POST", "/v1/api-keys", acme.key, map[string]any{"name": "no user"}).wantProblem(t, "missing", "body", "user_id")
 
 	list := e.do("GET", "/v1/api-keys?user_id="+acme.user, acme.key, nil).want(t, http.StatusOK)
@@ -123,4 +134,9 @@ func TestAPIKeys(t *testing.T) {
 	}
 	e.do("GET", "/v1/identities", plaintext, nil).want(t, http.StatusUnauthorized, "Invalid or expired API key")
 	e.do("PATCH", path, acme.key, map[string]any{"status": "active"}).want(t, http.StatusConflict, "API key is revoked; a revoked key cannot be reactivated")
+
+	last := e.do("POST", "/v1/api-keys", acme.key, map[string]any{"user_id": acme.user, "name": "last", "expires_at": "9999-12-31T23:59:59Z"}).
+		want(t, http.StatusCreated)
+	e.do("GET", "/v1/api-keys/"+last.str("id"), acme.key, nil).want(t, http.StatusOK)
+	e.do("GET", "/v1/identities", last.str("key"), nil).want(t, http.StatusOK)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -52,6 +53,12 @@ func readBody(c *gin.Context, ps *problems) (*body, error) {
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		ps.add("body", "", "missing", "Field required", nil, nil)
+		b.broken = true
+		return b, nil
+	}
+	if !utf8.Valid(raw) {
+		ps.list = append(ps.list, problem{Type: "json_invalid", Loc: []any{"body", invalidUTF8At(raw)}, Msg: "JSON decode error",
+			Input: map[string]any{}, Ctx: map[string]any{"error": "invalid UTF-8"}})
 		b.broken = true
 		return b, nil
 	}
@@ -118,6 +125,10 @@ func (b *body) str(name string, required bool) *string {
 		b.ps.add("body", name, "string_type", "Input should be a valid string", b.value(name), nil)
 		return nil
 	}
+	if loneSurrogate(raw, s) {
+		b.ps.add("body", name, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string", s, nil)
+		return nil
+	}
 	return &s
 }
 
@@ -160,9 +171,17 @@ func (b *body) timestamp(name string) time.Time {
 		return time.Time{}
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, *s); err == nil {
-			return t.UTC()
+		t, err := time.Parse(layout, *s)
+		if err != nil {
+			continue
 		}
+		if t = t.UTC(); t.Year() < 1 || t.Year() > 9999 || t.IsZero() {
+			// Out of RFC 3339's range once in UTC; and the zero time means
+			// "no expiry" to the use cases.
+			b.ps.add("body", name, "datetime_parsing", "Input should be a valid datetime, year out of range", *s, nil)
+			return time.Time{}
+		}
+		return t
 	}
 	b.ps.add("body", name, "datetime_parsing", "Input should be a valid datetime", *s, nil)
 	return time.Time{}
@@ -212,4 +231,27 @@ func query(c *gin.Context, name string) (string, bool) {
 		return "", false
 	}
 	return vs[len(vs)-1], true
+}
+
+func invalidUTF8At(raw []byte) int {
+	for i := 0; i < len(raw); {
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(raw)
+}
+
+// loneSurrogate reports whether decoding turned an escaped lone UTF-16
+// surrogate ("\ud800") into U+FFFD: the body is valid UTF-8, so a
+// replacement character that the raw string does not spell out came from
+// one.
+func loneSurrogate(raw []byte, decoded string) bool {
+	if !strings.ContainsRune(decoded, utf8.RuneError) {
+		return false
+	}
+	return strings.Count(decoded, string(utf8.RuneError)) >
+		strings.Count(string(raw), string(utf8.RuneError))+strings.Count(strings.ToLower(string(raw)), `\ufffd`)
 }

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,6 +16,12 @@ func pageParams(c *gin.Context, ps *problems) paging.Params {
 	var p paging.Params
 	if s, ok := query(c, "limit"); ok {
 		n, err := strconv.Atoi(s)
+		if errors.Is(err, strconv.ErrRange) { // an integer all the same, just far out of bounds
+			n, err = 1<<31, nil
+			if strings.HasPrefix(strings.TrimSpace(s), "-") {
+				n = -1
+			}
+		}
 		switch {
 		case err != nil:
 			ps.add("query", "limit", "int_parsing", "Input should be a valid integer, unable to parse string as an integer", s, nil)

@@ -33,8 +33,9 @@ type Deps struct {
 func NewRouter(d Deps) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	_ = r.SetTrustedProxies(nil) // client_ip is the peer; no header may forge it
-	r.Use(requestID(d.Logger), accessLog(), recovery(), limitBody())
+	r.RedirectTrailingSlash = false // "/v1/identities/" is not a route: 404
+	_ = r.SetTrustedProxies(nil)    // client_ip is the peer; no header may forge it
+	r.Use(requestID(d.Logger), accessLog(), recovery())
 	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, detail{Detail: "Not Found"}) })
 	r.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, detail{Detail: "Method Not Allowed"}) })
 
@@ -42,7 +43,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/health", health(d.Health))
 	v1.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "alive"}) })
 
-	api := v1.Group("", authenticate(d.Authenticator))
+	api := v1.Group("", authenticate(d.Authenticator), limitBody())
 	ih := identityHandlers{app: d.Identities}
 	api.POST("/identities", ih.create)
 	api.GET("/identities", ih.list)

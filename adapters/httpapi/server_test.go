@@ -148,3 +148,43 @@ func TestSecretsStayOutOfLogsAndResponses(t *testing.T) {
 		t.Fatal("GET returns a key field")
 	}
 }
+
+func TestRouteAndAuthComeBeforeBodySize(t *testing.T) {
+	e := newEnv(t)
+	big := `{"x":"` + strings.Repeat("a", 2<<20) + `"}`
+	e.do("POST", "/v1/nothing", "", big).want(t, http.StatusNotFound, "Not Found")
+	e.do("DELETE", "/v1/identities", "", big).want(t, http.StatusMethodNotAllowed, "Method Not Allowed")
+	e.do("POST", "/v1/identities", "", big).want(t, http.StatusUnauthorized, "API key required")
+	e.do("POST", "/v1/identities", e.super, big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
+}
+
+func TestTrailingSlashIsNotARoute(t *testing.T) {
+	e := newEnv(t)
+	e.do("GET", "/v1/identities/", e.super, nil).want(t, http.StatusNotFound, "Not Found")
+	e.do("POST", "/v1/accounts/", e.super, map[string]any{}).want(t, http.StatusNotFound, "Not Found")
+}
+
+func TestBodiesMustBeUnicode(t *testing.T) {
+	e := newEnv(t)
+	acme := e.newTenant("acme")
+	i := e.newIdentity(acme.key, map[string]any{"external_key": "device-0001"})
+	path := "/v1/identities/" + i.str("id")
+	p := e.do("PATCH", path, acme.key, "{\"display_name\": \"\xff\xfe\"}").problems(t)[0]
+	if p["type"] != "json_invalid" {
+		t.Fatalf("invalid UTF-8: %v", p)
+	}
+	e.do("PATCH", path, acme.key, `{"display_name": "a\ud800b"}`).wantProblem(t, "string_unicode", "body", "display_name")
+	ok := e.do("PATCH", path, acme.key, `{"display_name": "\ud83d\ude00 \ufffd"}`).want(t, http.StatusOK)
+	if ok.str("display_name") != "😀 \ufffd" {
+		t.Fatalf("a surrogate pair and an escaped U+FFFD: %q", ok.str("display_name"))
+	}
+	if got := e.do("GET", path, acme.key, nil); got.str("display_name") != "😀 \ufffd" {
+		t.Fatalf("stored: %q", got.str("display_name"))
+	}
+}
+
+func TestHugeLimits(t *testing.T) {
+	e := newEnv(t)
+	e.do("GET", "/v1/identities?limit=99999999999999999999", e.super, nil).wantProblem(t, "less_than_equal", "query", "limit")
+	e.do("GET", "/v1/identities?limit=-99999999999999999999", e.super, nil).wantProblem(t, "greater_than_equal", "query", "limit")
+}

@@ -36,7 +36,14 @@ func Open(databaseURL string, pool PoolOptions) (db *bun.DB, err error) {
 			db, err = nil, fmt.Errorf("database URL: %v", r)
 		}
 	}()
-	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL), pgdriver.WithApplicationName("leadr")))
+	// Defaults first, so that the URL's parameters (read_timeout, …) win.
+	// pgdriver's own read timeout, 10 s, would fail a long migration.
+	sqldb := sql.OpenDB(pgdriver.NewConnector(
+		pgdriver.WithApplicationName("leadr"),
+		pgdriver.WithReadTimeout(time.Minute),
+		pgdriver.WithWriteTimeout(time.Minute),
+		pgdriver.WithDSN(databaseURL),
+	))
 	sqldb.SetMaxOpenConns(pool.MaxOpenConns)
 	sqldb.SetMaxIdleConns(pool.MaxOpenConns)
 	sqldb.SetConnMaxLifetime(pool.ConnMaxLifetime)

@@ -64,10 +64,13 @@ func (s *Service) GetAccount(ctx context.Context, p tenancy.Principal, accountID
 	return s.repo.GetAccount(ctx, accountID)
 }
 
-func (s *Service) ListAccounts(ctx context.Context, p tenancy.Principal, params paging.Params) (paging.Page[*tenancy.Account], error) {
-	scope, _ := auth.ListScope(p, id.AccountID{}) // naming nothing is never refused
+func (s *Service) ListAccounts(ctx context.Context, p tenancy.Principal, q ports.ListAccounts) (paging.Page[*tenancy.Account], error) {
+	scope, err := auth.ListScope(p, q.AccountID)
+	if err != nil {
+		return paging.Page[*tenancy.Account]{}, err
+	}
 	filter := "account=" + scope.String()
-	return list(s.cursor, AccountSchema, params, filter, AccountPosition,
+	return list(s.cursor, AccountSchema, q.Page, filter, AccountPosition,
 		func(r paging.Request) (paging.Result[*tenancy.Account], error) {
 			return s.repo.ListAccounts(ctx, scope, r)
 		})

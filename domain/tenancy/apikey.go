@@ -30,6 +30,9 @@ const (
 	KeyPrefixLen = 14
 )
 
+// maxYear bounds expiry dates: RFC 3339, and so every client, ends there.
+const maxYear = 9999
+
 // GenerateKey returns a fresh plaintext key.
 func GenerateKey() string {
 	b := make([]byte, 32)
@@ -108,8 +111,12 @@ func NewAPIKey(accountID id.AccountID, userID id.UserID, name, plaintext string,
 	now = domain.Timestamp(now)
 	if !expiresAt.IsZero() {
 		expiresAt = domain.Timestamp(expiresAt)
-		if !expiresAt.After(now) {
+		switch {
+		case !expiresAt.After(now):
 			problems = append(problems, domain.InvalidValue("expires_at", "expires_at must be in the future",
+				expiresAt.Format(time.RFC3339Nano)))
+		case expiresAt.Year() > maxYear:
+			problems = append(problems, domain.InvalidValue("expires_at", "expires_at must be before the year 10000",
 				expiresAt.Format(time.RFC3339Nano)))
 		}
 	}

@@ -489,3 +489,21 @@ func TestEmailHostsAreDomainNames(t *testing.T) {
 		t.Fatalf("a valid address: %v %v", u, err)
 	}
 }
+
+func TestExpiryEndsWithRFC3339(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	plain := tenancy.GenerateKey()
+	for _, c := range []struct {
+		at time.Time
+		ok bool
+	}{
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), true},
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("west", -3600)), false},
+	} {
+		_, err := tenancy.NewAPIKey(id.New[id.Account](), id.New[id.User](), "k", plain, []byte("h"), c.at, now)
+		if (err == nil) != c.ok {
+			t.Errorf("expires_at %v: error %v", c.at, err)
+		}
+	}
+}
