@@ -17,10 +17,10 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/leadr-oss/identity/bootstrap"
-	"github.com/leadr-oss/identity/internal/testdb"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // replica is one running service.
 type replica struct {
@@ -29,7 +29,7 @@ type replica struct {
 	app    *fx.App
 }
 
-func startB(b *testing.B) *replica { return start(b, testdb.Empty(b), nil) }
+func startB(b *testing.B) *replica { return start(b, pgtest.Empty(b), nil) }
 
 func start(t testing.TB, dbURL string, vars map[string]string) *replica {
 	t.Helper()
@@ -77,7 +77,7 @@ func (r *replica) call(t *testing.T, method, path, key string, body any) (int, m
 }
 
 func TestServiceOnAnEmptyDatabase(t *testing.T) {
-	dbURL := testdb.Empty(t)
+	dbURL := pgtest.Empty(t)
 	first := start(t, dbURL, nil)
 	keys := keyPattern.FindAllString(first.stderr.String(), -1)
 	if len(keys) != 1 {
@@ -128,7 +128,7 @@ func TestServiceOnAnEmptyDatabase(t *testing.T) {
 }
 
 func TestReplicasStartingTogether(t *testing.T) {
-	dbURL := testdb.Empty(t)
+	dbURL := pgtest.Empty(t)
 	const n = 4
 	var wg sync.WaitGroup
 	replicas := make([]*replica, n)
@@ -150,7 +150,7 @@ func TestReplicasStartingTogether(t *testing.T) {
 
 func TestConfiguredSuperadminKey(t *testing.T) {
 	key := "ldr_" + strings.Repeat("K", 43)
-	r := start(t, testdb.Empty(t), map[string]string{
+	r := start(t, pgtest.Empty(t), map[string]string{
 		"LEADR_SUPERADMIN_API_KEY": key,
 		"LEADR_API_KEY_PEPPER":     strings.Repeat("p", 32),
 		"LEADR_CURSOR_SECRET":      strings.Repeat("c", 32),
@@ -164,7 +164,7 @@ func TestConfiguredSuperadminKey(t *testing.T) {
 }
 
 func TestGracefulShutdown(t *testing.T) {
-	r := start(t, testdb.Empty(t), map[string]string{"LEADR_SHUTDOWN_TIMEOUT": "5s"})
+	r := start(t, pgtest.Empty(t), map[string]string{"LEADR_SHUTDOWN_TIMEOUT": "5s"})
 	// A request whose body arrives slowly is in flight when the stop begins.
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("POST", r.base+"/v1/identities", pr)

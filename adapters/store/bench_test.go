@@ -12,14 +12,14 @@ import (
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/tenancy"
-	"github.com/leadr-oss/identity/internal/testdb"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
 // BenchmarkList reads one page of 20 at the start of an account's list and
 // deep inside it. Keyset pages cost the same at any depth: compare the two.
 func BenchmarkList(b *testing.B) {
-	db := testdb.Fresh(b)
+	db := pgtest.Fresh(b)
 	account, _, _ := seedForPlans(b, db)
 	repo := store.NewIdentities(store.New(db))
 	sort := appidentity.Schema.DefaultSort()
@@ -58,7 +58,7 @@ func BenchmarkList(b *testing.B) {
 
 // BenchmarkGetOrCreate creates new identities, and finds existing ones.
 func BenchmarkGetOrCreate(b *testing.B) {
-	db := testdb.Fresh(b)
+	db := pgtest.Fresh(b)
 	s := store.New(db)
 	tenancyRepo, repo := store.NewTenancy(s), store.NewIdentities(s)
 	account := newBenchAccount(b, tenancyRepo)

@@ -14,8 +14,8 @@ import (
 	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
-	"github.com/leadr-oss/identity/internal/testdb"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
 // TestListQueriesAreServedByIndexes runs every default and filtered identity
@@ -24,7 +24,7 @@ import (
 // than one page, and no scan that touches more than a few pages' worth of
 // rows. A list the indexes do not serve reads rows up to its depth.
 func TestListQueriesAreServedByIndexes(t *testing.T) {
-	db := testdb.Fresh(t)
+	db := pgtest.Fresh(t)
 	account, game, after := seedForPlans(t, db)
 	filters := map[string]ports.IdentityFilter{
 		"account":                {AccountID: account},

@@ -12,15 +12,15 @@ import (
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/tenancy"
-	"github.com/leadr-oss/identity/internal/testdb"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/portstest"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
 // TestCursorsOverPostgres drives the identity use cases over the real store:
 // cursors walk the stored rows, and misused cursors are refused.
 func TestCursorsOverPostgres(t *testing.T) {
-	db := testdb.Open(t)
+	db := pgtest.Open(t)
 	s := store.New(db)
 	tenancyRepo := store.NewTenancy(s)
 	svc := appidentity.NewService(store.NewIdentities(s), paging.NewCodec([]byte("a cursor secret of at least 32 bytes")), time.Now)

@@ -6,11 +6,11 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/leadr-oss/identity/adapters/store"
-	"github.com/leadr-oss/identity/internal/testdb"
 	"github.com/leadr-oss/identity/ports/portstest"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func env(db *bun.DB) portstest.Env {
 	s := store.New(db)
@@ -19,6 +19,6 @@ func env(db *bun.DB) portstest.Env {
 
 func TestContract(t *testing.T) {
 	portstest.Run(t,
-		func(t *testing.T) portstest.Env { return env(testdb.Open(t)) },
-		func(t *testing.T) portstest.Env { return env(testdb.Fresh(t)) })
+		func(t *testing.T) portstest.Env { return env(pgtest.Open(t)) },
+		func(t *testing.T) portstest.Env { return env(pgtest.Fresh(t)) })
 }

@@ -2,13 +2,15 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/leadr-oss/identity/internal/testdb"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func runWith(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
@@ -37,7 +39,7 @@ func TestCommands(t *testing.T) {
 }
 
 func TestMigrate(t *testing.T) {
-	env := map[string]string{"LEADR_DATABASE_URL": testdb.Empty(t)}
+	env := map[string]string{"LEADR_DATABASE_URL": pgtest.Empty(t)}
 	steps := []struct {
 		args []string
 		want string
@@ -58,5 +60,22 @@ func TestMigrate(t *testing.T) {
 	}
 	if code, _, errOut := runWith(t, env, "migrate", "sideways"); code != 1 || !strings.Contains(errOut, "unknown migrate action") {
 		t.Fatalf("bad action: %d %q", code, errOut)
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/health/live" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	if code, _, errOut := runWith(t, map[string]string{"LEADR_HTTP_ADDR": addr}, "healthcheck"); code != 0 {
+		t.Fatalf("a live server is unhealthy: %q", errOut)
+	}
+	srv.Close()
+	if code, _, _ := runWith(t, map[string]string{"LEADR_HTTP_ADDR": addr}, "healthcheck"); code != 1 {
+		t.Fatal("a stopped server is healthy")
 	}
 }
