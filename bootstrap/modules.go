@@ -240,7 +240,14 @@ func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Se
 			ctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
 			defer cancel()
 			log.Info("shutting down: finishing requests in flight", zap.Duration("timeout", cfg.ShutdownTimeout))
-			return s.srv.Shutdown(ctx)
+			err := s.srv.Shutdown(ctx)
+			if errors.Is(err, context.DeadlineExceeded) {
+				// The time for requests in flight is up: drop what is left,
+				// and still stop cleanly.
+				log.Warn("shutdown timeout reached: closing the connections that remain")
+				return s.srv.Close()
+			}
+			return err
 		},
 	})
 	return s

@@ -3,16 +3,20 @@
 //	leadr serve                  run the HTTP API
 //	leadr migrate up|down|status manage the database schema
 //	leadr version                print the version
+//	leadr healthcheck            exit 0 when the local server answers /v1/health/live
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"go.uber.org/fx"
 
@@ -45,6 +49,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
+		return 0
+	case "healthcheck":
+		if err := healthcheck(os.Getenv("LEADR_HTTP_ADDR")); err != nil {
+			fmt.Fprintln(stderr, "unhealthy:", err)
+			return 1
+		}
 		return 0
 	case "serve", "migrate":
 	default:
@@ -91,4 +101,29 @@ func Version() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// healthcheck asks the server listening on addr (LEADR_HTTP_ADDR; default
+// :8080) whether it is live. Images have no curl; the binary checks itself.
+func healthcheck(addr string) error {
+	if addr == "" {
+		addr = ":8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	client := http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + "/v1/health/live")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
