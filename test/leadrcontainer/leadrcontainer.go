@@ -1,0 +1,104 @@
+// Package leadrcontainer is a testcontainers-go module for the LEADR
+// identity service: a downstream suite starts the service's image next to
+// its own code and talks to it over HTTP.
+//
+//	nw, _ := network.New(ctx)
+//	pg, _ := postgres.Run(ctx, "postgres:15", network.WithNetwork([]string{"db"}, nw), …)
+//	leadr, _ := leadrcontainer.Run(ctx, "leadr-identity:latest", network.WithNetwork(nil, nw),
+//		leadrcontainer.WithDatabaseURL("postgres://postgres:postgres@db:5432/postgres?sslmode=disable"))
+//	base, _ := leadr.BaseURL(ctx)
+//	c := client.New(base, client.WithAPIKey(leadr.SuperadminKey()))
+package leadrcontainer
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/leadr-oss/identity/domain/tenancy"
+)
+
+// Port is the service's port inside the container.
+const Port = "8080/tcp"
+
+// EnvRunID is read as in pgtest: when set, the container is labelled
+// org.leadr.test.run=<id>.
+const EnvRunID = "LEADR_TEST_RUN_ID"
+
+// Container is a running service.
+type Container struct {
+	testcontainers.Container
+	superadminKey string
+}
+
+// WithDatabaseURL points the service at its PostgreSQL, as the container
+// sees it (a network alias, not localhost).
+func WithDatabaseURL(u string) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithEnv(map[string]string{"LEADR_DATABASE_URL": u})
+}
+
+// WithSuperadminKey chooses the bootstrap superadmin key instead of a
+// generated one.
+func WithSuperadminKey(key string) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithEnv(map[string]string{"LEADR_SUPERADMIN_API_KEY": key})
+}
+
+// WithConfig sets any other configuration variable (see the README).
+func WithConfig(name, value string) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithEnv(map[string]string{name: value})
+}
+
+// Run starts the service from image and waits until /v1/health answers 200,
+// so its database is up and migrated. A superadmin key is generated unless
+// WithSuperadminKey gives one.
+func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCustomizer) (*Container, error) {
+	defaults := []testcontainers.ContainerCustomizer{
+		testcontainers.WithExposedPorts(Port),
+		testcontainers.WithEnv(map[string]string{
+			"LEADR_HTTP_ADDR":          ":8080",
+			"LEADR_SUPERADMIN_API_KEY": tenancy.GenerateKey(),
+			"LEADR_LOG_LEVEL":          "warn",
+		}),
+		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute,
+			wait.ForHTTP("/v1/health").WithPort(Port).WithStatusCodeMatcher(func(status int) bool { return status == 200 })),
+	}
+	if run := os.Getenv(EnvRunID); run != "" {
+		defaults = append(defaults, testcontainers.WithLabels(map[string]string{"org.leadr.test.run": run}))
+	}
+	ctr, err := testcontainers.Run(ctx, image, append(defaults, opts...)...)
+	var c *Container
+	if ctr != nil {
+		c = &Container{Container: ctr}
+	}
+	if err != nil {
+		return c, fmt.Errorf("run LEADR: %w", err)
+	}
+	inspect, err := ctr.Inspect(ctx)
+	if err != nil {
+		return c, fmt.Errorf("inspect LEADR: %w", err)
+	}
+	for _, e := range inspect.Config.Env {
+		if v, ok := strings.CutPrefix(e, "LEADR_SUPERADMIN_API_KEY="); ok {
+			c.superadminKey = v
+		}
+	}
+	return c, nil
+}
+
+// BaseURL is the service's address as the host sees it, e.g.
+// http://localhost:32771.
+func (c *Container) BaseURL(ctx context.Context) (string, error) {
+	ep, err := c.PortEndpoint(ctx, Port, "http")
+	if err != nil {
+		return "", err
+	}
+	return ep, nil
+}
+
+// SuperadminKey is the bootstrap superadmin's API key.
+func (c *Container) SuperadminKey() string { return c.superadminKey }

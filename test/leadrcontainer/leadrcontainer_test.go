@@ -1,0 +1,100 @@
+package leadrcontainer_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/test/leadrcontainer"
+	"github.com/leadr-oss/identity/test/pgtest"
+)
+
+// images returns the service and PostgreSQL images to test, or fails (CI)
+// or skips (elsewhere) when no service image is named.
+func images(t *testing.T) (string, string) {
+	image := os.Getenv("LEADR_TEST_IMAGE")
+	if image == "" {
+		msg := "LEADR_TEST_IMAGE is not set: this test needs the service's image (scripts/test.sh builds one)"
+		if pgtest.InCI() {
+			t.Fatal(msg)
+		}
+		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
+		t.Skip(msg)
+	}
+	pg := os.Getenv(pgtest.EnvImage)
+	if pg == "" {
+		pg = pgtest.DefaultImage
+	}
+	return image, pg
+}
+
+func TestRunWithPostgres(t *testing.T) {
+	image, pg := images(t)
+	ctx := t.Context()
+	stack, err := leadrcontainer.RunWithPostgres(ctx, image, pg)
+	t.Cleanup(func() {
+		if err := stack.Terminate(context.Background()); err != nil {
+			t.Errorf("terminate: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := stack.BaseURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := client.New(base, client.WithAPIKey(stack.SuperadminKey()))
+	if h, err := admin.Health(ctx); err != nil || h.Database != "connected" {
+		t.Fatalf("health: %+v %v", h, err)
+	}
+	acc, err := admin.CreateAccount(ctx, client.CreateAccountRequest{Name: "Container", Slug: "container"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := admin.CreateIdentity(ctx, client.CreateIdentityRequest{AccountID: acc.ID,
+		GameID: "gam_0195f2a0-0000-7000-8000-000000000001", Kind: client.KindSteam, ExternalKey: "76561197960287930"}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the image runs as a non-root user with a health check", func(t *testing.T) {
+		inspect, err := stack.Inspect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inspect.Config.User == "" || inspect.Config.User == "root" || inspect.Config.User == "0" {
+			t.Fatalf("user %q", inspect.Config.User)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for inspect.State.Health == nil || inspect.State.Health.Status != "healthy" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the container's HEALTHCHECK did not pass: %+v", inspect.State.Health)
+			}
+			time.Sleep(500 * time.Millisecond)
+			if inspect, err = stack.Inspect(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	t.Run("SIGTERM stops it cleanly", func(t *testing.T) {
+		timeout := 20 * time.Second
+		if err := stack.Stop(ctx, &timeout); err != nil {
+			t.Fatal(err)
+		}
+		inspect, err := stack.Inspect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inspect.State.ExitCode != 0 {
+			t.Fatalf("exit code %d after SIGTERM", inspect.State.ExitCode)
+		}
+		if _, err := http.Get(base + "/v1/health/live"); err == nil {
+			t.Fatal("the stopped service still answers")
+		}
+	})
+}
