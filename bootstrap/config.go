@@ -20,10 +20,12 @@ import (
 // Config is everything the service reads from its environment, once, at
 // start. Adapters receive parts of it and never read the environment.
 type Config struct {
-	DatabaseURL     Secret // may carry a password
-	DBMaxOpenConns  int
-	HTTPAddr        string
-	ShutdownTimeout time.Duration
+	DatabaseURL Secret // may carry a password
+	// DatabaseDefaulted: LEADR_DATABASE_URL was not set.
+	DatabaseDefaulted bool
+	DBMaxOpenConns    int
+	HTTPAddr          string
+	ShutdownTimeout   time.Duration
 	// SuperadminAPIKey is the bootstrap key's value; empty: generate one.
 	SuperadminAPIKey Secret
 	// APIKeyPepper and CursorSecret are empty when not configured; a value
@@ -46,6 +48,28 @@ func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 
 // Reveal returns the value, for the one place that needs it.
 func (s Secret) Reveal() string { return string(s) }
+
+// DefaultDatabaseURL is the zero-setup database: an SQLite file.
+const DefaultDatabaseURL = "sqlite:./data/leadr.db"
+
+// checkDatabaseURL explains what is wrong with a database URL, or says
+// nothing. It never repeats the URL, which may hold a password.
+func checkDatabaseURL(s string) string {
+	scheme, rest, _ := strings.Cut(s, ":")
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		if u, err := url.Parse(s); err != nil || u.Host == "" {
+			return "a postgres:// URL needs a host, e.g. postgres://leadr:secret@localhost:5432/leadr?sslmode=disable"
+		}
+	case "sqlite", "file":
+		if strings.TrimPrefix(rest, "//") == "" {
+			return "sqlite: needs a file path, e.g. sqlite:./data/leadr.db"
+		}
+	default:
+		return "must be postgres://… or postgresql://… (PostgreSQL), or sqlite:PATH or file:PATH (SQLite)"
+	}
+	return ""
+}
 
 // minSecretLen is the shortest pepper or cursor secret accepted: 32 bytes of
 // key for HMAC-SHA256.
@@ -77,11 +101,11 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 		LogFormat:        get("LEADR_LOG_FORMAT", "json"),
 	}
 
-	switch u, err := url.Parse(string(cfg.DatabaseURL)); {
-	case cfg.DatabaseURL == "":
-		bad("LEADR_DATABASE_URL", "required: a postgres:// URL, e.g. postgres://leadr:secret@localhost:5432/leadr?sslmode=disable")
-	case err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "":
-		bad("LEADR_DATABASE_URL", "must be a postgres:// or postgresql:// URL with a host")
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL, cfg.DatabaseDefaulted = DefaultDatabaseURL, true
+	}
+	if msg := checkDatabaseURL(string(cfg.DatabaseURL)); msg != "" {
+		bad("LEADR_DATABASE_URL", "%s", msg)
 	}
 
 	var err error

@@ -52,6 +52,7 @@ func TestConfigValues(t *testing.T) {
 
 func TestConfigErrorsNameEveryProblem(t *testing.T) {
 	_, err := bootstrap.ParseConfig(env(map[string]string{
+		"LEADR_DATABASE_URL":     "mysql://db/leadr",
 		"LEADR_SHUTDOWN_TIMEOUT": "soon", "LEADR_AUTO_MIGRATE": "sometimes", "LEADR_LOG_LEVEL": "loud",
 		"LEADR_LOG_FORMAT": "xml", "LEADR_SUPERADMIN_API_KEY": "hunter2", "LEADR_API_KEY_PEPPER": "short",
 		"LEADR_CURSOR_SECRET": "short", "LEADR_DB_MAX_OPEN_CONNS": "0",
@@ -68,7 +69,7 @@ func TestConfigErrorsNameEveryProblem(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Error("the error repeats a secret")
 	}
-	for _, bad := range []string{"mysql://x", "postgres://", "not a url", "sqlite:./x.db"} {
+	for _, bad := range []string{"mysql://x", "postgres://", "not a url", "sqlite:", "file:", "sqlite://"} {
 		if _, err := bootstrap.ParseConfig(env(map[string]string{"LEADR_DATABASE_URL": bad})); err == nil {
 			t.Errorf("LEADR_DATABASE_URL=%q accepted", bad)
 		}
@@ -84,5 +85,25 @@ func TestSecretsDoNotPrint(t *testing.T) {
 		if strings.Contains(out, "sssss") || strings.Contains(out, "pw@") {
 			t.Fatalf("a secret prints: %s", out)
 		}
+	}
+}
+
+func TestDatabaseURLs(t *testing.T) {
+	cfg, err := bootstrap.ParseConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL.Reveal() != "sqlite:./data/leadr.db" || !cfg.DatabaseDefaulted {
+		t.Fatalf("unset: %q defaulted=%v", cfg.DatabaseURL.Reveal(), cfg.DatabaseDefaulted)
+	}
+	for _, ok := range []string{"postgres://h/db", "postgresql://u:p@h:5432/db?sslmode=disable", "sqlite:./x.db", "sqlite:/tmp/x.db", "file:x.db", "SQLITE:x.db"} {
+		cfg, err := bootstrap.ParseConfig(env(map[string]string{"LEADR_DATABASE_URL": ok}))
+		if err != nil || cfg.DatabaseDefaulted {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	_, err = bootstrap.ParseConfig(env(map[string]string{"LEADR_DATABASE_URL": "mysql://root:hunter2@db/x"}))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("a bad URL: %v", err)
 	}
 }

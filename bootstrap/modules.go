@@ -8,9 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -85,7 +85,11 @@ var DatabaseModule = fx.Module("database",
 	),
 )
 
-func OpenDatabase(lc fx.Lifecycle, cfg Config) (*bun.DB, error) {
+func OpenDatabase(lc fx.Lifecycle, cfg Config, log *zap.Logger) (*store.DB, error) {
+	if cfg.DatabaseDefaulted {
+		log.Info("LEADR_DATABASE_URL is not set: using SQLite at " + strings.TrimPrefix(DefaultDatabaseURL, "sqlite:") +
+			"; PostgreSQL is the backend for production (set LEADR_DATABASE_URL=postgres://…)")
+	}
 	db, err := store.Open(cfg.DatabaseURL.Reveal(), store.PoolOptions{MaxOpenConns: cfg.DBMaxOpenConns, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return nil, err
@@ -94,7 +98,7 @@ func OpenDatabase(lc fx.Lifecycle, cfg Config) (*bun.DB, error) {
 	return db, nil
 }
 
-func migrateAtStart(cfg Config, db *bun.DB, log *zap.Logger) (schemaReady, error) {
+func migrateAtStart(cfg Config, db *store.DB, log *zap.Logger) (schemaReady, error) {
 	if !cfg.AutoMigrate {
 		return schemaReady{}, nil
 	}

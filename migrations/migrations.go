@@ -1,5 +1,6 @@
 // Package migrations holds the SQL schema, embedded in the binary and applied
-// with bun's migrate package. Files are named <version>_<name>.tx.up.sql and
+// with bun's migrate package: one folder per dialect, with the same versions
+// and the same schema. Files are named <version>_<name>.tx.up.sql and
 // .tx.down.sql; "tx" runs each file in one transaction.
 package migrations
 
@@ -11,11 +12,14 @@ import (
 	"github.com/uptrace/bun/migrate"
 )
 
-//go:embed postgres/*.sql
+//go:embed postgres/*.sql sqlite/*.sql
 var files embed.FS
 
-// Postgres returns the migrations for PostgreSQL.
-func Postgres() (*migrate.Migrations, error) {
+// For returns the migrations of PostgreSQL, or of SQLite.
+func For(sqlite bool) (*migrate.Migrations, error) {
+	if sqlite {
+		return load("sqlite")
+	}
 	return load("postgres")
 }
 

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Pastes the README's walkthrough (between the walkthrough markers) into a
-# shell against a freshly built and started service, as a new user would,
-# then stops the service with SIGTERM and checks it exits cleanly.
+# shell against a freshly built service, as a new user would, then stops the
+# service with SIGTERM and checks it exits cleanly.
+#
+#   scripts/readme-walkthrough.sh sqlite    the zero-setup start: an empty
+#                                           folder, no database configured
+#   scripts/readme-walkthrough.sh postgres  on a new PostgreSQL database
+#                                           (LEADR_TEST_DATABASE_URL's server,
+#                                           or a throw-away one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ -z "${LEADR_TEST_DATABASE_URL:-}" ]]; then
+backend=${1:-sqlite}
+if [[ $backend == postgres && -z ${LEADR_TEST_DATABASE_URL:-} ]]; then
   exec scripts/with-postgres.sh "$0" "$@"
 fi
 
@@ -13,16 +20,27 @@ pid=
 db="leadr_walkthrough_$$"
 cleanup() {
   [[ -n $pid ]] && kill "$pid" 2>/dev/null || true
-  psql -q "$LEADR_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  if [[ $backend == postgres ]]; then
+    psql -q "$LEADR_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 go build -o "$tmp/leadr" ./cmd/leadr
-psql -q "$LEADR_TEST_DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
-base=${LEADR_TEST_DATABASE_URL%%\?*}
-query=${LEADR_TEST_DATABASE_URL#"$base"}
-LEADR_DATABASE_URL="${base%/*}/$db$query" LEADR_HTTP_ADDR=127.0.0.1:0 "$tmp/leadr" serve 2>"$tmp/stderr" &
+mkdir "$tmp/run"
+# Only the address is set (a free port, never a clash with :8080).
+env=(env -i "PATH=$PATH" "HOME=$tmp/run" LEADR_HTTP_ADDR=127.0.0.1:0)
+case $backend in
+  sqlite) ;;
+  postgres)
+    psql -q "$LEADR_TEST_DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
+    base=${LEADR_TEST_DATABASE_URL%%\?*}
+    query=${LEADR_TEST_DATABASE_URL#"$base"}
+    env+=("LEADR_DATABASE_URL=${base%/*}/$db$query") ;;
+  *) echo "walkthrough: backend $backend? (sqlite or postgres)" >&2; exit 2 ;;
+esac
+(cd "$tmp/run" && exec "${env[@]}" "$tmp/leadr" serve) 2>"$tmp/stderr" &
 pid=$!
 
 addr=
@@ -55,4 +73,8 @@ status=0
 wait "$pid" || status=$?
 pid=
 [[ $status == 0 ]] || { cat "$tmp/stderr" >&2; echo "walkthrough: the service exited with $status on SIGTERM" >&2; exit 1; }
-echo "walkthrough: every README example worked ($(grep -c . "$tmp/walkthrough.sh") lines), and SIGTERM stopped the service cleanly"
+if [[ $backend == sqlite && ! -f $tmp/run/data/leadr.db ]]; then
+  echo "walkthrough: the zero-setup start made no ./data/leadr.db" >&2
+  exit 1
+fi
+echo "walkthrough ($backend): every README example worked ($(grep -c . "$tmp/walkthrough.sh") lines), and SIGTERM stopped the service cleanly"

@@ -17,14 +17,17 @@ import (
 
 // Identities implements ports.IdentityRepository.
 type Identities struct {
-	db *bun.DB
+	db *DB
 }
 
 var _ ports.IdentityRepository = (*Identities)(nil)
 
 func NewIdentities(s *Store) *Identities { return &Identities{db: s.db} }
 
-var identityConstraints = map[string]error{"identities_account_fkey": tenancy.ErrAccountNotFound}
+var identityConstraints = map[string]error{
+	"identities_account_fkey": tenancy.ErrAccountNotFound,
+	"identities.foreign_key":  tenancy.ErrAccountNotFound, // its only foreign key
+}
 
 // errVanished: the live identity that blocked an insert was deleted before
 // it could be locked; the insert is tried again.
@@ -38,7 +41,7 @@ func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, 
 	// and no lock. Anything else takes the locked path below.
 	key := sameKey(fresh)
 	row := new(identityRow)
-	err := r.db.NewSelect().Model(row).Where(key.sql, key.args...).Scan(ctx)
+	err := r.db.read.NewSelect().Model(row).Where(key.sql, key.args...).Scan(ctx)
 	switch {
 	case err == nil:
 		existing, err := identityFromRow(row)
@@ -70,12 +73,12 @@ func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, 
 func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
 	var out *identity.Identity
 	var created bool
-	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewInsert().Model(identityToRow(fresh)).
 			On("CONFLICT (account_id, game_id, kind, external_key) WHERE deleted_at IS NULL DO NOTHING").
 			Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("insert identity: %w", translate(err, identityConstraints))
+			return fmt.Errorf("insert identity: %w", translate(err, "identities", identityConstraints))
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return err
@@ -86,7 +89,7 @@ func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, 
 
 		key := sameKey(fresh)
 		row := new(identityRow)
-		err = tx.NewSelect().Model(row).Where(key.sql, key.args...).For("UPDATE").Scan(ctx)
+		err = r.db.forUpdate(tx.NewSelect().Model(row).Where(key.sql, key.args...)).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errVanished
 		}
@@ -120,7 +123,7 @@ func sameKey(i *identity.Identity) condition {
 var identityMutable = []string{"display_name", "updated_at", "deleted_at"}
 
 func (r *Identities) Get(ctx context.Context, identityID id.IdentityID) (*identity.Identity, error) {
-	return getOne(ctx, r.db, liveIdentity(identityID), identity.ErrNotFound, identityFromRow)
+	return getOne(ctx, r.db.read, liveIdentity(identityID), identity.ErrNotFound, identityFromRow)
 }
 
 func liveIdentity(identityID id.IdentityID) condition {
@@ -141,7 +144,7 @@ var identitySortColumns = map[string]column{
 }
 
 func (r *Identities) List(ctx context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {
-	return list(ctx, r.db, identityListing(f), req, identityFromRow)
+	return list(ctx, r.db.read, identityListing(f), req, identityFromRow)
 }
 
 func identityListing(f ports.IdentityFilter) listing {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 
 	"github.com/leadr-oss/identity/migrations"
@@ -16,16 +15,17 @@ const migrateLock = 0x1eadd1b
 
 // Migrator applies the embedded migrations.
 type Migrator struct {
-	db *bun.DB
+	db *DB
 	m  *migrate.Migrator
 }
 
-func NewMigrator(db *bun.DB) (*Migrator, error) {
-	ms, err := migrations.Postgres()
+// NewMigrator returns the migrator of db's dialect.
+func NewMigrator(db *DB) (*Migrator, error) {
+	ms, err := migrations.For(db.sqlite)
 	if err != nil {
 		return nil, err
 	}
-	return &Migrator{db: db, m: migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true))}, nil
+	return &Migrator{db: db, m: migrate.NewMigrator(db.write, ms, migrate.WithMarkAppliedOnSuccess(true))}, nil
 }
 
 // Up applies every pending migration and returns their names. Replicas that

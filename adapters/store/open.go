@@ -3,13 +3,19 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
 // PoolOptions size the connection pool.
@@ -18,17 +24,52 @@ type PoolOptions struct {
 	ConnMaxLifetime time.Duration
 }
 
-// Open connects to the database a URL names. It checks the URL but does not
-// connect: the first query does.
-func Open(databaseURL string, pool PoolOptions) (db *bun.DB, err error) {
-	u, err := url.Parse(databaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("database URL: %w", err)
+// DB is the database the repositories read from and write to. On
+// PostgreSQL both are one pool. On SQLite, writes go through a single
+// connection (so no write ever waits on another and none sees "database is
+// locked") and reads through a pool of their own, which WAL lets run beside
+// the writer.
+type DB struct {
+	read, write *bun.DB
+	sqlite      bool
+}
+
+// Bun returns the handle that writes, for migrations and tests.
+func (d *DB) Bun() *bun.DB { return d.write }
+
+// SQLite reports whether the database is SQLite.
+func (d *DB) SQLite() bool { return d.sqlite }
+
+// Close closes every pool.
+func (d *DB) Close() error {
+	if d.read == d.write {
+		return d.write.Close()
 	}
-	switch u.Scheme {
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// Open connects to the database a URL names: postgres:// or postgresql://
+// (PostgreSQL), sqlite:PATH or file:PATH (an SQLite file, created with its
+// folder when missing). It checks the URL but does not connect: the first
+// query does.
+func Open(databaseURL string, pool PoolOptions) (*DB, error) {
+	scheme, rest, _ := strings.Cut(databaseURL, ":")
+	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-	default:
-		return nil, fmt.Errorf("database URL: unsupported scheme %q (want postgres://)", u.Scheme)
+		db, err := openPostgres(databaseURL, pool)
+		if err != nil {
+			return nil, err
+		}
+		return &DB{read: db, write: db}, nil
+	case "sqlite", "file":
+		return openSQLite(rest, pool)
+	}
+	return nil, fmt.Errorf("database URL: unsupported scheme %q (want postgres://…, sqlite:PATH or file:PATH)", scheme)
+}
+
+func openPostgres(databaseURL string, pool PoolOptions) (db *bun.DB, err error) {
+	if _, err := url.Parse(databaseURL); err != nil {
+		return nil, errors.New("database URL: not a valid URL")
 	}
 	defer func() {
 		// pgdriver.WithDSN panics on DSNs it cannot use.
@@ -50,10 +91,54 @@ func Open(databaseURL string, pool PoolOptions) (db *bun.DB, err error) {
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
 
+// sqliteParams make SQLite a real database: foreign keys enforced, WAL so
+// that reads never block behind the writer, a busy timeout for another
+// process's writes, and every transaction taking the write lock when it
+// begins (no deadlock-prone upgrade from a read lock).
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+func openSQLite(path string, pool PoolOptions) (*DB, error) {
+	path = strings.TrimPrefix(path, "//")
+	switch {
+	case path == "":
+		return nil, errors.New("database URL: sqlite: needs a file, e.g. sqlite:./data/leadr.db")
+	case strings.Contains(path, ":memory:") || strings.ContainsAny(path, "?#"):
+		return nil, errors.New("database URL: sqlite: wants a plain file path (no :memory:, no query)")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("database folder: %w", err)
+	}
+	dsn := "file:" + path + "?" + sqliteParams
+	open := func(conns int) (*bun.DB, error) {
+		sqldb, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, err
+		}
+		sqldb.SetMaxOpenConns(conns)
+		sqldb.SetMaxIdleConns(conns)
+		return bun.NewDB(sqldb, sqlitedialect.New()), nil
+	}
+	write, err := open(1)
+	if err != nil {
+		return nil, err
+	}
+	read, err := open(max(pool.MaxOpenConns, 1))
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	return &DB{read: read, write: write, sqlite: true}, nil
+}
+
 // withSessionLock runs fn while holding a PostgreSQL session advisory lock
 // on a connection of its own, so that replicas starting together take turns.
-func withSessionLock(ctx context.Context, db *bun.DB, key int64, fn func() error) error {
-	conn, err := db.Conn(ctx)
+// SQLite needs none: its single writer connection serialises writers.
+func withSessionLock(ctx context.Context, db *DB, key int64, fn func() error) error {
+	if db.sqlite {
+		return fn()
+	}
+	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,4 +149,24 @@ func withSessionLock(ctx context.Context, db *bun.DB, key int64, fn func() error
 	// Unlock on a fresh context: ctx may be the reason fn returned.
 	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", key) //nolint:errcheck // closing the session releases it anyway
 	return fn()
+}
+
+// forUpdate locks the selected rows until the transaction ends. SQLite has
+// no row locks and needs none: a transaction there holds the database's
+// write lock from its first statement.
+func (d *DB) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
+	if d.sqlite {
+		return q
+	}
+	return q.For("UPDATE")
+}
+
+// lockBootstrap serialises bootstrap within a transaction (PostgreSQL: a
+// transaction advisory lock; SQLite: the write lock the transaction holds).
+func (d *DB) lockBootstrap(ctx context.Context, tx bun.Tx) error {
+	if d.sqlite {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", bootstrapLock)
+	return err
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"github.com/leadr-oss/identity/adapters/store"
 	appidentity "github.com/leadr-oss/identity/application/identity"
@@ -76,7 +75,7 @@ func TestListQueriesAreServedByIndexes(t *testing.T) {
 // accounts, games and identities; some deleted) so that the planner's
 // statistics resemble production. It returns one account, one game, and the
 // position in the default sort of a row deep in both.
-func seedForPlans(t testing.TB, db *bun.DB) (id.AccountID, id.GameID, paging.Position) {
+func seedForPlans(t testing.TB, db *store.DB) (id.AccountID, id.GameID, paging.Position) {
 	t.Helper()
 	for _, q := range []string{
 		`INSERT INTO accounts (id, name, slug, created_at, updated_at)
@@ -93,7 +92,7 @@ func seedForPlans(t testing.TB, db *bun.DB) (id.AccountID, id.GameID, paging.Pos
 		 FROM generate_series(1, 100000) AS i`,
 		`ANALYZE`,
 	} {
-		if _, err := db.ExecContext(t.Context(), q); err != nil {
+		if _, err := db.Bun().ExecContext(t.Context(), q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -104,7 +103,7 @@ func seedForPlans(t testing.TB, db *bun.DB) (id.AccountID, id.GameID, paging.Pos
 		CreatedAt time.Time `bun:"created_at"`
 	}
 	// Row 50006 is in account 7 and game 6, half-way down both.
-	if err := db.NewRaw("SELECT id, created_at FROM identities WHERE id = '00000001-0000-7000-8000-00000000c356'").Scan(t.Context(), &row); err != nil {
+	if err := db.Bun().NewRaw("SELECT id, created_at FROM identities WHERE id = '00000001-0000-7000-8000-00000000c356'").Scan(t.Context(), &row); err != nil {
 		t.Fatal(err)
 	}
 	return account, game, paging.Position{row.CreatedAt, id.UUID(row.ID)}
@@ -120,10 +119,10 @@ type planNode struct {
 	Plans           []planNode `json:"Plans"`
 }
 
-func explainAnalyze(t testing.TB, db *bun.DB, query string, args []any) planNode {
+func explainAnalyze(t testing.TB, db *store.DB, query string, args []any) planNode {
 	t.Helper()
 	var raw string
-	if err := db.NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+query, args...).Scan(t.Context(), &raw); err != nil {
+	if err := db.Bun().NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+query, args...).Scan(t.Context(), &raw); err != nil {
 		t.Fatal(err)
 	}
 	var plans []struct {

@@ -1,5 +1,5 @@
-// Package store is the persistence adapter: bun on PostgreSQL, implementing
-// the repository ports with explicit row models and mappers.
+// Package store is the persistence adapter: bun on PostgreSQL or SQLite,
+// implementing the repository ports with explicit row models and mappers.
 package store
 
 import (
@@ -8,53 +8,61 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
+	"modernc.org/sqlite"
 )
 
 // Store is the database handle every repository shares.
 type Store struct {
-	db *bun.DB
+	db *DB
 }
 
-func New(db *bun.DB) *Store { return &Store{db: db} }
+func New(db *DB) *Store { return &Store{db: db} }
 
 // Ping answers within ctx whether the database serves queries.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.db.NewRaw("SELECT 1").Scan(ctx, &one)
+	return s.db.read.NewRaw("SELECT 1").Scan(ctx, &one)
 }
 
-// violation is a broken constraint, as PostgreSQL names it.
-type violation struct {
-	unique     bool
-	foreignKey bool
-	constraint string
-}
-
-func violationOf(err error) (violation, bool) {
+// violationKey names the constraint an error broke, so that callers can map
+// it to a domain error: PostgreSQL's constraint name; for SQLite, which
+// reports columns rather than names, "table.column" of a unique constraint
+// and "table.foreign_key" of a foreign key (table is the one written to).
+func violationKey(err error, table string) (string, bool) {
 	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) {
-		return violation{}, false
+	if errors.As(err, &pgErr) {
+		switch pgErr.Field('C') {
+		case "23505", "23503":
+			return pgErr.Field('n'), true
+		}
+		return "", false
 	}
-	v := violation{constraint: pgErr.Field('n')}
-	switch pgErr.Field('C') {
-	case "23505":
-		v.unique = true
-	case "23503":
-		v.foreignKey = true
-	default:
-		return violation{}, false
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		const unique, primaryKey, foreignKey = 2067, 1555, 787
+		switch liteErr.Code() {
+		case unique, primaryKey:
+			// "constraint failed: UNIQUE constraint failed: users.email (2067)"
+			msg := liteErr.Error()
+			cols := msg[strings.LastIndex(msg, "constraint failed: ")+len("constraint failed: "):]
+			cols, _, _ = strings.Cut(cols, " (")
+			return strings.TrimSpace(cols), true
+		case foreignKey:
+			return table + ".foreign_key", true
+		}
 	}
-	return v, true
+	return "", false
 }
 
 // translate maps a broken constraint to the domain error named for it, and
 // passes every other error through.
-func translate(err error, byConstraint map[string]error) error {
-	if v, ok := violationOf(err); ok {
-		if derr, ok := byConstraint[v.constraint]; ok {
+func translate(err error, table string, byConstraint map[string]error) error {
+	if key, ok := violationKey(err, table); ok {
+		if derr, ok := byConstraint[key]; ok {
 			return derr
 		}
 	}
@@ -65,13 +73,13 @@ func translate(err error, byConstraint map[string]error) error {
 // row with SELECT … FOR UPDATE, rebuild the aggregate, let fn change it, and
 // write the columns back only when the row differs. An error from fn rolls
 // back and is returned unwrapped.
-func updateLocked[R any, A any](ctx context.Context, db *bun.DB, table string, where condition, notFound error,
+func updateLocked[R any, A any](ctx context.Context, db *DB, table string, where condition, notFound error,
 	fromRow func(*R) (A, error), toRow func(A) *R, fn func(A) error, columns ...string,
 ) (A, error) {
 	var out A
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		loaded := new(R)
-		err := tx.NewSelect().Model(loaded).Where(where.sql, where.args...).For("UPDATE").Scan(ctx)
+		err := db.forUpdate(tx.NewSelect().Model(loaded).Where(where.sql, where.args...)).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound
 		}

@@ -16,34 +16,43 @@ import (
 
 // Tenancy implements ports.TenancyRepository.
 type Tenancy struct {
-	db *bun.DB
+	db *DB
 }
 
 var _ ports.TenancyRepository = (*Tenancy)(nil)
 
 func NewTenancy(s *Store) *Tenancy { return &Tenancy{db: s.db} }
 
+// tenancyConstraints names the domain error of each constraint, by its
+// PostgreSQL name and by what SQLite reports (see violationKey).
 var tenancyConstraints = map[string]error{
 	"accounts_slug_key":     tenancy.ErrSlugTaken,
+	"accounts.slug":         tenancy.ErrSlugTaken,
 	"users_email_key":       tenancy.ErrEmailTaken,
+	"users.email":           tenancy.ErrEmailTaken,
 	"users_account_fkey":    tenancy.ErrAccountNotFound,
+	"users.foreign_key":     tenancy.ErrAccountNotFound,
 	"api_keys_account_fkey": tenancy.ErrAccountNotFound,
 	"api_keys_user_fkey":    tenancy.ErrUserNotFound,
+	// The use case checked that the user is in the account: a key's broken
+	// foreign key means that user is gone.
+	"api_keys.foreign_key": tenancy.ErrUserNotFound,
 }
 
 func insert(ctx context.Context, db bun.IDB, row any) error {
-	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
-		return translate(err, tenancyConstraints)
+	q := db.NewInsert().Model(row)
+	if _, err := q.Exec(ctx); err != nil {
+		return translate(err, q.GetTableName(), tenancyConstraints)
 	}
 	return nil
 }
 
 func (r *Tenancy) CreateAccount(ctx context.Context, a *tenancy.Account) error {
-	return insert(ctx, r.db, accountToRow(a))
+	return insert(ctx, r.db.write, accountToRow(a))
 }
 
 func (r *Tenancy) GetAccount(ctx context.Context, accountID id.AccountID) (*tenancy.Account, error) {
-	return getOne(ctx, r.db, cond("id = ?", toUUID(accountID)), tenancy.ErrAccountNotFound, accountFromRow)
+	return getOne(ctx, r.db.read, cond("id = ?", toUUID(accountID)), tenancy.ErrAccountNotFound, accountFromRow)
 }
 
 var (
@@ -66,15 +75,15 @@ func (r *Tenancy) ListAccounts(ctx context.Context, only id.AccountID, req pagin
 	if !only.IsZero() {
 		l.where = append(l.where, cond("id = ?", toUUID(only)))
 	}
-	return list(ctx, r.db, l, req, accountFromRow)
+	return list(ctx, r.db.read, l, req, accountFromRow)
 }
 
 func (r *Tenancy) CreateUser(ctx context.Context, u *tenancy.User) error {
-	return insert(ctx, r.db, userToRow(u))
+	return insert(ctx, r.db.write, userToRow(u))
 }
 
 func (r *Tenancy) GetUser(ctx context.Context, userID id.UserID) (*tenancy.User, error) {
-	return getOne(ctx, r.db, cond("id = ?", toUUID(userID)), tenancy.ErrUserNotFound, userFromRow)
+	return getOne(ctx, r.db.read, cond("id = ?", toUUID(userID)), tenancy.ErrUserNotFound, userFromRow)
 }
 
 func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.Request) (paging.Result[*tenancy.User], error) {
@@ -82,15 +91,15 @@ func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.
 	if !f.AccountID.IsZero() {
 		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
-	return list(ctx, r.db, l, req, userFromRow)
+	return list(ctx, r.db.read, l, req, userFromRow)
 }
 
 func (r *Tenancy) CreateAPIKey(ctx context.Context, k *tenancy.APIKey) error {
-	return insert(ctx, r.db, apiKeyToRow(k))
+	return insert(ctx, r.db.write, apiKeyToRow(k))
 }
 
 func (r *Tenancy) GetAPIKey(ctx context.Context, keyID id.APIKeyID) (*tenancy.APIKey, error) {
-	return getOne(ctx, r.db, cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound, apiKeyFromRow)
+	return getOne(ctx, r.db.read, cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound, apiKeyFromRow)
 }
 
 func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req paging.Request) (paging.Result[*tenancy.APIKey], error) {
@@ -101,7 +110,7 @@ func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req pag
 	if !f.UserID.IsZero() {
 		l.where = append(l.where, cond("user_id = ?", toUUID(f.UserID)))
 	}
-	return list(ctx, r.db, l, req, apiKeyFromRow)
+	return list(ctx, r.db.read, l, req, apiKeyFromRow)
 }
 
 func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey) error) (*tenancy.APIKey, error) {
@@ -117,7 +126,7 @@ type authRow struct {
 
 func (r *Tenancy) Authenticate(ctx context.Context, hash []byte) (*tenancy.APIKey, *tenancy.User, error) {
 	var row authRow
-	err := r.db.NewRaw(`SELECT k.id, k.account_id, k.user_id, k.name, k.key_prefix, k.key_hash, k.status,
+	err := r.db.read.NewRaw(`SELECT k.id, k.account_id, k.user_id, k.name, k.key_prefix, k.key_hash, k.status,
 		k.expires_at, k.created_at, k.updated_at,
 		u.id AS u_id, u.account_id AS u_account_id, u.email AS u_email,
 		u.display_name AS u_display_name, u.super_admin AS u_super_admin,
@@ -147,8 +156,8 @@ const bootstrapLock = 0x1eadb007
 
 func (r *Tenancy) Bootstrap(ctx context.Context, a *tenancy.Account, u *tenancy.User, k *tenancy.APIKey) (bool, error) {
 	var created bool
-	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", bootstrapLock); err != nil {
+	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := r.db.lockBootstrap(ctx, tx); err != nil {
 			return fmt.Errorf("lock bootstrap: %w", err)
 		}
 		exists, err := tx.NewSelect().Model((*userRow)(nil)).Where("super_admin").Exists(ctx)

@@ -32,7 +32,7 @@ func TestCommands(t *testing.T) {
 	if code, _, errOut := runWith(t, nil, "launch"); code != 2 || !strings.Contains(errOut, `unknown command "launch"`) {
 		t.Fatalf("unknown command: %d %q", code, errOut)
 	}
-	code, _, errOut := runWith(t, map[string]string{"LEADR_DATABASE_URL": "", "LEADR_LOG_FORMAT": "xml"}, "serve")
+	code, _, errOut := runWith(t, map[string]string{"LEADR_DATABASE_URL": "mysql://db", "LEADR_LOG_FORMAT": "xml"}, "serve")
 	if code != 1 || !strings.Contains(errOut, "LEADR_DATABASE_URL") || !strings.Contains(errOut, "LEADR_LOG_FORMAT") {
 		t.Fatalf("bad configuration: %d %q", code, errOut)
 	}

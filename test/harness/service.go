@@ -9,6 +9,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,8 +39,21 @@ type settings struct {
 // Option changes how StartService starts the service.
 type Option func(*settings)
 
+// EnvBackend chooses the database of StartService when WithDatabaseURL does
+// not: "postgres" (the default; a new database on the package's server, see
+// pgtest) or "sqlite" (a new file in a temporary folder).
+const EnvBackend = "LEADR_TEST_BACKEND"
+
+// Backend returns the backend the tests run on.
+func Backend() string {
+	if b := os.Getenv(EnvBackend); b != "" {
+		return b
+	}
+	return "postgres"
+}
+
 // WithDatabaseURL runs the service on an existing database instead of a
-// new one on the package's PostgreSQL server (pgtest).
+// new one.
 func WithDatabaseURL(u string) Option { return func(s *settings) { s.databaseURL = u } }
 
 // WithEnv sets a configuration variable (see the README's table).
@@ -54,7 +69,14 @@ func StartService(t testing.TB, opts ...Option) *Service {
 		o(&s)
 	}
 	if s.databaseURL == "" {
-		s.databaseURL = pgtest.Empty(t)
+		switch b := Backend(); b {
+		case "postgres":
+			s.databaseURL = pgtest.Empty(t)
+		case "sqlite":
+			s.databaseURL = "sqlite:" + filepath.Join(t.TempDir(), "leadr.db")
+		default:
+			t.Fatalf("%s=%q: want postgres or sqlite", EnvBackend, b)
+		}
 	}
 	env := map[string]string{
 		"LEADR_DATABASE_URL":       s.databaseURL,

@@ -26,7 +26,6 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/modules/postgres"
-	"github.com/uptrace/bun"
 
 	"github.com/leadr-oss/identity/adapters/store"
 )
@@ -101,7 +100,7 @@ func (s *Server) CreateDatabase(ctx context.Context, migrated bool) (name, dbURL
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name = "leadr_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := admin.Bun().ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", "", fmt.Errorf("create database: %w", err)
 	}
 	u, err := url.Parse(s.URL)
@@ -124,7 +123,7 @@ func (s *Server) DropDatabase(ctx context.Context, name string) error {
 		return err
 	}
 	defer admin.Close()
-	_, err = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	_, err = admin.Bun().ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	return err
 }
 
@@ -193,12 +192,12 @@ func URL(t testing.TB) string {
 }
 
 // Open returns a handle on the package's database, closed at cleanup.
-func Open(t testing.TB) *bun.DB {
+func Open(t testing.TB) *store.DB {
 	t.Helper()
 	return open(t, URL(t))
 }
 
-func open(t testing.TB, dbURL string) *bun.DB {
+func open(t testing.TB, dbURL string) *store.DB {
 	t.Helper()
 	db, err := store.Open(dbURL, store.PoolOptions{MaxOpenConns: 20})
 	if err != nil {
@@ -209,7 +208,7 @@ func open(t testing.TB, dbURL string) *bun.DB {
 }
 
 // Fresh returns a handle on a new migrated database, dropped at cleanup.
-func Fresh(t testing.TB) *bun.DB {
+func Fresh(t testing.TB) *store.DB {
 	t.Helper()
 	return open(t, newDatabase(t, true))
 }
