@@ -29,6 +29,8 @@ type Service struct {
 	SuperadminKey string
 	DatabaseURL   string
 	app           *fx.App
+	http          *http.Client
+	conformance   *conformance
 }
 
 type settings struct {
@@ -98,22 +100,40 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	if err := app.Start(ctx); err != nil {
 		t.Fatalf("start the service: %v", err)
 	}
+	check := &conformance{base: http.DefaultTransport.(*http.Transport).Clone()}
+	svc := &Service{URL: "http://" + srv.Addr().String(), SuperadminKey: env["LEADR_SUPERADMIN_API_KEY"], DatabaseURL: s.databaseURL,
+		app: app, conformance: check, http: &http.Client{Timeout: 30 * time.Second, Transport: check}}
 	t.Cleanup(func() {
+		// Every answer the test received must match the OpenAPI document.
+		check.mu.Lock()
+		for _, w := range check.wrong {
+			t.Errorf("answer not as documented: %s", w)
+		}
+		check.mu.Unlock()
 		// Connections the client opened and never used would hold the
 		// server's shutdown for seconds.
-		httpClient.CloseIdleConnections()
+		svc.http.CloseIdleConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := app.Stop(ctx); err != nil {
 			t.Errorf("stop the service: %v", err)
 		}
 	})
-	return &Service{URL: "http://" + srv.Addr().String(), SuperadminKey: env["LEADR_SUPERADMIN_API_KEY"], DatabaseURL: s.databaseURL, app: app}
+	return svc
 }
 
-// Client returns a client that sends key.
+// Checked returns how many answers were checked against the OpenAPI
+// document so far.
+func (s *Service) Checked() int {
+	s.conformance.mu.Lock()
+	defer s.conformance.mu.Unlock()
+	return s.conformance.checked
+}
+
+// Client returns a client that sends key. Every answer it receives is
+// checked against the OpenAPI document.
 func (s *Service) Client(key string) *client.Client {
-	return client.New(s.URL, client.WithAPIKey(key), client.WithHTTPClient(httpClient))
+	return client.New(s.URL, client.WithAPIKey(key), client.WithHTTPClient(s.http))
 }
 
 // Admin returns a client with the superadmin's key.
@@ -121,5 +141,3 @@ func (s *Service) Admin() *client.Client { return s.Client(s.SuperadminKey) }
 
 // Anonymous returns a client that sends no key.
 func (s *Service) Anonymous() *client.Client { return s.Client("") }
-
-var httpClient = &http.Client{Timeout: 30 * time.Second}

@@ -1,0 +1,94 @@
+package harness
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/helpers"
+
+	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
+)
+
+// The OpenAPI document's validator, built once.
+var documentValidator = sync.OnceValues(func() (validator.Validator, error) {
+	doc, err := libopenapi.NewDocument(openapi.Document)
+	if err != nil {
+		return nil, err
+	}
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("OpenAPI validator: %v", errs)
+	}
+	return v, nil
+})
+
+// conformance checks every answer a Service's clients receive against the
+// OpenAPI document and keeps what does not conform; StartService fails the
+// test with it at the end.
+type conformance struct {
+	base    http.RoundTripper
+	mu      sync.Mutex
+	checked int
+	wrong   []string
+}
+
+func (c *conformance) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	copied := *resp
+	copied.Body = io.NopCloser(bytes.NewReader(body))
+
+	v, err := documentValidator()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.wrong = append(c.wrong, err.Error())
+		return resp, nil
+	}
+	ok, problems := v.ValidateHttpResponse(req, &copied)
+	c.checked++
+	// Headers a client expects: a content type on every answer, and where
+	// to find what a 201 created.
+	if resp.Header.Get("Content-Type") == "" {
+		c.wrong = append(c.wrong, fmt.Sprintf("%s %s → %d: no Content-Type", req.Method, req.URL.Path, resp.StatusCode))
+	}
+	if resp.StatusCode == http.StatusCreated && !locates(resp.Header.Get("Location"), req.URL.Path, body) {
+		c.wrong = append(c.wrong, fmt.Sprintf("%s %s → 201: Location %q does not name the new resource", req.Method, req.URL.Path, resp.Header.Get("Location")))
+	}
+	if ok {
+		return resp, nil
+	}
+	for _, p := range problems {
+		// Requests for routes that do not exist (404/405 tests) have no
+		// operation to check against.
+		if p.ValidationType == helpers.PathValidation &&
+			(p.ValidationSubType == helpers.ValidationMissing || p.ValidationSubType == helpers.ValidationMissingOperation) {
+			continue
+		}
+		c.wrong = append(c.wrong, fmt.Sprintf("%s %s → %d: %s (%s) body %.300s", req.Method, req.URL.Path, resp.StatusCode, p.Message, p.Reason, body))
+	}
+	return resp, nil
+}
+
+// locates reports whether location is the path of the resource in body,
+// created by a POST to collection.
+func locates(location, collection string, body []byte) bool {
+	var created struct {
+		ID string `json:"id"`
+	}
+	return json.Unmarshal(body, &created) == nil && created.ID != "" && location == collection+"/"+created.ID
+}
