@@ -35,6 +35,11 @@ type Config struct {
 	AutoMigrate  bool
 	LogLevel     zapcore.Level
 	LogFormat    string
+	// TracesExporter is OTEL_TRACES_EXPORTER: tracing is on when it names an
+	// exporter; the other OTEL_* variables configure it.
+	TracesExporter string
+	// Version is the build's version, set by the command, not read.
+	Version string
 }
 
 // Secret is a configuration value that must never be printed or logged.
@@ -99,6 +104,8 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 		APIKeyPepper:     Secret(get("LEADR_API_KEY_PEPPER", "")),
 		CursorSecret:     Secret(get("LEADR_CURSOR_SECRET", "")),
 		LogFormat:        get("LEADR_LOG_FORMAT", "json"),
+		TracesExporter:   get("OTEL_TRACES_EXPORTER", ""),
+		Version:          "devel",
 	}
 
 	if cfg.DatabaseURL == "" {

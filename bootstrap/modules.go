@@ -38,6 +38,7 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		fx.Supply(cfg, fx.Annotate(stderr, fx.As(new(Stderr)))),
 		LoggerModule,
 		DatabaseModule,
+		ObservabilityModule,
 		ApplicationModule,
 		HTTPModule,
 		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
@@ -200,8 +201,15 @@ var HTTPModule = fx.Module("http",
 		Authenticator ports.Authenticator
 		Health        ports.Pinger
 		Logger        *zap.Logger
+		Metrics       *httpapi.Metrics
+		Tracing       *Tracing
 	}) httpapi.Deps {
-		return httpapi.Deps{Identities: in.Identities, Tenancy: in.Tenancy, Authenticator: in.Authenticator, Health: in.Health, Logger: in.Logger}
+		d := httpapi.Deps{Identities: in.Identities, Tenancy: in.Tenancy, Authenticator: in.Authenticator,
+			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics}
+		if in.Tracing != nil {
+			d.Tracing = in.Tracing.Middleware
+		}
+		return d
 	}),
 	fx.Invoke(func(*Server) {}),
 )

@@ -31,7 +31,7 @@ type replica struct {
 
 func startB(b *testing.B) *replica { return start(b, pgtest.Empty(b), nil) }
 
-func start(t testing.TB, dbURL string, vars map[string]string) *replica {
+func start(t testing.TB, dbURL string, vars map[string]string, opts ...fx.Option) *replica {
 	t.Helper()
 	all := map[string]string{"LEADR_DATABASE_URL": dbURL, "LEADR_HTTP_ADDR": "127.0.0.1:0", "LEADR_LOG_LEVEL": "warn"}
 	for k, v := range vars {
@@ -43,7 +43,7 @@ func start(t testing.TB, dbURL string, vars map[string]string) *replica {
 	}
 	r := &replica{stderr: &bytes.Buffer{}}
 	var srv *bootstrap.Server
-	r.app = fx.New(bootstrap.Service(cfg, r.stderr), fx.Populate(&srv), fx.NopLogger)
+	r.app = fx.New(append([]fx.Option{bootstrap.Service(cfg, r.stderr), fx.Populate(&srv), fx.NopLogger}, opts...)...)
 	if err := r.app.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func start(t testing.TB, dbURL string, vars map[string]string) *replica {
 
 var keyPattern = regexp.MustCompile(`ldr_[A-Za-z0-9_-]{43}`)
 
-func (r *replica) call(t *testing.T, method, path, key string, body any) (int, map[string]any) {
+func (r *replica) call(t *testing.T, method, path, key string, body any, headers ...string) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -64,6 +64,9 @@ func (r *replica) call(t *testing.T, method, path, key string, body any) (int, m
 	req, _ := http.NewRequestWithContext(t.Context(), method, r.base+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("leadr-api-key", key)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -68,6 +68,13 @@ func fail(c *gin.Context, err error) {
 	c.JSON(status, detail{Detail: de.Message})
 }
 
+// internalError answers the contract's 500, with the request ID that finds
+// the failure in the logs.
 func internalError(c *gin.Context) {
-	c.AbortWithStatusJSON(http.StatusInternalServerError, detail{Detail: "Internal Server Error"})
+	c.AbortWithStatusJSON(http.StatusInternalServerError, internal{Detail: "Internal Server Error", RequestID: c.GetString(requestIDKey)})
+}
+
+type internal struct {
+	Detail    string `json:"detail"`
+	RequestID string `json:"request_id,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/leadr-oss/identity/domain/tenancy"
@@ -18,6 +19,7 @@ import (
 // Context keys.
 const (
 	loggerKey    = "leadr.logger"
+	requestIDKey = "leadr.request_id"
 	principalKey = "leadr.principal"
 	bodyKey      = "leadr.body"
 )
@@ -31,7 +33,7 @@ const APIKeyHeader = "leadr-api-key"
 var wellFormedRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // requestID takes a well-formed X-Request-ID or makes one, echoes it, and
-// gives the request a logger that names it.
+// gives the request a logger that names it (and its trace, when traced).
 func requestID(base *zap.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		rid := c.GetHeader(RequestIDHeader)
@@ -41,7 +43,12 @@ func requestID(base *zap.Logger) gin.HandlerFunc {
 			rid = hex.EncodeToString(b)
 		}
 		c.Header(RequestIDHeader, rid)
-		c.Set(loggerKey, base.With(zap.String("request_id", rid)))
+		c.Set(requestIDKey, rid)
+		fields := []zap.Field{zap.String("request_id", rid)}
+		if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
+			fields = append(fields, zap.String("trace_id", sc.TraceID().String()))
+		}
+		c.Set(loggerKey, base.With(fields...))
 		c.Next()
 	}
 }

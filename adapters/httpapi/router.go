@@ -25,6 +25,10 @@ type Deps struct {
 	Authenticator ports.Authenticator
 	Health        ports.Pinger
 	Logger        *zap.Logger
+	// Metrics, when set, counts requests and serves GET /metrics.
+	Metrics *Metrics
+	// Tracing, when set, is the first middleware (a span per request).
+	Tracing gin.HandlerFunc
 }
 
 // NewRouter builds the whole HTTP API. Checks run in the contract's order:
@@ -35,7 +39,17 @@ func NewRouter(d Deps) *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = false // "/v1/identities/" is not a route: 404
 	_ = r.SetTrustedProxies(nil)    // client_ip is the peer; no header may forge it
+	if d.Tracing != nil {
+		r.Use(d.Tracing)
+	}
 	r.Use(requestID(d.Logger), accessLog(), recovery())
+	if d.Metrics != nil {
+		r.Use(d.Metrics.middleware())
+		r.GET("/metrics", d.Metrics.handler())
+	}
+	r.GET("/openapi.json", serveOpenAPI)
+	r.GET("/docs", serveDocs)
+	r.GET("/docs/:asset", serveDocsAsset)
 	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, detail{Detail: "Not Found"}) })
 	r.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, detail{Detail: "Method Not Allowed"}) })
 

@@ -97,7 +97,7 @@ func TestServerErrorsRevealNothing(t *testing.T) {
 	for _, panics := range []bool{false, true} {
 		e := newEnv(t, func(o *options) { o.identities = broken{panics: panics} })
 		r := e.do("GET", "/v1/identities", e.super, nil, "X-Request-ID", "req-42").want(t, http.StatusInternalServerError)
-		if r.raw != `{"detail":"Internal Server Error"}` {
+		if r.raw != `{"detail":"Internal Server Error","request_id":"req-42"}` {
 			t.Fatalf("500 body: %s", r.raw)
 		}
 		logs := e.logs.String()

@@ -37,6 +37,22 @@ type DB struct {
 // Bun returns the handle that writes, for migrations and tests.
 func (d *DB) Bun() *bun.DB { return d.write }
 
+// Pools returns the connection pools by name, for their statistics.
+func (d *DB) Pools() map[string]*sql.DB {
+	if d.read == d.write {
+		return map[string]*sql.DB{"leadr": d.write.DB}
+	}
+	return map[string]*sql.DB{"leadr_read": d.read.DB, "leadr_write": d.write.DB}
+}
+
+// Buns returns every bun handle, to install query hooks on.
+func (d *DB) Buns() []*bun.DB {
+	if d.read == d.write {
+		return []*bun.DB{d.write}
+	}
+	return []*bun.DB{d.read, d.write}
+}
+
 // SQLite reports whether the database is SQLite.
 func (d *DB) SQLite() bool { return d.sqlite }
 

@@ -67,6 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	cfg.Version = Version()
 	if args[0] == "migrate" {
 		if len(args) != 2 {
 			fmt.Fprint(stderr, usage)

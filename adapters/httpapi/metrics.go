@@ -1,0 +1,65 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the HTTP API's Prometheus metrics. Labels hold route
+// templates ("/v1/identities/:identity_id"), never raw paths or IDs, so
+// that their number stays small; requests that match no route are
+// "unmatched".
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	gatherer prometheus.Gatherer
+}
+
+// NewMetrics registers the HTTP metrics with reg and serves what gatherer
+// gathers at /metrics.
+func NewMetrics(reg prometheus.Registerer, gatherer prometheus.Gatherer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadr_http_requests_total",
+			Help: "HTTP requests answered, by method, route template and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "leadr_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by method, route template and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "status"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leadr_http_requests_in_flight",
+			Help: "HTTP requests being answered.",
+		}),
+		gatherer: gatherer,
+	}
+	reg.MustRegister(m.requests, m.duration, m.inFlight)
+	return m
+}
+
+func (m *Metrics) middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		labels := prometheus.Labels{"method": c.Request.Method, "route": route, "status": strconv.Itoa(c.Writer.Status())}
+		m.requests.With(labels).Inc()
+		m.duration.With(labels).Observe(time.Since(start).Seconds())
+	}
+}
+
+func (m *Metrics) handler() gin.HandlerFunc {
+	h := promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
+	return gin.WrapH(h)
+}
