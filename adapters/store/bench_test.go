@@ -17,7 +17,9 @@ import (
 )
 
 // BenchmarkList reads one page of 20 at the start of an account's list and
-// deep inside it. Keyset pages cost the same at any depth: compare the two.
+// at two depths inside it. Keyset pages cost the same at any depth: compare
+// the two deep ones (a deep page merges two index ranges, the first page
+// reads one).
 func BenchmarkList(b *testing.B) {
 	db := pgtest.Fresh(b)
 	account, _, _ := seedForPlans(b, db)
@@ -25,16 +27,15 @@ func BenchmarkList(b *testing.B) {
 	sort := appidentity.Schema.DefaultSort()
 	f := ports.IdentityFilter{AccountID: account}
 
-	// Walk to the middle of the account's identities to find a deep position.
-	req := paging.Request{Sort: sort, Limit: 100}
-	for range 2 {
-		res, err := repo.List(b.Context(), f, req)
-		if err != nil {
-			b.Fatal(err)
+	// Positions 100 and 450 rows deep into the account's 490 identities.
+	at := func(depth int) paging.Position {
+		res, err := repo.List(b.Context(), f, paging.Request{Sort: sort, Limit: depth})
+		if err != nil || len(res.Items) != depth {
+			b.Fatalf("%d rows to depth %d: %v", len(res.Items), depth, err)
 		}
-		req.After = appidentity.Position(res.Items[len(res.Items)-1], sort)
+		return appidentity.Position(res.Items[depth-1], sort)
 	}
-	deep := req.After
+	deep, deeper := at(100), at(450)
 	nameSort, _ := appidentity.Schema.ParseSort("display_name:asc")
 
 	for _, c := range []struct {
@@ -42,8 +43,9 @@ func BenchmarkList(b *testing.B) {
 		req  paging.Request
 	}{
 		{"first_page", paging.Request{Sort: sort, Limit: 20}},
-		{"deep_page", paging.Request{Sort: sort, Limit: 20, After: deep}},
-		{"deep_page_backward", paging.Request{Sort: sort, Limit: 20, After: deep, Backward: true}},
+		{"page_100_deep", paging.Request{Sort: sort, Limit: 20, After: deep}},
+		{"page_450_deep", paging.Request{Sort: sort, Limit: 20, After: deeper}},
+		{"page_450_deep_backward", paging.Request{Sort: sort, Limit: 20, After: deeper, Backward: true}},
 		{"by_name_first_page", paging.Request{Sort: nameSort, Limit: 20}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
