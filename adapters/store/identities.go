@@ -29,12 +29,6 @@ var identityConstraints = map[string]error{
 	"identities.foreign_key":  tenancy.ErrAccountNotFound, // its only foreign key
 }
 
-// errVanished: the live identity that blocked an insert was deleted before
-// it could be locked; the insert is tried again.
-var errVanished = errors.New("conflicting identity vanished")
-
-const getOrCreateAttempts = 3
-
 func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
 	// Most calls (a game client signing in again) find a live identity that
 	// needs no change: one indexed read answers them, with no transaction
@@ -58,43 +52,31 @@ func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, 
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, false, fmt.Errorf("find identity: %w", err)
 	}
-	for range getOrCreateAttempts {
-		got, created, err := r.getOrCreate(ctx, fresh, onExisting)
-		if !errors.Is(err, errVanished) {
-			return got, created, err
-		}
-	}
-	return nil, false, fmt.Errorf("get or create identity: gave up after %d attempts: %w", getOrCreateAttempts, errVanished)
+	return r.getOrCreate(ctx, fresh, onExisting)
 }
 
-// getOrCreate inserts unless the partial unique index on live natural keys
-// already holds one; ON CONFLICT … DO NOTHING waits for a concurrent insert
-// of the same key to commit, so exactly one of N racing calls creates.
+// getOrCreate is one upsert on the partial unique index of live natural
+// keys. Its DO UPDATE changes nothing but takes the row lock of the live
+// identity that blocks the insert, and RETURNING gives that row, or the new
+// one: the database resolves every race with concurrent inserts and
+// deletes of the same key itself, so exactly one of N racing calls creates
+// and none has to retry. Whether the row is the new one is told by its ID.
 func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
 	var out *identity.Identity
 	var created bool
 	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewInsert().Model(identityToRow(fresh)).
-			On("CONFLICT (account_id, game_id, kind, external_key) WHERE deleted_at IS NULL DO NOTHING").
+		row := identityToRow(fresh)
+		_, err := tx.NewInsert().Model(row).
+			On("CONFLICT (account_id, game_id, kind, external_key) WHERE deleted_at IS NULL DO UPDATE").
+			Set("updated_at = ?TableAlias.updated_at").
+			Returning("*").
 			Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("insert identity: %w", translate(err, "identities", identityConstraints))
+			return fmt.Errorf("get or create identity: %w", translate(err, "identities", identityConstraints))
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
+		if row.ID == toUUID(fresh.ID()) {
 			out, created = fresh, true
 			return nil
-		}
-
-		key := sameKey(fresh)
-		row := new(identityRow)
-		err = r.db.forUpdate(tx.NewSelect().Model(row).Where(key.sql, key.args...)).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errVanished
-		}
-		if err != nil {
-			return fmt.Errorf("load existing identity: %w", err)
 		}
 		existing, err := identityFromRow(row)
 		if err != nil {

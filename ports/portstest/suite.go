@@ -240,6 +240,40 @@ func runIdentities(t *testing.T, shared func(t *testing.T) Env) {
 		}
 	})
 
+	t.Run("get or create races with deletes of the same key", func(t *testing.T) {
+		t.Parallel()
+		env := shared(t)
+		acc := NewAccount(t, env.Tenancy)
+		s := device(id.New[id.Game](), 9, "", t0)
+		const n = 24
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for g := range n {
+			wg.Go(func() {
+				i, _, err := env.Identities.GetOrCreate(context.Background(), newIdentity(t, s, acc.ID()),
+					func(*identity.Identity) error { return nil })
+				if err != nil {
+					errs[g] = err
+					return
+				}
+				_, err = env.Identities.Update(context.Background(), i.ID(), func(i *identity.Identity) error { return i.Delete(time.Now()) })
+				if !errors.Is(err, identity.ErrNotFound) && !errors.Is(err, identity.ErrAlreadyDeleted) {
+					errs[g] = err
+				}
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			must(t, err)
+		}
+		page, err := env.Identities.List(ctx(t), ports.IdentityFilter{AccountID: acc.ID()},
+			paging.Request{Sort: appidentity.Schema.DefaultSort(), Limit: 10})
+		must(t, err)
+		if len(page.Items) > 0 {
+			t.Fatalf("%d identities are live after every caller deleted its own", len(page.Items))
+		}
+	})
+
 	t.Run("unknown account is refused", func(t *testing.T) {
 		t.Parallel()
 		env := shared(t)
