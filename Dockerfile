@@ -12,11 +12,17 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/leadr ./cmd/leadr \
- && cp /etc/ssl/certs/ca-certificates.crt /out/ca-certificates.crt
+ && cp /etc/ssl/certs/ca-certificates.crt /out/ca-certificates.crt \
+ && mkdir /out/home
 
 FROM scratch
+LABEL org.leadr.image=identity
 COPY --from=build /out/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/leadr /leadr
+# A folder the service's user owns: with no LEADR_DATABASE_URL the service
+# keeps its SQLite file in ./data below it (mount a volume there to keep it).
+COPY --from=build --chown=65532:65532 /out/home /var/lib/leadr
+WORKDIR /var/lib/leadr
 USER 65532:65532
 EXPOSE 8080
 ENV LEADR_HTTP_ADDR=:8080

@@ -141,8 +141,8 @@ func sharedSecret(secrets ports.SecretStore, log *zap.Logger, configured Secret,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	log.Warn(envVar+" is not set; using a generated secret stored in the database. Configure one: "+
-		"it can then be rotated and kept out of database backups", zap.String("secret", name))
+	log.Warn(envVar+" is not set; using a generated secret stored in the database. Configure one "+
+		"to keep it out of the database and its backups", zap.String("secret", name))
 	return v, nil
 }
 

@@ -16,7 +16,8 @@ else
   exit 1
 fi
 
-while IFS='=' read -r name value; do export "$name=$value"; done < <(scripts/test-images.sh)
+images=$(scripts/test-images.sh) # fails the script when it fails
+while IFS='=' read -r name value; do export "$name=$value"; done <<<"$images"
 export LEADR_IMAGE=$LEADR_TEST_IMAGE LEADR_POSTGRES_IMAGE=$LEADR_TEST_POSTGRES_IMAGE
 LEADR_SUPERADMIN_API_KEY="ldr_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 export LEADR_SUPERADMIN_API_KEY

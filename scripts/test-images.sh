@@ -89,7 +89,10 @@ build_postgres() {
     mirror=$(debian_mirror | head -n 1)
     [[ -n $mirror ]] || { log "no Debian mirror in /etc/apt/sources*"; exit 1; }
     suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
-    command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; as_root apt-get install -y -qq debootstrap >/dev/null; }
+    if ! command -v debootstrap >/dev/null 2>&1; then
+      log "installing debootstrap"
+      as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    fi
     rootfs=$(mktemp -d "${TMPDIR:-/tmp}/leadr-rootfs.XXXXXX")
     tmpdirs+=("$rootfs" "$rootfs.log")
     log "debootstrap $suite from $mirror (a few minutes)"
@@ -120,8 +123,12 @@ build_service() {
   log "go build (static) and docker build $SERVICE_IMAGE"
   CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" \
     -o "$ctx/leadr" ./cmd/leadr
+  [[ -f /etc/ssl/certs/ca-certificates.crt ]] || { log "no /etc/ssl/certs/ca-certificates.crt: apt-get install ca-certificates"; exit 1; }
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
+  mkdir "$ctx/home"
   quiet docker build -q -f build/service/Dockerfile.local -t "$SERVICE_IMAGE" "$ctx"
+  # The image this one replaced, now untagged.
+  docker image prune -f --filter label=org.leadr.image=identity >/dev/null 2>&1 || true
 }
 
 postgres_image

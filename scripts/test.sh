@@ -20,9 +20,10 @@ if ! docker info >/dev/null 2>&1; then
   exec scripts/with-postgres.sh scripts/go-tests.sh "$@"
 fi
 
+images=$(scripts/test-images.sh) # fails the script when it fails
 while IFS='=' read -r name value; do
   export "$name=$value"
-done < <(scripts/test-images.sh)
+done <<<"$images"
 
 # Containers this run starts carry its ID, so that they can all be removed
 # at the end even when no reaper runs.

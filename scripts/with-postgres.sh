@@ -11,7 +11,9 @@ if [[ -n "${LEADR_TEST_DATABASE_URL:-}" ]]; then
 fi
 
 find_bindir() {
-  if command -v pg_ctl >/dev/null 2>&1; then dirname "$(command -v pg_ctl)"; return; fi
+  # pg_ctl on PATH may be a link (Debian's wrappers); its real folder holds
+  # initdb and postgres too.
+  if command -v pg_ctl >/dev/null 2>&1; then dirname "$(readlink -f "$(command -v pg_ctl)")"; return; fi
   local d
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
     [[ -x "$d/pg_ctl" ]] && { echo "$d"; return; }

@@ -53,7 +53,7 @@ func (m *Metrics) middleware() gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		labels := prometheus.Labels{"method": c.Request.Method, "route": route, "status": strconv.Itoa(c.Writer.Status())}
+		labels := prometheus.Labels{"method": methodLabel(c.Request.Method), "route": route, "status": strconv.Itoa(c.Writer.Status())}
 		m.requests.With(labels).Inc()
 		m.duration.With(labels).Observe(time.Since(start).Seconds())
 	}
@@ -62,4 +62,14 @@ func (m *Metrics) middleware() gin.HandlerFunc {
 func (m *Metrics) handler() gin.HandlerFunc {
 	h := promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
 	return gin.WrapH(h)
+}
+
+// methodLabel keeps the method label to a known set: any client can send
+// any method, and each would be a new series.
+func methodLabel(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return m
+	}
+	return "other"
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/leadr-oss/identity/adapters/httpapi"
+	"github.com/leadr-oss/identity/domain/tenancy"
 )
 
 func TestMetrics(t *testing.T) {
@@ -41,4 +43,38 @@ func TestMetrics(t *testing.T) {
 	if strings.Contains(text, "abcd") || strings.Contains(text, "/v1/nothing") {
 		t.Error("a raw path or ID is in a label")
 	}
+}
+
+// A request that panics is counted as the 500 it is answered with, and a
+// made-up method does not become a label.
+func TestMetricsCountPanicsAndBoundMethods(t *testing.T) {
+	e := newEnv(t, func(o *options) { o.identities = broken{panics: true} })
+	reg := prometheus.NewRegistry()
+	e.router = httpapi.NewRouter(httpapi.Deps{
+		Identities: broken{panics: true}, Logger: zap.NewNop(), Health: e.pinger, Metrics: httpapi.NewMetrics(reg, reg),
+		Authenticator: allowAll{},
+	})
+	e.do("GET", "/v1/identities", "", nil).want(t, 500)
+	e.do("FOO1", "/v1/identities", "", nil).want(t, 405)
+	e.do("FOO2", "/v1/identities", "", nil).want(t, 405)
+	rec := httptest.NewRecorder()
+	e.router.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	text := rec.Body.String()
+	for _, want := range []string{
+		`leadr_http_requests_total{method="GET",route="/v1/identities",status="500"} 1`,
+		`leadr_http_requests_total{method="other",route="unmatched",status="405"} 2`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(text, "FOO") {
+		t.Error("a made-up method is a label")
+	}
+}
+
+type allowAll struct{}
+
+func (allowAll) Authenticate(context.Context, string) (tenancy.Principal, error) {
+	return tenancy.Principal{SuperAdmin: true}, nil
 }

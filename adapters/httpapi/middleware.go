@@ -106,11 +106,12 @@ func accessLog() gin.HandlerFunc {
 	}
 }
 
-// limitBody refuses bodies declared larger than MaxBodyBytes at once;
-// readBody catches those that do not declare their length.
+// limitBody refuses bodies declared larger than MaxBodyBytes at once, on
+// the methods whose bodies are read; readBody catches those that do not
+// declare their length.
 func limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.ContentLength > MaxBodyBytes {
+		if c.Request.Method != http.MethodGet && c.Request.ContentLength > MaxBodyBytes {
 			fail(c, errTooLarge)
 			c.Abort()
 			return

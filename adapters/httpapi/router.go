@@ -42,11 +42,14 @@ func NewRouter(d Deps) *gin.Engine {
 	if d.Tracing != nil {
 		r.Use(d.Tracing)
 	}
-	r.Use(requestID(d.Logger), accessLog(), recovery())
+	r.Use(requestID(d.Logger), accessLog())
 	if d.Metrics != nil {
+		// Outside recovery, so that requests that panic are counted as the
+		// 500s they are answered with.
 		r.Use(d.Metrics.middleware())
 		r.GET("/metrics", d.Metrics.handler())
 	}
+	r.Use(recovery())
 	r.GET("/openapi.json", serveOpenAPI)
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)

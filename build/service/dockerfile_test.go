@@ -19,7 +19,7 @@ func runtimeStage(t *testing.T, file string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyFrom := regexp.MustCompile(`^COPY (--from=\S+ )?(\S+) (\S+)$`)
+	copyFrom := regexp.MustCompile(`^COPY (--from=\S+ )?(--chown=\S+ )?(\S+) (\S+)$`)
 	var stage []string
 	for _, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
@@ -29,7 +29,7 @@ func runtimeStage(t *testing.T, file string) []string {
 			stage = []string{line}
 		default:
 			if m := copyFrom.FindStringSubmatch(line); m != nil {
-				line = "COPY " + path.Base(m[2]) + " " + m[3]
+				line = "COPY " + m[2] + path.Base(m[3]) + " " + m[4]
 			}
 			stage = append(stage, line)
 		}
@@ -43,7 +43,8 @@ func TestLocalImageIsTheOfficialRuntime(t *testing.T) {
 	if !slices.Equal(official, local) {
 		t.Fatalf("the runtime stages differ:\nDockerfile:       %q\nDockerfile.local: %q", official, local)
 	}
-	for _, want := range []string{"FROM scratch", "USER 65532:65532", `ENTRYPOINT ["/leadr"]`} {
+	for _, want := range []string{"FROM scratch", "USER 65532:65532", `ENTRYPOINT ["/leadr"]`, "WORKDIR /var/lib/leadr",
+		"COPY --chown=65532:65532 home /var/lib/leadr"} {
 		if !slices.Contains(local, want) {
 			t.Errorf("the runtime stage lacks %q", want)
 		}

@@ -98,3 +98,32 @@ func TestRunWithPostgres(t *testing.T) {
 		}
 	})
 }
+
+// With no database configured, the image runs on its embedded SQLite, as
+// a downstream CI job would start it.
+func TestRunWithoutDatabase(t *testing.T) {
+	image, _ := images(t)
+	ctx := t.Context()
+	c, err := leadrcontainer.Run(ctx, image)
+	t.Cleanup(func() {
+		if c != nil {
+			_ = c.Terminate(context.Background())
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := c.BaseURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := client.New(base, client.WithAPIKey(c.SuperadminKey()))
+	acc, err := admin.CreateAccount(ctx, client.CreateAccountRequest{Name: "Jam", Slug: "jam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := admin.CreateIdentity(ctx, client.CreateIdentityRequest{AccountID: acc.ID,
+		GameID: "gam_0195f2a0-0000-7000-8000-000000000001", Kind: client.KindDevice, ExternalKey: "device-in-a-container"}); err != nil || !created {
+		t.Fatalf("created=%v %v", created, err)
+	}
+}
