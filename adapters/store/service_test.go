@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ func TestCursorsOverPostgres(t *testing.T) {
 		q    ports.ListIdentities
 		want error
 	}{
-		"tampered":         {alice, ports.ListIdentities{Page: paging.Params{Cursor: first.Next[:len(first.Next)-1] + "x"}}, paging.ErrInvalidCursor},
+		"tampered":         {alice, ports.ListIdentities{Page: paging.Params{Cursor: tamper(first.Next)}}, paging.ErrInvalidCursor},
 		"another filter":   {alice, ports.ListIdentities{Kind: &kind, Page: paging.Params{Cursor: first.Next}}, paging.ErrCursorState},
 		"another game":     {alice, ports.ListIdentities{GameID: game, Page: paging.Params{Cursor: first.Next}}, paging.ErrCursorState},
 		"another sort":     {alice, ports.ListIdentities{Page: paging.Params{Sort: &sort, Cursor: first.Next}}, paging.ErrCursorState},
@@ -85,4 +86,13 @@ func TestCursorsOverPostgres(t *testing.T) {
 	if err != nil || len(all.Items) != 10 {
 		t.Fatalf("a superadmin sees %d identities of the game across accounts, want 10 (%v)", len(all.Items), err)
 	}
+}
+
+// tamper changes a cursor's last character to another one.
+func tamper(cursor string) string {
+	last := "x"
+	if strings.HasSuffix(cursor, last) {
+		last = "y"
+	}
+	return cursor[:len(cursor)-1] + last
 }
