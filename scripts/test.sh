@@ -34,7 +34,7 @@ if ! docker image inspect "$ryuk" >/dev/null 2>&1 && ! timeout 60 docker pull -q
   export TESTCONTAINERS_RYUK_DISABLED=true
 fi
 cleanup() {
-  docker ps -aq --filter "label=org.leadr.test.run=$LEADR_TEST_RUN_ID" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  docker ps -aq --filter "label=org.leadr.test.run=$LEADR_TEST_RUN_ID" | xargs -r docker rm -f -v >/dev/null 2>&1 || true
   docker network ls -q --filter "label=org.leadr.test.run=$LEADR_TEST_RUN_ID" | xargs -r docker network rm >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
