@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/leadr-oss/identity/client"
@@ -37,17 +36,7 @@ func TestWithTheHarness(t *testing.T) {
 
 // The same, against the service's image, as a system test would.
 func TestWithTheContainer(t *testing.T) {
-	image := os.Getenv("LEADR_TEST_IMAGE")
-	if image == "" {
-		if pgtest.InCI() {
-			t.Fatal("LEADR_TEST_IMAGE is not set")
-		}
-		t.Skip("LEADR_TEST_IMAGE is not set")
-	}
-	pgImage := os.Getenv(pgtest.EnvImage)
-	if pgImage == "" {
-		pgImage = pgtest.DefaultImage
-	}
+	image, pgImage := leadrcontainer.TestImages(t)
 	stack, err := leadrcontainer.RunWithPostgres(t.Context(), image, pgImage)
 	t.Cleanup(func() { _ = stack.Terminate(context.Background()) })
 	if err != nil {

@@ -2,38 +2,16 @@ package leadrcontainer_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/test/leadrcontainer"
-	"github.com/leadr-oss/identity/test/pgtest"
 )
 
-// images returns the service and PostgreSQL images to test, or fails (CI)
-// or skips (elsewhere) when no service image is named.
-func images(t *testing.T) (string, string) {
-	image := os.Getenv("LEADR_TEST_IMAGE")
-	if image == "" {
-		msg := "LEADR_TEST_IMAGE is not set: this test needs the service's image (scripts/test.sh builds one)"
-		if pgtest.InCI() {
-			t.Fatal(msg)
-		}
-		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
-		t.Skip(msg)
-	}
-	pg := os.Getenv(pgtest.EnvImage)
-	if pg == "" {
-		pg = pgtest.DefaultImage
-	}
-	return image, pg
-}
-
 func TestRunWithPostgres(t *testing.T) {
-	image, pg := images(t)
+	image, pg := leadrcontainer.TestImages(t)
 	ctx := t.Context()
 	stack, err := leadrcontainer.RunWithPostgres(ctx, image, pg)
 	t.Cleanup(func() {
@@ -102,7 +80,7 @@ func TestRunWithPostgres(t *testing.T) {
 // With no database configured, the image runs on its embedded SQLite, as
 // a downstream CI job would start it.
 func TestRunWithoutDatabase(t *testing.T) {
-	image, _ := images(t)
+	image, _ := leadrcontainer.TestImages(t)
 	ctx := t.Context()
 	c, err := leadrcontainer.Run(ctx, image)
 	t.Cleanup(func() {
