@@ -2,6 +2,7 @@ package bootstrap_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,10 +29,18 @@ func BenchmarkService(b *testing.B) {
 		}
 		return out
 	}
-	acc := do(b, "POST", "/v1/accounts", `{"name":"Bench","slug":"bench"}`)
-	account := string(acc[7:47])
+	var acc, game struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(do(b, "POST", "/v1/accounts", `{"name":"Bench","slug":"bench"}`), &acc); err != nil {
+		b.Fatal(err)
+	}
+	account := acc.ID
+	if err := json.Unmarshal(do(b, "POST", "/v1/games", fmt.Sprintf(`{"account_id":%q,"name":"Bench"}`, account)), &game); err != nil {
+		b.Fatal(err)
+	}
 	create := func(n int) string {
-		return fmt.Sprintf(`{"account_id":%q,"game_id":"gam_0195f2a0-0000-7000-8000-000000000001","kind":"DEVICE","external_key":"device-%010d"}`, account, n)
+		return fmt.Sprintf(`{"account_id":%q,"game_id":%q,"kind":"DEVICE","external_key":"device-%010d"}`, account, game.ID, n)
 	}
 	for n := range 1000 {
 		do(b, "POST", "/v1/identities", create(n))

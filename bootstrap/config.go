@@ -28,13 +28,14 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	// SuperadminAPIKey is the bootstrap key's value; empty: generate one.
 	SuperadminAPIKey Secret
-	// APIKeyPepper and CursorSecret are empty when not configured; a value
-	// generated once and kept in the database is used then.
-	APIKeyPepper Secret
-	CursorSecret Secret
-	AutoMigrate  bool
-	LogLevel     zapcore.Level
-	LogFormat    string
+	// APIKeyPepper, CursorSecret and EncryptionKey are empty when not
+	// configured; a value generated once and kept in the database is used then.
+	APIKeyPepper  Secret
+	CursorSecret  Secret
+	EncryptionKey Secret
+	AutoMigrate   bool
+	LogLevel      zapcore.Level
+	LogFormat     string
 	// TracesExporter is OTEL_TRACES_EXPORTER: tracing is on when it names an
 	// exporter; the other OTEL_* variables configure it.
 	TracesExporter string
@@ -76,6 +77,16 @@ func checkDatabaseURL(s string) string {
 	return ""
 }
 
+// logLevels are the levels the README documents. zap's own parser would also
+// take dpanic, panic and fatal, which drop every error line, and other
+// spellings (WARNING, Info) that nothing documents.
+var logLevels = map[string]zapcore.Level{
+	"debug": zapcore.DebugLevel,
+	"info":  zapcore.InfoLevel,
+	"warn":  zapcore.WarnLevel,
+	"error": zapcore.ErrorLevel,
+}
+
 // minSecretLen is the shortest pepper or cursor secret accepted: 32 bytes of
 // key for HMAC-SHA256.
 const minSecretLen = 32
@@ -103,6 +114,7 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 		SuperadminAPIKey: Secret(get("LEADR_SUPERADMIN_API_KEY", "")),
 		APIKeyPepper:     Secret(get("LEADR_API_KEY_PEPPER", "")),
 		CursorSecret:     Secret(get("LEADR_CURSOR_SECRET", "")),
+		EncryptionKey:    Secret(get("LEADR_ENCRYPTION_KEY", "")),
 		LogFormat:        get("LEADR_LOG_FORMAT", "json"),
 		TracesExporter:   get("OTEL_TRACES_EXPORTER", ""),
 		Version:          "devel",
@@ -125,7 +137,8 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	if cfg.AutoMigrate, err = strconv.ParseBool(get("LEADR_AUTO_MIGRATE", "true")); err != nil {
 		bad("LEADR_AUTO_MIGRATE", "must be true or false")
 	}
-	if cfg.LogLevel, err = zapcore.ParseLevel(get("LEADR_LOG_LEVEL", "info")); err != nil {
+	var known bool
+	if cfg.LogLevel, known = logLevels[get("LEADR_LOG_LEVEL", "info")]; !known {
 		bad("LEADR_LOG_LEVEL", "must be one of debug, info, warn, error")
 	}
 	if cfg.LogFormat != "json" && cfg.LogFormat != "console" {
@@ -137,7 +150,7 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	for _, s := range []struct {
 		name  string
 		value Secret
-	}{{"LEADR_API_KEY_PEPPER", cfg.APIKeyPepper}, {"LEADR_CURSOR_SECRET", cfg.CursorSecret}} {
+	}{{"LEADR_API_KEY_PEPPER", cfg.APIKeyPepper}, {"LEADR_CURSOR_SECRET", cfg.CursorSecret}, {"LEADR_ENCRYPTION_KEY", cfg.EncryptionKey}} {
 		if s.value != "" && len(s.value) < minSecretLen {
 			bad(s.name, "must be at least %d characters (make one with: head -c 32 /dev/urandom | base64)", minSecretLen)
 		}

@@ -107,3 +107,22 @@ func TestDatabaseURLs(t *testing.T) {
 		t.Fatalf("a bad URL: %v", err)
 	}
 }
+
+// Only the README's four levels start the service: zap would also take fatal
+// or panic (which hide every error line) and spellings nobody documents.
+func TestLogLevels(t *testing.T) {
+	for value, want := range map[string]zapcore.Level{
+		"debug": zapcore.DebugLevel, "info": zapcore.InfoLevel, "warn": zapcore.WarnLevel, "error": zapcore.ErrorLevel, " warn ": zapcore.WarnLevel,
+	} {
+		cfg, err := bootstrap.ParseConfig(env(map[string]string{"LEADR_DATABASE_URL": dbURL, "LEADR_LOG_LEVEL": value}))
+		if err != nil || cfg.LogLevel != want {
+			t.Errorf("LEADR_LOG_LEVEL=%q: level %v, error %v; want %v", value, cfg.LogLevel, err, want)
+		}
+	}
+	for _, value := range []string{"fatal", "panic", "dpanic", "warning", "INFO", "Debug", "trace", "0"} {
+		_, err := bootstrap.ParseConfig(env(map[string]string{"LEADR_DATABASE_URL": dbURL, "LEADR_LOG_LEVEL": value}))
+		if err == nil || !strings.Contains(err.Error(), "LEADR_LOG_LEVEL: must be one of debug, info, warn, error") {
+			t.Errorf("LEADR_LOG_LEVEL=%q: %v", value, err)
+		}
+	}
+}

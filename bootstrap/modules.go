@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadr-oss/identity/application/cursor"
+	"github.com/leadr-oss/identity/ports/paging"
+
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -18,10 +21,7 @@ import (
 
 	"github.com/leadr-oss/identity/adapters/httpapi"
 	"github.com/leadr-oss/identity/adapters/store"
-	"github.com/leadr-oss/identity/application/admin"
 	"github.com/leadr-oss/identity/application/auth"
-	appidentity "github.com/leadr-oss/identity/application/identity"
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -32,6 +32,14 @@ type Stderr io.Writer
 // migrating, reading secrets, bootstrap).
 const startTimeout = 2 * time.Minute
 
+// Aggregates are the slices of the service, each an fx module of its own
+// (see identity.go): joining one to the service is a line here.
+var Aggregates = []fx.Option{
+	TenancyModule,
+	GameModule,
+	IdentityModule,
+}
+
 // Service is the whole service: give it a configuration and run it.
 func Service(cfg Config, stderr io.Writer) fx.Option {
 	return fx.Options(
@@ -41,6 +49,7 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		ObservabilityModule,
 		ApplicationModule,
 		HTTPModule,
+		fx.Options(Aggregates...),
 		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
 		fx.StartTimeout(startTimeout),
 	)
@@ -79,8 +88,6 @@ var DatabaseModule = fx.Module("database",
 		OpenDatabase,
 		migrateAtStart,
 		store.New,
-		fx.Annotate(store.NewIdentities, fx.As(new(ports.IdentityRepository))),
-		fx.Annotate(store.NewTenancy, fx.As(new(ports.TenancyRepository))),
 		fx.Annotate(store.NewSecrets, fx.As(new(ports.SecretStore))),
 		fx.Annotate(func(s *store.Store) *store.Store { return s }, fx.As(new(ports.Pinger))),
 	),
@@ -146,8 +153,8 @@ func sharedSecret(secrets ports.SecretStore, log *zap.Logger, configured Secret,
 	return v, nil
 }
 
-// ApplicationModule provides the use cases behind their ports and runs the
-// superadmin bootstrap.
+// ApplicationModule provides what every aggregate's use cases share: the
+// clock, the API-key hasher and the cursor codec.
 var ApplicationModule = fx.Module("application",
 	fx.Provide(
 		func() ports.Clock { return time.Now },
@@ -155,56 +162,35 @@ var ApplicationModule = fx.Module("application",
 			pepper, err := sharedSecret(s, log, cfg.APIKeyPepper, pepperSecret, "LEADR_API_KEY_PEPPER")
 			return auth.NewHasher(pepper), err
 		},
-		func(_ schemaReady, s ports.SecretStore, log *zap.Logger, cfg Config) (*paging.Codec, error) {
+		func(_ schemaReady, s ports.SecretStore, log *zap.Logger, cfg Config) (paging.Cursors, error) {
 			secret, err := sharedSecret(s, log, cfg.CursorSecret, cursorSecret, "LEADR_CURSOR_SECRET")
-			return paging.NewCodec(secret), err
+			return cursor.NewCodec(secret), err
 		},
-		fx.Annotate(appidentity.NewService, fx.As(new(ports.Identities))),
-		fx.Annotate(admin.NewService, fx.As(new(ports.Tenancy))),
-		fx.Annotate(auth.NewAuthenticator, fx.As(new(ports.Authenticator))),
 	),
-	fx.Invoke(bootstrapSuperadmin),
 )
 
-func bootstrapSuperadmin(_ schemaReady, repo ports.TenancyRepository, hasher auth.Hasher, now ports.Clock, cfg Config, log *zap.Logger, stderr Stderr) error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	generated, created, err := auth.Bootstrap(ctx, repo, hasher, now, cfg.SuperadminAPIKey.Reveal())
-	if err != nil {
-		return fmt.Errorf("bootstrap superadmin: %w", err)
-	}
-	switch {
-	case !created:
-	case generated != "":
-		log.Info("bootstrap: created the system account and a superadmin; its API key is printed once on standard error")
-		fmt.Fprintf(stderr, "\n"+
-			"  LEADR superadmin API key (shown once, store it now):\n\n"+
-			"    %s\n\n"+
-			"  Send it in the leadr-api-key header. Set LEADR_SUPERADMIN_API_KEY to choose the key instead.\n\n", generated)
-	default:
-		log.Info("bootstrap: created the system account and a superadmin with the key from LEADR_SUPERADMIN_API_KEY")
-	}
-	return nil
+// routes provides a slice's HTTP endpoints to the router.
+func routes(constructor any) fx.Option {
+	return fx.Provide(fx.Annotate(constructor, fx.ResultTags(`group:"routes"`)))
 }
 
 // HTTPModule serves the API and shuts it down gracefully: stop accepting,
 // let requests in flight finish within LEADR_SHUTDOWN_TIMEOUT.
 var HTTPModule = fx.Module("http",
 	fx.Provide(
-		func(d httpapi.Deps) http.Handler { return httpapi.NewRouter(d) },
+		func(d httpapi.Deps) (http.Handler, error) { return httpapi.NewRouter(d) },
 		NewServer,
 	),
 	fx.Provide(func(in struct {
 		fx.In
-		Identities    ports.Identities
-		Tenancy       ports.Tenancy
+		Routes        []httpapi.Routes `group:"routes"`
 		Authenticator ports.Authenticator
 		Health        ports.Pinger
 		Logger        *zap.Logger
 		Metrics       *httpapi.Metrics
 		Tracing       *Tracing
 	}) httpapi.Deps {
-		d := httpapi.Deps{Identities: in.Identities, Tenancy: in.Tenancy, Authenticator: in.Authenticator,
+		d := httpapi.Deps{Routes: in.Routes, Authenticator: in.Authenticator,
 			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics}
 		if in.Tracing != nil {
 			d.Tracing = in.Tracing.Middleware

@@ -101,9 +101,13 @@ func TestServiceOnAnEmptyDatabase(t *testing.T) {
 		t.Fatalf("create key: %d %v", status, key)
 	}
 	userKey := key["key"].(string)
+	status, game := first.call(t, "POST", "/v1/games", userKey, map[string]any{"name": "Acme Game"})
+	if status != http.StatusCreated {
+		t.Fatalf("create game: %d %v", status, game)
+	}
 	for n := range 3 {
 		status, _ := first.call(t, "POST", "/v1/identities", userKey, map[string]any{
-			"game_id": "gam_0195f2a0-0000-7000-8000-000000000001", "kind": "DEVICE", "external_key": fmt.Sprintf("device-%04d", n)})
+			"game_id": game["id"], "kind": "DEVICE", "external_key": fmt.Sprintf("device-%04d", n)})
 		if status != http.StatusCreated {
 			t.Fatalf("create identity: %d", status)
 		}
@@ -166,37 +170,99 @@ func TestConfiguredSuperadminKey(t *testing.T) {
 	}
 }
 
+// holdOne wraps the service's handler: the first request carrying the
+// header X-Test-Hold reports that it is being served, then waits, inside the
+// handler, until the server's shutdown has begun and the test releases it.
+type holdOne struct {
+	once     sync.Once
+	serving  chan struct{} // closed once the held request is in the handler
+	shutdown chan struct{} // closed by http.Server.Shutdown, after it closed the listeners
+	release  chan struct{} // closed by the test
+}
+
+func (h *holdOne) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Test-Hold") != "" {
+			h.once.Do(func() {
+				// Shutdown runs its hooks only after closing the listeners,
+				// so this is the server's own word that it stopped accepting.
+				r.Context().Value(http.ServerContextKey).(*http.Server).RegisterOnShutdown(func() { close(h.shutdown) })
+				close(h.serving)
+				<-h.release
+			})
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// await fails t if ch is not closed in time, so that a regression fails the
+// test instead of hanging it; it is a watchdog, not a synchronisation.
+func await(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("timed out waiting until %s", what)
+	}
+}
+
 func TestGracefulShutdown(t *testing.T) {
-	r := start(t, pgtest.Empty(t), map[string]string{"LEADR_SHUTDOWN_TIMEOUT": "5s"})
-	// A request whose body arrives slowly is in flight when the stop begins.
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("POST", r.base+"/v1/identities", pr)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("leadr-api-key", keyPattern.FindString(r.stderr.String()))
-	done := make(chan int, 1)
+	hold := &holdOne{serving: make(chan struct{}), shutdown: make(chan struct{}), release: make(chan struct{})}
+	r := start(t, pgtest.Empty(t), map[string]string{"LEADR_SHUTDOWN_TIMEOUT": "1m"}, fx.Decorate(hold.wrap))
+	key := keyPattern.FindString(r.stderr.String())
+
+	type answer struct {
+		status int
+		body   map[string]any
+		err    error
+	}
+	answered := make(chan answer, 1)
 	go func() {
+		req, _ := http.NewRequest("POST", r.base+"/v1/accounts", strings.NewReader(`{"name": "In Flight", "slug": "in-flight"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("leadr-api-key", key)
+		req.Header.Set("X-Test-Hold", "1")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			done <- -1
+			answered <- answer{err: err}
 			return
 		}
-		resp.Body.Close()
-		done <- resp.StatusCode
+		defer resp.Body.Close()
+		a := answer{status: resp.StatusCode}
+		a.err = json.NewDecoder(resp.Body).Decode(&a.body)
+		answered <- a
 	}()
-	_, _ = pw.Write([]byte(`{"kind":`))
-	time.Sleep(200 * time.Millisecond) // let the server start on the request
+	await(t, hold.serving, "the request is in the handler")
+
 	stopped := make(chan error, 1)
 	go func() { stopped <- r.app.Stop(context.Background()) }()
-	time.Sleep(200 * time.Millisecond)
-	_, _ = pw.Write([]byte(`"DEVICE"}`))
-	pw.Close()
-	if status := <-done; status != http.StatusUnprocessableEntity {
-		t.Fatalf("the request in flight got %d, want its answer (422)", status)
+	await(t, hold.shutdown, "the server shuts down")
+
+	// The listener is closed; a new client (no pooled connection) is refused
+	// while the held request is still in flight.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := fresh.Get(r.base + "/v1/health/live"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a new connection during the shutdown got %d, want it refused", resp.StatusCode)
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("the stop returned (%v) with a request in flight", err)
+	default:
+	}
+
+	// Released, the request runs to its end, against the database too, and
+	// only then does the stop complete.
+	close(hold.release)
+	a := <-answered
+	if a.err != nil || a.status != http.StatusCreated || a.body["slug"] != "in-flight" {
+		t.Fatalf("the request in flight: %d %v %v, want 201 with the account", a.status, a.body, a.err)
 	}
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := http.Get(r.base + "/v1/health/live"); err == nil {
+	if resp, err := fresh.Get(r.base + "/v1/health/live"); err == nil {
+		resp.Body.Close()
 		t.Fatal("the server still accepts connections after stopping")
 	}
 }

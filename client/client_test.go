@@ -45,7 +45,7 @@ func TestErrorsCarryStatusAndDetail(t *testing.T) {
 func TestIterators(t *testing.T) {
 	svc := service(t)
 	tenant := harness.NewTenant(t, svc)
-	game := harness.NewGameID()
+	game := tenant.Game.ID
 	want := map[string]bool{}
 	for n := range 7 {
 		i := harness.NewIdentity(t, tenant.Client, client.CreateIdentityRequest{GameID: game, Kind: client.KindCustom, ExternalKey: fmt.Sprintf("custom-%d", n)})

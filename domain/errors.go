@@ -5,6 +5,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Category says what kind of failure an error is. Adapters map categories to
@@ -23,27 +24,70 @@ const (
 	CategoryForbidden
 	CategoryNotFound
 	CategoryConflict
-	CategoryUnavailable
 )
 
-// Error is a failure with a category and a message meant for the caller.
-// Invalid errors also name the field at fault and a stable machine code, so
-// that an adapter can point at the exact input.
+// Rule is the kind of rule an invalid input breaks. It is data rather than
+// text so that each adapter can word the failure in its own protocol's terms.
+type Rule uint8
+
+const (
+	// NoRule is the zero value, on errors that are not CategoryInvalid.
+	NoRule Rule = iota
+	// Required: the field was not given.
+	Required
+	// MinLength: the text has fewer than Limit characters (code points).
+	MinLength
+	// MaxLength: the text has more than Limit characters (code points).
+	MaxLength
+	// OneOf: the value is none of Allowed.
+	OneOf
+	// Custom: a rule of the field's own, which Message states.
+	Custom
+)
+
+// Error is a failure with a category and what a caller needs to act on it.
+//
+// For CategoryInvalid it says which field broke which Rule, with the rule's
+// parameter (Limit or Allowed) and the offending Input, so that an adapter
+// can point at the exact input and explain it in its own words. Message is
+// what the caller is told; Invalid errors carry one for the Custom rule
+// only, because the other rules explain themselves.
 type Error struct {
 	Category Category
 	Message  string
-	// Field, Code, Input and Context are set for CategoryInvalid only.
-	Field   string
-	Code    string
-	Input   any
-	Context map[string]any
+	Field    string
+	Rule     Rule
+	// Limit is the bound of MinLength and MaxLength.
+	Limit int
+	// Allowed lists the values OneOf accepts, in the order to name them.
+	Allowed []string
+	// Input is the rejected value; none for Required.
+	Input any
 }
 
 func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+	msg := e.Message
+	switch e.Rule {
+	case Required:
+		msg = "required"
+	case MinLength:
+		msg = "must have at least " + characters(e.Limit)
+	case MaxLength:
+		msg = "must have at most " + characters(e.Limit)
+	case OneOf:
+		msg = "must be one of " + strings.Join(e.Allowed, ", ")
 	}
-	return e.Message
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s", e.Field, msg)
+	}
+	return msg
+}
+
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return fmt.Sprintf("%d characters", n)
 }
 
 // CategoryOf returns the category of the first *Error in err's chain, or
@@ -56,32 +100,31 @@ func CategoryOf(err error) Category {
 	return CategoryInternal
 }
 
-// Invalid reports that one input field breaks a rule. Code is a stable,
-// machine-readable name of the rule ("value_error", "string_too_long", …).
-func Invalid(field, code, message string, input any) *Error {
-	return &Error{Category: CategoryInvalid, Field: field, Code: code, Message: message, Input: input}
-}
-
-// InvalidValue is the common case of Invalid: a value the field's own rules reject.
-func InvalidValue(field, message string, input any) *Error {
-	return Invalid(field, "value_error", message, input)
-}
-
 // Missing reports a required field that was not given.
 func Missing(field string) *Error {
-	return Invalid(field, "missing", "Field required", nil)
+	return &Error{Category: CategoryInvalid, Field: field, Rule: Required}
 }
 
-// WithField returns a copy of an Invalid error attributed to another field;
-// value types validate without knowing which input they came from.
-func WithField(err error, field string) error {
-	var de *Error
-	if !errors.As(err, &de) || de.Category != CategoryInvalid {
-		return err
-	}
-	cp := *de
-	cp.Field = field
-	return &cp
+// TooShort reports text shorter than minLen characters.
+func TooShort(field string, minLen int, input any) *Error {
+	return &Error{Category: CategoryInvalid, Field: field, Rule: MinLength, Limit: minLen, Input: input}
+}
+
+// TooLong reports text longer than maxLen characters.
+func TooLong(field string, maxLen int, input any) *Error {
+	return &Error{Category: CategoryInvalid, Field: field, Rule: MaxLength, Limit: maxLen, Input: input}
+}
+
+// NotOneOf reports a value outside a closed set.
+func NotOneOf(field string, allowed []string, input any) *Error {
+	return &Error{Category: CategoryInvalid, Field: field, Rule: OneOf, Allowed: allowed, Input: input}
+}
+
+// Rejected reports a value that breaks a rule of the field's own; message
+// states the rule for the caller. Field may be empty when a value type does
+// not know which input it came from: the adapter that read it names it.
+func Rejected(field, message string, input any) *Error {
+	return &Error{Category: CategoryInvalid, Field: field, Rule: Custom, Message: message, Input: input}
 }
 
 func BadRequest(message string) *Error { return &Error{Category: CategoryBadRequest, Message: message} }
@@ -91,6 +134,3 @@ func Unauthenticated(message string) *Error {
 func Forbidden(message string) *Error { return &Error{Category: CategoryForbidden, Message: message} }
 func NotFound(message string) *Error  { return &Error{Category: CategoryNotFound, Message: message} }
 func Conflict(message string) *Error  { return &Error{Category: CategoryConflict, Message: message} }
-func Unavailable(message string) *Error {
-	return &Error{Category: CategoryUnavailable, Message: message}
-}

@@ -4,13 +4,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/leadr-oss/identity/migrations"
+	"github.com/leadr-oss/identity/adapters/store"
 )
 
 // Both dialects have the same migrations, each with an up and a down.
 func TestDialectsHaveTheSameVersions(t *testing.T) {
 	names := func(sqlite bool) []string {
-		ms, err := migrations.For(sqlite)
+		ms, err := store.Migrations(sqlite)
 		if err != nil {
 			t.Fatal(err)
 		}

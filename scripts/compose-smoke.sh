@@ -55,8 +55,10 @@ call() { curl -sS --fail-with-body "$@"; }
 wait_healthy
 call "$base/health" | grep -q '"database":"connected"'
 account=$(call -X POST "$base/accounts" -H "$H" -H "$J" -d '{"name":"Smoke","slug":"smoke"}' | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+game=$(call -X POST "$base/games" -H "$H" -H "$J" -d "{\"account_id\":\"$account\",\"name\":\"Smoke\"}" \
+  | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
 identity=$(call -X POST "$base/identities" -H "$H" -H "$J" \
-  -d "{\"account_id\":\"$account\",\"game_id\":\"gam_0195f2a0-0000-7000-8000-000000000001\",\"kind\":\"DEVICE\",\"external_key\":\"smoke-device\"}" \
+  -d "{\"account_id\":\"$account\",\"game_id\":\"$game\",\"kind\":\"DEVICE\",\"external_key\":\"smoke-device\"}" \
   | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
 [[ $identity == ide_* ]] || { echo "compose-smoke: no identity created" >&2; exit 1; }
 echo "compose-smoke: the stack is healthy and serves the API" >&2

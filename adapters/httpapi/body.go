@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/ports"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
@@ -22,19 +24,29 @@ const MaxBodyBytes = 1 << 20
 // errTooLarge answers 413.
 var errTooLarge = errors.New("Request body too large")
 
+// redacted stands in for a write-only field's value wherever a problem
+// would echo it.
+const redacted = "[redacted]"
+
 // body reads a JSON object field by field with pydantic's rules and
 // messages, recording problems instead of stopping at the first.
 type body struct {
 	fields map[string]json.RawMessage
-	whole  any
-	ps     *problems
+	// whole is the body as problems echo it, write-only fields redacted.
+	whole any
+	ps    *problems
 	// broken: the body as a whole is a problem, and its fields are not read.
 	broken bool
+	// writeOnly are the fields whose values no answer may contain (secrets).
+	writeOnly []string
 }
 
 // readBody decodes the request body as a JSON object. A body that is not
 // one is a problem of the whole body; a body over MaxBodyBytes is an error.
-func readBody(c *gin.Context, ps *problems) (*body, error) {
+// The values of the writeOnly fields are never echoed in a problem: pydantic
+// would echo them, but a 422 must not hand a secret back (to a log or a
+// proxy on the way).
+func readBody(c *gin.Context, ps *problems, writeOnly ...string) (*body, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -43,10 +55,10 @@ func readBody(c *gin.Context, ps *problems) (*body, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &body{fields: map[string]json.RawMessage{}, ps: ps}
+	b := &body{fields: map[string]json.RawMessage{}, ps: ps, writeOnly: writeOnly}
 	if ct := c.GetHeader("Content-Type"); ct != "" && len(bytes.TrimSpace(raw)) > 0 {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", string(raw), nil)
+			ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.wholeInput(string(raw)), nil)
 			b.broken = true
 			return b, nil
 		}
@@ -75,16 +87,42 @@ func readBody(c *gin.Context, ps *problems) (*body, error) {
 		b.broken = true
 		return b, nil
 	}
-	if _, ok := b.whole.(map[string]any); !ok {
-		ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.whole, nil)
+	m, ok := b.whole.(map[string]any)
+	if !ok {
+		ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.wholeInput(b.whole), nil)
 		b.broken = true
 		return b, nil
+	}
+	for _, name := range writeOnly {
+		if v, ok := m[name]; ok && v != nil {
+			m[name] = redacted
+		}
 	}
 	if err := json.Unmarshal(raw, &b.fields); err != nil {
 		return nil, err // cannot happen: raw decoded as an object above
 	}
 	c.Set(bodyKey, b.whole)
 	return b, nil
+}
+
+// wholeInput is what a problem of a body that is not an object echoes. On
+// an endpoint with write-only fields nothing of it is: such a body (a form,
+// an array, a bare string) cannot be searched for where a secret is in it.
+func (b *body) wholeInput(v any) any {
+	if len(b.writeOnly) > 0 {
+		return redacted
+	}
+	return v
+}
+
+// input is a field's value as a problem echoes it. A write-only field's is
+// never echoed, whatever its type: a key sent as a number or in an array is
+// a key all the same.
+func (b *body) input(name string, v any) any {
+	if slices.Contains(b.writeOnly, name) {
+		return redacted
+	}
+	return v
 }
 
 func jsonErrorText(err error) string {
@@ -122,11 +160,11 @@ func (b *body) str(name string, required bool) *string {
 	}
 	var s string
 	if string(raw) == "null" || json.Unmarshal(raw, &s) != nil {
-		b.ps.add("body", name, "string_type", "Input should be a valid string", b.value(name), nil)
+		b.ps.add("body", name, "string_type", "Input should be a valid string", b.input(name, b.value(name)), nil)
 		return nil
 	}
 	if loneSurrogate(raw, s) {
-		b.ps.add("body", name, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string", s, nil)
+		b.ps.add("body", name, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string", b.input(name, s), nil)
 		return nil
 	}
 	return &s
@@ -254,4 +292,18 @@ func loneSurrogate(raw []byte, decoded string) bool {
 	}
 	return strings.Count(decoded, string(utf8.RuneError)) >
 		strings.Count(string(raw), string(utf8.RuneError))+strings.Count(strings.ToLower(string(raw)), `\ufffd`)
+}
+
+// setting reads an optional string field that JSON null clears: absent is
+// not given, null is given without a value.
+func (b *body) setting(name string) ports.Setting {
+	raw, ok := b.fields[name]
+	if !ok {
+		return ports.Setting{}
+	}
+	if string(raw) == "null" {
+		return ports.Setting{Given: true}
+	}
+	v := b.str(name, false)
+	return ports.Setting{Given: v != nil, Value: v}
 }

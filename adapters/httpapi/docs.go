@@ -8,8 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	swaggerfiles "github.com/swaggo/files/v2"
-
-	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
 )
 
 // The documentation page: Swagger UI, whose files come embedded in the
@@ -38,10 +36,6 @@ const docsCSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'uns
 
 // docsAssets are the Swagger UI files the page uses.
 var docsAssets = map[string]bool{"swagger-ui.css": true, "swagger-ui-bundle.js": true, "favicon-32x32.png": true}
-
-func serveOpenAPI(c *gin.Context) {
-	c.Data(http.StatusOK, "application/json; charset=utf-8", openapi.Document)
-}
 
 func serveDocs(c *gin.Context) {
 	c.Header("Content-Security-Policy", docsCSP)

@@ -23,7 +23,6 @@ var statusOf = map[domain.Category]int{
 	domain.CategoryForbidden:       http.StatusForbidden,
 	domain.CategoryNotFound:        http.StatusNotFound,
 	domain.CategoryConflict:        http.StatusConflict,
-	domain.CategoryUnavailable:     http.StatusServiceUnavailable,
 }
 
 // fail answers err: the one place where errors become responses. Anything

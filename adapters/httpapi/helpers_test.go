@@ -12,15 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadr-oss/identity/application/cursor"
+	"github.com/leadr-oss/identity/ports/paging"
+
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/leadr-oss/identity/adapters/httpapi"
-	"github.com/leadr-oss/identity/application/admin"
 	"github.com/leadr-oss/identity/application/apptest"
 	"github.com/leadr-oss/identity/application/auth"
-	appidentity "github.com/leadr-oss/identity/application/identity"
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -34,6 +34,34 @@ type env struct {
 	clock  *clock
 	logs   *syncBuffer
 	pinger *pinger
+	// What the aggregates' use cases share.
+	now    ports.Clock
+	hasher auth.Hasher
+	codec  paging.Cursors
+	opts   options
+}
+
+// sliceRoutes build each aggregate's routes over the env's fakes; each
+// aggregate's test file adds its own.
+var sliceRoutes []func(e *env) httpapi.Routes
+
+// routes are every aggregate's routes over the env's fakes.
+func (e *env) routes() []httpapi.Routes {
+	out := make([]httpapi.Routes, len(sliceRoutes))
+	for i, r := range sliceRoutes {
+		out[i] = r(e)
+	}
+	return out
+}
+
+// newRouter builds the router and ends the test if that fails.
+func newRouter(t *testing.T, d httpapi.Deps) http.Handler {
+	t.Helper()
+	r, err := httpapi.NewRouter(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 type clock struct {
@@ -90,24 +118,18 @@ func newEnv(t *testing.T, opts ...func(*options)) *env {
 		opt(&o)
 	}
 	e := &env{t: t, mem: apptest.NewMemory(), clock: &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)},
-		logs: &syncBuffer{}, pinger: &pinger{}}
-	now := ports.Clock(e.clock.Now)
-	hasher := auth.NewHasher([]byte(testPepper))
-	codec := paging.NewCodec([]byte(testCursorSecret))
-	key, created, err := auth.Bootstrap(t.Context(), e.mem.Tenancy(), hasher, now, "")
+		logs: &syncBuffer{}, pinger: &pinger{}, hasher: auth.NewHasher([]byte(testPepper)),
+		codec: cursor.NewCodec([]byte(testCursorSecret)), opts: o}
+	e.now = e.clock.Now
+	key, created, err := auth.Bootstrap(t.Context(), e.mem.Tenancy(), e.hasher, e.now, "")
 	if err != nil || !created {
 		t.Fatalf("bootstrap: %v", err)
 	}
 	e.super = key
-	identities := o.identities
-	if identities == nil {
-		identities = appidentity.NewService(e.mem.Identities(), codec, now)
-	}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(e.logs), zapcore.DebugLevel)
-	e.router = httpapi.NewRouter(httpapi.Deps{
-		Identities:    identities,
-		Tenancy:       admin.NewService(e.mem.Tenancy(), hasher, codec, now),
-		Authenticator: auth.NewAuthenticator(e.mem.Tenancy(), hasher, now),
+	e.router = newRouter(t, httpapi.Deps{
+		Routes:        e.routes(),
+		Authenticator: auth.NewAuthenticator(e.mem.Tenancy(), e.hasher, e.now),
 		Health:        e.pinger,
 		Logger:        zap.New(core),
 	})
@@ -212,11 +234,14 @@ func (r response) wantProblem(t *testing.T, typ string, loc ...any) map[string]a
 	return nil
 }
 
-// tenant is an account with a regular user and that user's key.
+// tenant is an account with a regular user, that user's key, and a game of
+// the account: identities can only be created in a live game of their own
+// account.
 type tenant struct {
 	account string
 	user    string
 	key     string
+	game    string
 }
 
 func (e *env) newTenant(slug string) tenant {
@@ -228,18 +253,23 @@ func (e *env) newTenant(slug string) tenant {
 	key := e.do("POST", "/v1/api-keys", e.super, map[string]any{
 		"account_id": acc.str("id"), "user_id": usr.str("id"), "name": "key of " + slug,
 	}).want(e.t, 201)
-	return tenant{account: acc.str("id"), user: usr.str("id"), key: key.str("key")}
+	g := e.do("POST", "/v1/games", key.str("key"), map[string]any{"name": "Game " + slug}).want(e.t, 201)
+	return tenant{account: acc.str("id"), user: usr.str("id"), key: key.str("key"), game: g.str("id")}
 }
 
-const game = "gam_0195f2a0-0000-7000-8000-000000000001"
+// unknownGame is a well-formed game ID that no game has: for requests that
+// must fail before the game is looked up, and for filters that match nothing.
+const unknownGame = "gam_0195f2a0-0000-7000-8000-000000000001"
 
-func (e *env) newIdentity(key string, body map[string]any) response {
+// newIdentity creates an identity with the tenant's key, in the tenant's
+// game and as a DEVICE unless body says otherwise.
+func (e *env) newIdentity(t tenant, body map[string]any) response {
 	e.t.Helper()
 	if _, ok := body["game_id"]; !ok {
-		body["game_id"] = game
+		body["game_id"] = t.game
 	}
 	if _, ok := body["kind"]; !ok {
 		body["kind"] = "DEVICE"
 	}
-	return e.do("POST", "/v1/identities", key, body).want(e.t, 201)
+	return e.do("POST", "/v1/identities", t.key, body).want(e.t, 201)
 }

@@ -1,13 +1,43 @@
 package httpapi
 
 import (
+	_ "embed"
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
+	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/ports"
 )
+
+//go:embed identities.openapi.json
+var identitiesOpenAPI []byte
+
+// identitiesFragment is the identities' part of the document, its schemas
+// generated from the wire types.
+var identitiesFragment = sync.OnceValue(func() []byte {
+	return openapi.Fragment(identitiesOpenAPI, map[string]any{
+		"Identity":       client.Identity{},
+		"IdentityPage":   client.Page[client.Identity]{},
+		"IdentityCreate": client.CreateIdentityRequest{},
+		"IdentityUpdate": client.UpdateIdentityRequest{},
+	})
+})
+
+// IdentityRoutes are the endpoints of identities.
+func IdentityRoutes(app ports.Identities) Routes {
+	h := identityHandlers{app: app}
+	return Routes{OpenAPI: identitiesFragment(), Mount: func(api gin.IRoutes) {
+		api.POST("/identities", h.create)
+		api.GET("/identities", h.list)
+		api.GET("/identities/:identity_id", h.get)
+		api.PATCH("/identities/:identity_id", h.update)
+	}}
+}
 
 type identityHandlers struct {
 	app ports.Identities
@@ -40,7 +70,7 @@ func (h identityHandlers) create(c *gin.Context) {
 		status = http.StatusCreated
 		c.Header("Location", "/v1/identities/"+i.ID().String())
 	}
-	c.JSON(status, toIdentityDTO(i))
+	c.JSON(status, toIdentity(i))
 }
 
 func (h identityHandlers) list(c *gin.Context) {
@@ -53,11 +83,14 @@ func (h identityHandlers) list(c *gin.Context) {
 	if k, ok := query(c, "kind"); ok {
 		q.Kind = &k
 	}
+	if k, ok := query(c, "external_key"); ok {
+		q.ExternalKey = &k
+	}
 	if !parsed(c, &ps) {
 		return
 	}
 	page, err := h.app.List(c.Request.Context(), principal(c), q)
-	writePage(c, page, err, toIdentityDTO)
+	writePage(c, page, err, toIdentity)
 }
 
 func (h identityHandlers) get(c *gin.Context) {
@@ -70,7 +103,7 @@ func (h identityHandlers) get(c *gin.Context) {
 		return
 	}
 	i, err := h.app.Get(c.Request.Context(), principal(c), q)
-	writeOne(c, http.StatusOK, i, err, toIdentityDTO)
+	writeOne(c, http.StatusOK, i, err, toIdentity)
 }
 
 func (h identityHandlers) update(c *gin.Context) {
@@ -90,13 +123,22 @@ func (h identityHandlers) update(c *gin.Context) {
 		return
 	}
 	i, err := h.app.Update(c.Request.Context(), principal(c), cmd)
-	writeOne(c, http.StatusOK, i, err, toIdentityDTO)
+	writeOne(c, http.StatusOK, i, err, toIdentity)
 }
 
-func deref[T any](p *T) T {
-	if p == nil {
-		var zero T
-		return zero
+func toIdentity(i *identity.Identity) client.Identity {
+	w := client.Identity{
+		ID:          i.ID().String(),
+		AccountID:   i.AccountID().String(),
+		GameID:      i.GameID().String(),
+		Kind:        i.Kind().String(),
+		ExternalKey: i.ExternalKey().String(),
+		CreatedAt:   wireTime(i.CreatedAt()),
+		UpdatedAt:   wireTime(i.UpdatedAt()),
 	}
-	return *p
+	if dn := i.DisplayName(); !dn.IsZero() {
+		s := dn.String()
+		w.DisplayName = &s
+	}
+	return w
 }

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/leadr-oss/identity/adapters/httpapi"
+	appidentity "github.com/leadr-oss/identity/application/identity"
 )
 
 var (
@@ -16,12 +19,21 @@ var (
 	timestampPattern  = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$`)
 )
 
+func init() {
+	sliceRoutes = append(sliceRoutes, func(e *env) httpapi.Routes {
+		if e.opts.identities != nil {
+			return httpapi.IdentityRoutes(e.opts.identities)
+		}
+		return httpapi.IdentityRoutes(appidentity.NewService(e.mem.Identities(), e.mem.Games(), e.mem.Tenancy(), e.codec, e.now))
+	})
+}
+
 func TestCreateIdentity(t *testing.T) {
 	e := newEnv(t)
 	acme := e.newTenant("acme")
 
 	r := e.do("POST", "/v1/identities", acme.key, map[string]any{
-		"game_id": game, "kind": "DEVICE", "external_key": "device-0001", "display_name": "  Zoe\u0308  ",
+		"game_id": acme.game, "kind": "DEVICE", "external_key": "device-0001", "display_name": "  Zoe\u0308  ",
 	}).want(t, http.StatusCreated)
 	if !identityIDPattern.MatchString(r.str("id")) {
 		t.Fatalf("id %q is not a prefixed UUIDv7", r.str("id"))
@@ -29,7 +41,7 @@ func TestCreateIdentity(t *testing.T) {
 	if loc := r.header.Get("Location"); loc != "/v1/identities/"+r.str("id") {
 		t.Fatalf("Location %q", loc)
 	}
-	want := map[string]any{"account_id": acme.account, "game_id": game, "kind": "DEVICE",
+	want := map[string]any{"account_id": acme.account, "game_id": acme.game, "kind": "DEVICE",
 		"external_key": "device-0001", "display_name": "Zoë"} // trimmed and NFC-normalised
 	for k, v := range want {
 		if r.body[k] != v {
@@ -48,13 +60,13 @@ func TestCreateIdentity(t *testing.T) {
 	t.Run("same key again answers 200 with the same identity", func(t *testing.T) {
 		e.clock.Advance(time.Minute)
 		again := e.do("POST", "/v1/identities", acme.key, map[string]any{
-			"game_id": game, "kind": "DEVICE", "external_key": "device-0001",
+			"game_id": acme.game, "kind": "DEVICE", "external_key": "device-0001",
 		}).want(t, http.StatusOK)
 		if again.str("id") != r.str("id") || again.str("display_name") != "Zoë" || again.str("updated_at") != r.str("updated_at") {
 			t.Fatalf("got %s", again.raw)
 		}
 		renamed := e.do("POST", "/v1/identities", acme.key, map[string]any{
-			"game_id": game, "kind": "DEVICE", "external_key": "device-0001", "display_name": "Renamed",
+			"game_id": acme.game, "kind": "DEVICE", "external_key": "device-0001", "display_name": "Renamed",
 		}).want(t, http.StatusOK)
 		if renamed.str("display_name") != "Renamed" || renamed.str("updated_at") == r.str("updated_at") ||
 			renamed.str("created_at") != r.str("created_at") {
@@ -63,33 +75,38 @@ func TestCreateIdentity(t *testing.T) {
 	})
 
 	t.Run("a superadmin must name the account", func(t *testing.T) {
-		e.do("POST", "/v1/identities", e.super, map[string]any{"game_id": game, "kind": "STEAM", "external_key": "76561197960287930"}).
+		e.do("POST", "/v1/identities", e.super, map[string]any{"game_id": acme.game, "kind": "STEAM", "external_key": "76561197960287930"}).
 			wantProblem(t, "missing", "body", "account_id")
 		created := e.do("POST", "/v1/identities", e.super, map[string]any{
-			"account_id": acme.account, "game_id": game, "kind": "STEAM", "external_key": "76561197960287930",
+			"account_id": acme.account, "game_id": acme.game, "kind": "STEAM", "external_key": "76561197960287930",
 		}).want(t, http.StatusCreated)
 		if created.str("account_id") != acme.account || created.body["display_name"] != nil {
 			t.Fatalf("got %s", created.raw)
 		}
+		// A superadmin who names an account that does not exist is told so,
+		// rather than that the game (of another account) is unknown.
 		e.do("POST", "/v1/identities", e.super, map[string]any{
-			"account_id": "acc_0195f2a0-0000-7000-8000-00000000dead", "game_id": game, "kind": "STEAM", "external_key": "76561197960287930",
+			"account_id": "acc_0195f2a0-0000-7000-8000-00000000dead", "game_id": acme.game, "kind": "STEAM", "external_key": "76561197960287930",
 		}).want(t, http.StatusNotFound, "Account not found")
+		if r := e.do("GET", "/v1/identities?account_id=acc_0195f2a0-0000-7000-8000-00000000dead", e.super, nil).want(t, http.StatusOK); len(column(r, "id")) != 0 {
+			t.Fatalf("an identity of an unknown account was stored: %s", r.raw)
+		}
 	})
 
 	t.Run("a regular user may not name another account", func(t *testing.T) {
 		other := e.newTenant("other")
 		e.do("POST", "/v1/identities", acme.key, map[string]any{
-			"account_id": other.account, "game_id": game, "kind": "DEVICE", "external_key": "device-0002",
+			"account_id": other.account, "game_id": acme.game, "kind": "DEVICE", "external_key": "device-0002",
 		}).want(t, http.StatusForbidden, "Access denied to the specified account")
 		e.do("POST", "/v1/identities", acme.key, map[string]any{
-			"account_id": acme.account, "game_id": game, "kind": "DEVICE", "external_key": "device-0002",
+			"account_id": acme.account, "game_id": acme.game, "kind": "DEVICE", "external_key": "device-0002",
 		}).want(t, http.StatusCreated)
 	})
 
 	t.Run("validation comes before access", func(t *testing.T) {
 		other := e.newTenant("other2")
 		e.do("POST", "/v1/identities", acme.key, map[string]any{
-			"account_id": other.account, "game_id": game, "kind": "DEVICE", "external_key": "short",
+			"account_id": other.account, "game_id": acme.game, "kind": "DEVICE", "external_key": "short",
 		}).wantProblem(t, "value_error", "body", "external_key")
 	})
 }
@@ -105,22 +122,22 @@ func TestCreateIdentityValidation(t *testing.T) {
 		loc   []any
 		input any
 	}{
-		{"kind not in the set", map[string]any{"game_id": game, "kind": "device", "external_key": "device-0001"}, "enum", []any{"body", "kind"}, "device"},
-		{"device key too short", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "123456789"}, "value_error", []any{"body", "external_key"}, "123456789"},
-		{"device key too long", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": long}, "value_error", []any{"body", "external_key"}, long},
-		{"device key with a space", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "device 0001"}, "value_error", []any{"body", "external_key"}, "device 0001"},
-		{"custom key too short", map[string]any{"game_id": game, "kind": "CUSTOM", "external_key": "abcde"}, "value_error", []any{"body", "external_key"}, "abcde"},
-		{"steam key wrong prefix", map[string]any{"game_id": game, "kind": "STEAM", "external_key": "12345678901234567"}, "value_error", []any{"body", "external_key"}, "12345678901234567"},
-		{"steam key too short", map[string]any{"game_id": game, "kind": "STEAM", "external_key": "7656119796028793"}, "value_error", []any{"body", "external_key"}, "7656119796028793"},
-		{"display name blank", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "device-0001", "display_name": " \t "}, "string_too_short", []any{"body", "display_name"}, " \t "},
-		{"display name too long", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "device-0001", "display_name": strings.Repeat("é", 65)}, "string_too_long", []any{"body", "display_name"}, strings.Repeat("é", 65)},
-		{"display name with a control character", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "device-0001", "display_name": "a\u0007b"}, "value_error", []any{"body", "display_name"}, "a\u0007b"},
-		{"display name not a string", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "device-0001", "display_name": 5}, "string_type", []any{"body", "display_name"}, float64(5)},
+		{"kind not in the set", map[string]any{"game_id": acme.game, "kind": "device", "external_key": "device-0001"}, "enum", []any{"body", "kind"}, "device"},
+		{"device key too short", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": "123456789"}, "value_error", []any{"body", "external_key"}, "123456789"},
+		{"device key too long", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": long}, "value_error", []any{"body", "external_key"}, long},
+		{"device key with a space", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": "device 0001"}, "value_error", []any{"body", "external_key"}, "device 0001"},
+		{"custom key too short", map[string]any{"game_id": acme.game, "kind": "CUSTOM", "external_key": "abcde"}, "value_error", []any{"body", "external_key"}, "abcde"},
+		{"steam key wrong prefix", map[string]any{"game_id": acme.game, "kind": "STEAM", "external_key": "12345678901234567"}, "value_error", []any{"body", "external_key"}, "12345678901234567"},
+		{"steam key too short", map[string]any{"game_id": acme.game, "kind": "STEAM", "external_key": "7656119796028793"}, "value_error", []any{"body", "external_key"}, "7656119796028793"},
+		{"display name blank", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": "device-0001", "display_name": " \t "}, "string_too_short", []any{"body", "display_name"}, " \t "},
+		{"display name too long", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": "device-0001", "display_name": strings.Repeat("é", 65)}, "string_too_long", []any{"body", "display_name"}, strings.Repeat("é", 65)},
+		{"display name with a control character", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": "device-0001", "display_name": "a\u0007b"}, "value_error", []any{"body", "display_name"}, "a\u0007b"},
+		{"display name not a string", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": "device-0001", "display_name": 5}, "string_type", []any{"body", "display_name"}, float64(5)},
 		{"game id with the wrong prefix", map[string]any{"game_id": "acc_0195f2a0-0000-7000-8000-000000000001", "kind": "DEVICE", "external_key": "device-0001"}, "value_error", []any{"body", "game_id"}, "acc_0195f2a0-0000-7000-8000-000000000001"},
 		{"game id with a bad uuid", map[string]any{"game_id": "gam_0195f2a0-0000-7000-8000-00000000000g", "kind": "DEVICE", "external_key": "device-0001"}, "value_error", []any{"body", "game_id"}, "gam_0195f2a0-0000-7000-8000-00000000000g"},
 		{"game id missing", map[string]any{"kind": "DEVICE", "external_key": "device-0001"}, "missing", []any{"body", "game_id"}, map[string]any{"kind": "DEVICE", "external_key": "device-0001"}},
-		{"external key missing", map[string]any{"game_id": game, "kind": "DEVICE"}, "missing", []any{"body", "external_key"}, map[string]any{"game_id": game, "kind": "DEVICE"}},
-		{"external key null", map[string]any{"game_id": game, "kind": "DEVICE", "external_key": nil}, "string_type", []any{"body", "external_key"}, nil},
+		{"external key missing", map[string]any{"game_id": acme.game, "kind": "DEVICE"}, "missing", []any{"body", "external_key"}, map[string]any{"game_id": acme.game, "kind": "DEVICE"}},
+		{"external key null", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": nil}, "string_type", []any{"body", "external_key"}, nil},
 		{"body is an array", []any{1}, "model_attributes_type", []any{"body"}, []any{float64(1)}},
 		{"body is empty", "", "missing", []any{"body"}, nil},
 		{"body is not JSON", `{"game_id": `, "json_invalid", nil, map[string]any{}},
@@ -158,16 +175,16 @@ func TestCreateIdentityValidation(t *testing.T) {
 		r.wantProblem(t, "model_attributes_type", "body")
 	})
 	t.Run("unknown fields are ignored", func(t *testing.T) {
-		e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": game, "kind": "CUSTOM", "external_key": "custom-1", "colour": "red"}).
+		e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": acme.game, "kind": "CUSTOM", "external_key": "custom-1", "colour": "red"}).
 			want(t, http.StatusCreated)
 	})
 	t.Run("upper-case UUIDs are accepted and answered in lower case", func(t *testing.T) {
-		r := e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": strings.ToUpper(game[4:]), "kind": "CUSTOM", "external_key": "custom-2"})
+		r := e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": strings.ToUpper(acme.game[4:]), "kind": "CUSTOM", "external_key": "custom-2"})
 		r.wantProblem(t, "value_error", "body", "game_id") // the prefix is case-sensitive
-		r = e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": "gam_" + strings.ToUpper(game[4:]), "kind": "CUSTOM", "external_key": "custom-2"}).
+		r = e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": "gam_" + strings.ToUpper(acme.game[4:]), "kind": "CUSTOM", "external_key": "custom-2"}).
 			want(t, http.StatusCreated)
-		if r.str("game_id") != game {
-			t.Fatalf("game_id %q, want %q", r.str("game_id"), game)
+		if r.str("game_id") != acme.game {
+			t.Fatalf("game_id %q, want %q", r.str("game_id"), acme.game)
 		}
 	})
 }
@@ -175,7 +192,7 @@ func TestCreateIdentityValidation(t *testing.T) {
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t)
 	acme := e.newTenant("acme")
-	big := `{"game_id":"` + game + `","kind":"DEVICE","external_key":"device-0001","x":"` + strings.Repeat("a", 1<<20) + `"}`
+	big := `{"game_id":"` + acme.game + `","kind":"DEVICE","external_key":"device-0001","x":"` + strings.Repeat("a", 1<<20) + `"}`
 	e.do("POST", "/v1/identities", acme.key, big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
 	if n := len(e.do("GET", "/v1/identities", acme.key, nil).body["data"].([]any)); n != 0 {
 		t.Fatalf("an oversized request created %d identities", n)
@@ -191,7 +208,7 @@ func TestConcurrentGetOrCreate(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			r := e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "device-race"})
+			r := e.do("POST", "/v1/identities", acme.key, map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": "device-race"})
 			statuses[i], ids[i] = r.status, r.str("id")
 		})
 	}
@@ -215,7 +232,7 @@ func TestConcurrentGetOrCreate(t *testing.T) {
 func TestGetIdentity(t *testing.T) {
 	e := newEnv(t)
 	acme, other := e.newTenant("acme"), e.newTenant("other")
-	i := e.newIdentity(acme.key, map[string]any{"external_key": "device-0001", "display_name": "Ann"})
+	i := e.newIdentity(acme, map[string]any{"external_key": "device-0001", "display_name": "Ann"})
 	path := "/v1/identities/" + i.str("id")
 
 	got := e.do("GET", path, acme.key, nil).want(t, http.StatusOK)
@@ -246,7 +263,7 @@ func TestGetIdentity(t *testing.T) {
 func TestUpdateIdentity(t *testing.T) {
 	e := newEnv(t)
 	acme, other := e.newTenant("acme"), e.newTenant("other")
-	i := e.newIdentity(acme.key, map[string]any{"external_key": "device-0001", "display_name": "Ann"})
+	i := e.newIdentity(acme, map[string]any{"external_key": "device-0001", "display_name": "Ann"})
 	path := "/v1/identities/" + i.str("id")
 
 	e.clock.Advance(time.Second)
@@ -294,7 +311,7 @@ func TestUpdateIdentity(t *testing.T) {
 	if n := len(list.body["data"].([]any)); n != 0 {
 		t.Fatalf("a deleted identity is listed")
 	}
-	again := e.newIdentity(acme.key, map[string]any{"external_key": "device-0001"})
+	again := e.newIdentity(acme, map[string]any{"external_key": "device-0001"})
 	if again.str("id") == i.str("id") {
 		t.Fatal("get-or-create resurrected a deleted identity")
 	}
@@ -303,7 +320,7 @@ func TestUpdateIdentity(t *testing.T) {
 func TestConcurrentPatches(t *testing.T) {
 	e := newEnv(t)
 	acme := e.newTenant("acme")
-	i := e.newIdentity(acme.key, map[string]any{"external_key": "device-0001"})
+	i := e.newIdentity(acme, map[string]any{"external_key": "device-0001"})
 	path := "/v1/identities/" + i.str("id")
 	var wg sync.WaitGroup
 	for n := range 10 {
@@ -327,10 +344,10 @@ func TestListIdentities(t *testing.T) {
 		if n%3 == 1 {
 			kind, key = "STEAM", fmt.Sprintf("765611979602879%02d", n)
 		}
-		ids = append(ids, e.newIdentity(acme.key, map[string]any{"kind": kind, "external_key": key, "display_name": fmt.Sprintf("p%d", n%3)}).str("id"))
+		ids = append(ids, e.newIdentity(acme, map[string]any{"kind": kind, "external_key": key, "display_name": fmt.Sprintf("p%d", n%3)}).str("id"))
 		e.clock.Advance(time.Millisecond)
 	}
-	e.newIdentity(other.key, map[string]any{"external_key": "device-other"})
+	e.newIdentity(other, map[string]any{"external_key": "device-other"})
 
 	first := e.do("GET", "/v1/identities?limit=3", acme.key, nil).want(t, http.StatusOK)
 	pg := first.body["pagination"].(map[string]any)
@@ -443,7 +460,7 @@ func TestListIdentities(t *testing.T) {
 			e.do("GET", "/v1/identities?cursor="+url.QueryEscape(bad), acme.key, nil).want(t, http.StatusBadRequest, "Invalid pagination cursor")
 		}
 		mismatch := "Query parameters don't match cursor state. Start a new pagination sequence."
-		for _, q := range []string{"&sort=id:asc", "&kind=DEVICE", "&game_id=" + game} {
+		for _, q := range []string{"&sort=id:asc", "&kind=DEVICE", "&game_id=" + acme.game} {
 			e.do("GET", "/v1/identities?cursor="+url.QueryEscape(next)+q, acme.key, nil).want(t, http.StatusBadRequest, mismatch)
 		}
 		// Another tenant's cursor continues nothing for this tenant.

@@ -17,10 +17,7 @@ import (
 func TestMetrics(t *testing.T) {
 	e := newEnv(t)
 	reg := prometheus.NewRegistry()
-	e.router = httpapi.NewRouter(httpapi.Deps{
-		Identities: nil, Logger: zap.NewNop(), Health: e.pinger, Metrics: httpapi.NewMetrics(reg, reg),
-		Authenticator: nil,
-	})
+	e.router = newRouter(t, httpapi.Deps{Logger: zap.NewNop(), Health: e.pinger, Metrics: httpapi.NewMetrics(reg, reg)})
 	e.do("GET", "/v1/health", "", nil).want(t, 200)
 	e.do("GET", "/v1/health/live", "", nil).want(t, 200)
 	e.do("GET", "/v1/nothing/ide_0195f2a0-0000-7000-8000-00000000abcd", "", nil).want(t, 404)
@@ -48,11 +45,11 @@ func TestMetrics(t *testing.T) {
 // A request that panics is counted as the 500 it is answered with, and a
 // made-up method does not become a label.
 func TestMetricsCountPanicsAndBoundMethods(t *testing.T) {
-	e := newEnv(t, func(o *options) { o.identities = broken{panics: true} })
+	e := newEnv(t)
 	reg := prometheus.NewRegistry()
-	e.router = httpapi.NewRouter(httpapi.Deps{
-		Identities: broken{panics: true}, Logger: zap.NewNop(), Health: e.pinger, Metrics: httpapi.NewMetrics(reg, reg),
-		Authenticator: allowAll{},
+	e.router = newRouter(t, httpapi.Deps{
+		Routes: []httpapi.Routes{httpapi.IdentityRoutes(broken{panics: true})},
+		Logger: zap.NewNop(), Health: e.pinger, Metrics: httpapi.NewMetrics(reg, reg), Authenticator: allowAll{},
 	})
 	e.do("GET", "/v1/identities", "", nil).want(t, 500)
 	e.do("FOO1", "/v1/identities", "", nil).want(t, 405)

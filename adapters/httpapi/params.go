@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // pageParams reads cursor, limit and sort. limit is an integer from 1 to

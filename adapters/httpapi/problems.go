@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/leadr-oss/identity/domain"
@@ -51,7 +52,8 @@ func (ps *problems) addDomain(source, field string, err error) {
 		if f == "" {
 			f = de.Field
 		}
-		ps.add(source, f, de.Code, message(de), de.Input, de.Context)
+		p := pydantic(de)
+		ps.add(source, f, p.Type, p.Msg, p.Input, p.Ctx)
 	}
 }
 
@@ -86,11 +88,43 @@ func invalidErrors(err error) []*domain.Error {
 	return out
 }
 
-// message renders a domain message as pydantic does: a rule broken by a
-// custom validator reads "Value error, …".
-func message(de *domain.Error) string {
-	if de.Code == "value_error" {
-		return "Value error, " + de.Message
+// pydantic words a domain rule as FastAPI answers the same rule declared on
+// a pydantic model, so that clients see one dialect whichever layer checked
+// the input. Loc is left to the caller, who knows where the input came from.
+func pydantic(de *domain.Error) problem {
+	switch de.Rule {
+	case domain.Required:
+		return problem{Type: "missing", Msg: "Field required", Input: de.Input}
+	case domain.MinLength:
+		return problem{Type: "string_too_short", Msg: "String should have at least " + characters(de.Limit),
+			Input: de.Input, Ctx: map[string]any{"min_length": de.Limit}}
+	case domain.MaxLength:
+		return problem{Type: "string_too_long", Msg: "String should have at most " + characters(de.Limit),
+			Input: de.Input, Ctx: map[string]any{"max_length": de.Limit}}
+	case domain.OneOf:
+		expected := expectedOneOf(de.Allowed)
+		return problem{Type: "enum", Msg: "Input should be " + expected, Input: de.Input, Ctx: map[string]any{"expected": expected}}
+	default:
+		// A rule pydantic has no name for is a custom validator's ValueError.
+		return problem{Type: "value_error", Msg: "Value error, " + de.Message, Input: de.Input}
 	}
-	return de.Message
+}
+
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return strconv.Itoa(n) + " characters"
+}
+
+// expectedOneOf lists values as pydantic's enum error does: 'a', 'b' or 'c'.
+func expectedOneOf(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + v + "'"
+	}
+	if len(quoted) < 2 {
+		return strings.Join(quoted, "")
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -18,10 +19,18 @@ func init() {
 	gin.SetMode(gin.ReleaseMode)
 }
 
+// Routes is one aggregate's part of the API: its endpoints and its fragment
+// of the OpenAPI document (paths and schemas, see package openapi).
+type Routes struct {
+	// Mount adds the endpoints to api, the /v1 group behind authentication.
+	Mount   func(api gin.IRoutes)
+	OpenAPI []byte
+}
+
 // Deps are what the HTTP API drives.
 type Deps struct {
-	Identities    ports.Identities
-	Tenancy       ports.Tenancy
+	// Routes are the aggregates' endpoints.
+	Routes        []Routes
 	Authenticator ports.Authenticator
 	Health        ports.Pinger
 	Logger        *zap.Logger
@@ -34,7 +43,15 @@ type Deps struct {
 // NewRouter builds the whole HTTP API. Checks run in the contract's order:
 // route (404/405), authentication (401), validation (422), access (403),
 // existence (404).
-func NewRouter(d Deps) *gin.Engine {
+func NewRouter(d Deps) (*gin.Engine, error) {
+	fragments := make([][]byte, len(d.Routes))
+	for i, rs := range d.Routes {
+		fragments[i] = rs.OpenAPI
+	}
+	document, err := openapi.Assemble(openapi.Base, fragments...)
+	if err != nil {
+		return nil, err
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = false // "/v1/identities/" is not a route: 404
@@ -50,7 +67,7 @@ func NewRouter(d Deps) *gin.Engine {
 		r.GET("/metrics", d.Metrics.handler())
 	}
 	r.Use(recovery())
-	r.GET("/openapi.json", serveOpenAPI)
+	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", document) })
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)
 	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, detail{Detail: "Not Found"}) })
@@ -61,24 +78,10 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "alive"}) })
 
 	api := v1.Group("", authenticate(d.Authenticator), limitBody())
-	ih := identityHandlers{app: d.Identities}
-	api.POST("/identities", ih.create)
-	api.GET("/identities", ih.list)
-	api.GET("/identities/:identity_id", ih.get)
-	api.PATCH("/identities/:identity_id", ih.update)
-
-	ah := adminHandlers{app: d.Tenancy}
-	api.POST("/accounts", ah.createAccount)
-	api.GET("/accounts", ah.listAccounts)
-	api.GET("/accounts/:account_id", ah.getAccount)
-	api.POST("/users", ah.createUser)
-	api.GET("/users", ah.listUsers)
-	api.GET("/users/:user_id", ah.getUser)
-	api.POST("/api-keys", ah.createAPIKey)
-	api.GET("/api-keys", ah.listAPIKeys)
-	api.GET("/api-keys/:key_id", ah.getAPIKey)
-	api.PATCH("/api-keys/:key_id", ah.updateAPIKey)
-	return r
+	for _, rs := range d.Routes {
+		rs.Mount(api)
+	}
+	return r, nil
 }
 
 // HealthTimeout is how long the database has to answer a health check.

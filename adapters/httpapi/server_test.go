@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 func TestRoutes(t *testing.T) {
@@ -36,6 +36,7 @@ func TestAuthentication(t *testing.T) {
 		{"POST", "/v1/users"}, {"GET", "/v1/users"}, {"GET", "/v1/users/" + acme.user},
 		{"POST", "/v1/api-keys"}, {"GET", "/v1/api-keys"},
 		{"GET", "/v1/api-keys/key_0195f2a0-0000-7000-8000-000000000000"}, {"PATCH", "/v1/api-keys/key_0195f2a0-0000-7000-8000-000000000000"},
+		{"POST", "/v1/games"}, {"GET", "/v1/games"}, {"GET", "/v1/games/" + acme.game}, {"PATCH", "/v1/games/" + acme.game},
 	}
 	for _, ep := range endpoints {
 		// Invalid input too: an unauthenticated caller learns nothing about it.
@@ -134,7 +135,7 @@ func TestSecretsStayOutOfLogsAndResponses(t *testing.T) {
 	e.do("GET", "/v1/identities", key.str("key")+"x", nil).want(t, http.StatusUnauthorized)
 	got := e.do("GET", "/v1/api-keys/"+key.str("id"), acme.key, nil).want(t, http.StatusOK)
 	list := e.do("GET", "/v1/api-keys?limit=100", e.super, nil).want(t, http.StatusOK)
-	for _, secret := range []string{e.super, acme.key, key.str("key"), testPepper, testCursorSecret} {
+	for _, secret := range []string{e.super, acme.key, key.str("key"), testPepper, testCursorSecret, testEncryptionKey} {
 		if strings.Contains(e.logs.String(), secret) {
 			t.Fatalf("a secret is in the log")
 		}
@@ -156,6 +157,8 @@ func TestRouteAndAuthComeBeforeBodySize(t *testing.T) {
 	e.do("DELETE", "/v1/identities", "", big).want(t, http.StatusMethodNotAllowed, "Method Not Allowed")
 	e.do("POST", "/v1/identities", "", big).want(t, http.StatusUnauthorized, "API key required")
 	e.do("POST", "/v1/identities", e.super, big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
+	e.do("POST", "/v1/games", "", big).want(t, http.StatusUnauthorized, "API key required")
+	e.do("PATCH", "/v1/games/gam_0195f2a0-0000-7000-8000-000000000000", e.super, big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
 	// A GET's body is never read, so its size does not matter.
 	e.do("GET", "/v1/identities", e.super, big).want(t, http.StatusOK)
 }
@@ -169,7 +172,7 @@ func TestTrailingSlashIsNotARoute(t *testing.T) {
 func TestBodiesMustBeUnicode(t *testing.T) {
 	e := newEnv(t)
 	acme := e.newTenant("acme")
-	i := e.newIdentity(acme.key, map[string]any{"external_key": "device-0001"})
+	i := e.newIdentity(acme, map[string]any{"external_key": "device-0001"})
 	path := "/v1/identities/" + i.str("id")
 	p := e.do("PATCH", path, acme.key, "{\"display_name\": \"\xff\xfe\"}").problems(t)[0]
 	if p["type"] != "json_invalid" {

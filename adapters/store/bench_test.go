@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/leadr-oss/identity/adapters/store"
-	appidentity "github.com/leadr-oss/identity/application/identity"
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
+	"github.com/leadr-oss/identity/ports/portstest"
 	"github.com/leadr-oss/identity/test/pgtest"
 )
 
@@ -23,8 +23,8 @@ import (
 func BenchmarkList(b *testing.B) {
 	db := pgtest.Fresh(b)
 	account, _, _ := seedForPlans(b, db)
-	repo := store.NewIdentities(store.New(db))
-	sort := appidentity.Schema.DefaultSort()
+	repo := identities(b, store.New(db))
+	sort := ports.IdentitySchema.DefaultSort()
 	f := ports.IdentityFilter{AccountID: account}
 
 	// Positions 100 and 450 rows deep into the account's 490 identities.
@@ -33,10 +33,10 @@ func BenchmarkList(b *testing.B) {
 		if err != nil || len(res.Items) != depth {
 			b.Fatalf("%d rows to depth %d: %v", len(res.Items), depth, err)
 		}
-		return appidentity.Position(res.Items[depth-1], sort)
+		return ports.IdentitySchema.Position(res.Items[depth-1], sort)
 	}
 	deep, deeper := at(100), at(450)
-	nameSort, _ := appidentity.Schema.ParseSort("display_name:asc")
+	nameSort, _ := ports.IdentitySchema.ParseSort("display_name:asc")
 
 	for _, c := range []struct {
 		name string
@@ -62,9 +62,9 @@ func BenchmarkList(b *testing.B) {
 func BenchmarkGetOrCreate(b *testing.B) {
 	db := pgtest.Fresh(b)
 	s := store.New(db)
-	tenancyRepo, repo := store.NewTenancy(s), store.NewIdentities(s)
-	account := newBenchAccount(b, tenancyRepo)
-	game := id.New[id.Game]()
+	tenancies, repo := tenancyRepo(b, s), identities(b, s)
+	account := newBenchAccount(b, tenancies)
+	game := portstest.NewGame(b, gamesRepo(b, s), account).ID()
 	fresh := func(n int) *identity.Identity {
 		key, _ := identity.NewExternalKey(identity.KindDevice, fmt.Sprintf("bench-device-%010d", n))
 		i, _ := identity.New(account, game, key, identity.DisplayName{}, time.Now())

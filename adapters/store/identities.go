@@ -5,14 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
-	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // Identities implements ports.IdentityRepository.
@@ -22,11 +24,27 @@ type Identities struct {
 
 var _ ports.IdentityRepository = (*Identities)(nil)
 
-func NewIdentities(s *Store) *Identities { return &Identities{db: s.db} }
+func init() {
+	repositories = append(repositories, func(s *Store) (any, error) { return NewIdentities(s) })
+}
 
+func NewIdentities(s *Store) (*Identities, error) {
+	if err := checkSortColumns[identityRow](s.db.read, ports.IdentitySchema.Spec); err != nil {
+		return nil, err
+	}
+	return &Identities{db: s.db}, nil
+}
+
+// identityConstraints: the use case checks the game before it creates an
+// identity, so a broken foreign key means the game (and with it its
+// account) is gone; SQLite does not say which key broke. An unknown account
+// breaks both keys, and PostgreSQL reports the account's (its trigger is
+// older): it is a missing game too, as on SQLite, since a game of an
+// unknown account cannot exist.
 var identityConstraints = map[string]error{
-	"identities_account_fkey": tenancy.ErrAccountNotFound,
-	"identities.foreign_key":  tenancy.ErrAccountNotFound, // its only foreign key
+	"identities_account_fkey": game.ErrNotFound,
+	"identities_game_fkey":    game.ErrNotFound,
+	"identities.foreign_key":  game.ErrNotFound,
 }
 
 func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
@@ -65,6 +83,9 @@ func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, 
 	var out *identity.Identity
 	var created bool
 	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := r.lockLiveGame(ctx, tx, fresh); err != nil {
+			return err
+		}
 		row := identityToRow(fresh)
 		_, err := tx.NewInsert().Model(row).
 			On("CONFLICT (account_id, game_id, kind, external_key) WHERE deleted_at IS NULL DO UPDATE").
@@ -95,6 +116,30 @@ func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, 
 	return out, created, err
 }
 
+// lockLiveGame checks, in the transaction that writes the identity, that
+// its game is live, and holds a shared lock on the game's row until the
+// transaction ends. A soft delete locks the row for update, so the two are
+// ordered: no identity is written in a game whose deletion committed first.
+// (The foreign key alone only asks that the row exist. SQLite's write
+// transactions are serial and need no lock.)
+func (r *Identities) lockLiveGame(ctx context.Context, tx bun.Tx, i *identity.Identity) error {
+	s := i.Snapshot()
+	q := tx.NewSelect().Table("games").ColumnExpr("1").
+		Where("id = ? AND account_id = ? AND deleted_at IS NULL", toUUID(s.GameID), toUUID(s.AccountID))
+	if !r.db.sqlite {
+		q = q.For("SHARE")
+	}
+	var live int
+	err := q.Scan(ctx, &live)
+	if errors.Is(err, sql.ErrNoRows) {
+		return game.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("find the identity's game: %w", err)
+	}
+	return nil
+}
+
 // sameKey selects the live identity with the natural key of i.
 func sameKey(i *identity.Identity) condition {
 	s := i.Snapshot()
@@ -117,14 +162,6 @@ func (r *Identities) Update(ctx context.Context, identityID id.IdentityID, fn fu
 		identityFromRow, identityToRow, fn, identityMutable...)
 }
 
-var identitySortColumns = map[string]column{
-	"id":           {name: "id"},
-	"display_name": {name: "display_name", nullable: true},
-	"kind":         {name: "kind"},
-	"created_at":   {name: "created_at"},
-	"updated_at":   {name: "updated_at"},
-}
-
 func (r *Identities) List(ctx context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {
 	return list(ctx, r.db.read, identityListing(f), req, identityFromRow)
 }
@@ -133,7 +170,7 @@ func identityListing(f ports.IdentityFilter) listing {
 	l := listing{
 		table:   "identities",
 		columns: identityColumns,
-		sortBy:  identitySortColumns,
+		sortBy:  ports.IdentitySchema.Spec,
 		where:   []condition{cond("deleted_at IS NULL")},
 	}
 	if !f.AccountID.IsZero() {
@@ -145,5 +182,57 @@ func identityListing(f ports.IdentityFilter) listing {
 	if !f.Kind.IsZero() {
 		l.where = append(l.where, cond("kind = ?", f.Kind.String()))
 	}
+	if f.ExternalKey != "" {
+		l.where = append(l.where, cond("external_key = ?", f.ExternalKey))
+	}
 	return l
+}
+
+type identityRow struct {
+	bun.BaseModel `bun:"table:identities"`
+
+	ID          uuid.UUID      `bun:"id,pk,type:uuid"`
+	AccountID   uuid.UUID      `bun:"account_id,type:uuid"`
+	GameID      uuid.UUID      `bun:"game_id,type:uuid"`
+	Kind        string         `bun:"kind"`
+	ExternalKey string         `bun:"external_key"`
+	DisplayName sql.NullString `bun:"display_name"`
+	CreatedAt   time.Time      `bun:"created_at"`
+	UpdatedAt   time.Time      `bun:"updated_at"`
+	DeletedAt   sql.NullTime   `bun:"deleted_at"`
+}
+
+const identityColumns = "id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at"
+
+func identityToRow(i *identity.Identity) *identityRow {
+	s := i.Snapshot()
+	return &identityRow{
+		ID:          toUUID(s.ID),
+		AccountID:   toUUID(s.AccountID),
+		GameID:      toUUID(s.GameID),
+		Kind:        s.Kind.String(),
+		ExternalKey: s.ExternalKey,
+		DisplayName: sql.NullString{String: s.DisplayName, Valid: s.DisplayName != ""},
+		CreatedAt:   s.CreatedAt,
+		UpdatedAt:   s.UpdatedAt,
+		DeletedAt:   sql.NullTime{Time: s.DeletedAt, Valid: !s.DeletedAt.IsZero()},
+	}
+}
+
+func identityFromRow(r *identityRow) (*identity.Identity, error) {
+	kind, err := identity.ParseKind(r.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("identity %s: stored kind %q: %w", r.ID, r.Kind, err)
+	}
+	return identity.Rehydrate(identity.Snapshot{
+		ID:          fromUUID[id.Identity](r.ID),
+		AccountID:   fromUUID[id.Account](r.AccountID),
+		GameID:      fromUUID[id.Game](r.GameID),
+		Kind:        kind,
+		ExternalKey: r.ExternalKey,
+		DisplayName: r.DisplayName.String,
+		CreatedAt:   r.CreatedAt,
+		UpdatedAt:   r.UpdatedAt,
+		DeletedAt:   r.DeletedAt.Time,
+	}), nil
 }

@@ -3,14 +3,15 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // column is where a sort field lives in a table.
@@ -19,12 +20,13 @@ type column struct {
 	nullable bool
 }
 
-// listing describes one table's lists: the columns to select, each sort
-// field's column, and the filters of one request as SQL conditions.
+// listing describes one table's lists: the columns to select, the sort
+// fields (whose columns the port's schema names), and the filters of one
+// request as SQL conditions.
 type listing struct {
 	table   string
 	columns string
-	sortBy  map[string]column
+	sortBy  *paging.Spec
 	where   []condition
 }
 
@@ -93,11 +95,20 @@ func keysetQuery(l listing, req paging.Request) (string, []any) {
 }
 
 func (l listing) column(field string) column {
-	c, ok := l.sortBy[field]
-	if !ok {
-		panic(fmt.Sprintf("store: %s has no sort column for %q", l.table, field))
+	return column{name: l.sortBy.Column(field), nullable: l.sortBy.Type(field) == paging.NullableString}
+}
+
+// checkSortColumns fails unless every sort field of spec names a column of
+// the row model R, so that a schema and a table that disagree stop the
+// service at start rather than a request.
+func checkSortColumns[R any](db *bun.DB, spec *paging.Spec) error {
+	table := db.Table(reflect.TypeFor[R]())
+	for _, f := range spec.Fields() {
+		if _, ok := table.FieldMap[spec.Column(f)]; !ok {
+			return fmt.Errorf("store: %s sorts by %s, but table %s has no column %q", spec.Resource(), f, table.Name, spec.Column(f))
+		}
 	}
-	return c
+	return nil
 }
 
 func (l listing) orderBy(sort paging.Sort) string {

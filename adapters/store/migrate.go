@@ -21,11 +21,20 @@ type Migrator struct {
 
 // NewMigrator returns the migrator of db's dialect.
 func NewMigrator(db *DB) (*Migrator, error) {
-	ms, err := migrations.For(db.sqlite)
+	ms, err := Migrations(db.sqlite)
 	if err != nil {
 		return nil, err
 	}
 	return &Migrator{db: db, m: migrate.NewMigrator(db.write, ms, migrate.WithMarkAppliedOnSuccess(true))}, nil
+}
+
+// Migrations are the embedded migrations of PostgreSQL, or of SQLite.
+func Migrations(sqlite bool) (*migrate.Migrations, error) {
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(migrations.For(sqlite)); err != nil {
+		return nil, fmt.Errorf("discover migrations: %w", err)
+	}
+	return ms, nil
 }
 
 // Up applies every pending migration and returns their names. Replicas that

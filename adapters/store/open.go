@@ -53,9 +53,6 @@ func (d *DB) Buns() []*bun.DB {
 	return []*bun.DB{d.read, d.write}
 }
 
-// SQLite reports whether the database is SQLite.
-func (d *DB) SQLite() bool { return d.sqlite }
-
 // Close closes every pool.
 func (d *DB) Close() error {
 	if d.read == d.write {

@@ -9,11 +9,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/leadr-oss/identity/adapters/store"
-	appidentity "github.com/leadr-oss/identity/application/identity"
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 	"github.com/leadr-oss/identity/test/pgtest"
 )
 
@@ -40,9 +39,9 @@ func TestListQueriesAreServedByIndexes(t *testing.T) {
 			name string
 			req  paging.Request
 		}{
-			{"first page", paging.Request{Sort: appidentity.Schema.DefaultSort(), Limit: limit}},
-			{"next page", paging.Request{Sort: appidentity.Schema.DefaultSort(), Limit: limit, After: after}},
-			{"previous page", paging.Request{Sort: appidentity.Schema.DefaultSort(), Limit: limit, After: after, Backward: true}},
+			{"first page", paging.Request{Sort: ports.IdentitySchema.DefaultSort(), Limit: limit}},
+			{"next page", paging.Request{Sort: ports.IdentitySchema.DefaultSort(), Limit: limit, After: after}},
+			{"previous page", paging.Request{Sort: ports.IdentitySchema.DefaultSort(), Limit: limit, After: after, Backward: true}},
 		} {
 			t.Run(name+"/"+page.name, func(t *testing.T) {
 				query, args := store.IdentityListQuery(f, page.req)
@@ -74,13 +73,21 @@ func TestListQueriesAreServedByIndexes(t *testing.T) {
 // seedForPlans fills the database the way a busy deployment looks (many
 // accounts, games and identities; some deleted) so that the planner's
 // statistics resemble production. It returns one account, one game, and the
-// position in the default sort of a row deep in both.
+// position in the default sort of a row deep in both. Row i is in game
+// i % 2000 of account 1 + i % 200: each game is in one account, as the
+// identities' foreign key wants.
 func seedForPlans(t testing.TB, db *store.DB) (id.AccountID, id.GameID, paging.Position) {
 	t.Helper()
 	for _, q := range []string{
 		`INSERT INTO accounts (id, name, slug, created_at, updated_at)
 		 SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(a), 12, '0'))::uuid, 'a' || a, 'a' || a, now(), now()
 		 FROM generate_series(1, 200) AS a`,
+		`INSERT INTO games (id, account_id, name, slug, created_at, updated_at, deleted_at)
+		 SELECT ('00000002-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
+		        ('00000000-0000-7000-8000-' || lpad(to_hex(1 + g % 200), 12, '0'))::uuid,
+		        'Game ' || g, 'game-' || g, now(), now(),
+		        CASE WHEN g % 100 = 99 THEN now() END
+		 FROM generate_series(0, 1999) AS g`,
 		`INSERT INTO identities (id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at)
 		 SELECT ('00000001-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
 		        ('00000000-0000-7000-8000-' || lpad(to_hex(1 + i % 200), 12, '0'))::uuid,
@@ -107,6 +114,65 @@ func seedForPlans(t testing.TB, db *store.DB) (id.AccountID, id.GameID, paging.P
 		t.Fatal(err)
 	}
 	return account, game, paging.Position{row.CreatedAt, id.UUID(row.ID)}
+}
+
+// TestExternalKeyListsUseTheirIndex: support staff look a player up by
+// device or Steam ID, with or without a kind or an account. Only
+// identities_external_key_idx serves that without reading the whole scope,
+// and it serves it whatever the sort, so a page sorting the one or few rows
+// found is fine.
+func TestExternalKeyListsUseTheirIndex(t *testing.T) {
+	db := pgtest.Fresh(t)
+	account, _, _ := seedForPlans(t, db)
+	const key = "key-50006" // row 50006: account 7, kind CUSTOM (1 + i % 3), live
+	nameSort, err := ports.IdentitySchema.ParseSort("display_name:asc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    ports.IdentityFilter
+		rows int
+	}{
+		{"key", ports.IdentityFilter{ExternalKey: key}, 1},
+		{"key and kind", ports.IdentityFilter{ExternalKey: key, Kind: identity.KindCustom}, 1},
+		{"key and another kind", ports.IdentityFilter{ExternalKey: key, Kind: identity.KindSteam}, 0},
+		{"account and key", ports.IdentityFilter{AccountID: account, ExternalKey: key}, 1},
+		{"account, kind and key", ports.IdentityFilter{AccountID: account, Kind: identity.KindCustom, ExternalKey: key}, 1},
+		{"a deleted row's key", ports.IdentityFilter{ExternalKey: "key-50000"}, 0},
+	} {
+		for _, sort := range []paging.Sort{ports.IdentitySchema.DefaultSort(), nameSort} {
+			t.Run(c.name+"/"+sort.String(), func(t *testing.T) {
+				query, args := store.IdentityListQuery(c.f, paging.Request{Sort: sort, Limit: 20})
+				plan := explainAnalyze(t, db, query, args)
+				used := false
+				var check func(n planNode)
+				check = func(n planNode) {
+					touched := (n.ActualRows + n.RemovedByFilter) * max(n.Loops, 1)
+					switch {
+					case n.Type == "Seq Scan":
+						t.Errorf("the plan reads %s sequentially", n.Relation)
+					case strings.Contains(n.Type, "Scan") && touched > 4:
+						t.Errorf("%s on %s%s touches %d rows to find %d", n.Type, n.Relation, n.Index, touched, c.rows)
+					}
+					used = used || n.Index == "identities_external_key_idx"
+					for _, child := range n.Plans {
+						check(child)
+					}
+				}
+				check(plan)
+				if !used {
+					t.Error("the plan does not use identities_external_key_idx")
+				}
+				if plan.ActualRows != c.rows {
+					t.Errorf("the page has %d rows, want %d", plan.ActualRows, c.rows)
+				}
+				if t.Failed() {
+					t.Logf("%s", query)
+				}
+			})
+		}
+	}
 }
 
 type planNode struct {

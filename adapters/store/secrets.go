@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -29,4 +31,12 @@ func (s *Secrets) Secret(ctx context.Context, name string, generate func() []byt
 		return nil, fmt.Errorf("read secret %s: %w", name, err)
 	}
 	return stored.Value, nil
+}
+
+type secretRow struct {
+	bun.BaseModel `bun:"table:service_secrets"`
+
+	Name      string    `bun:"name,pk"`
+	Value     []byte    `bun:"value"`
+	CreatedAt time.Time `bun:"created_at"`
 }

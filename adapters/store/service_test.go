@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/leadr-oss/identity/adapters/store"
+	"github.com/leadr-oss/identity/application/cursor"
 	appidentity "github.com/leadr-oss/identity/application/identity"
-	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 	"github.com/leadr-oss/identity/ports/portstest"
 	"github.com/leadr-oss/identity/test/pgtest"
 )
@@ -23,15 +25,19 @@ import (
 func TestCursorsOverPostgres(t *testing.T) {
 	db := pgtest.Open(t)
 	s := store.New(db)
-	tenancyRepo := store.NewTenancy(s)
-	svc := appidentity.NewService(store.NewIdentities(s), paging.NewCodec([]byte("a cursor secret of at least 32 bytes")), time.Now)
-	a, b := portstest.NewAccount(t, tenancyRepo), portstest.NewAccount(t, tenancyRepo)
+	tenancies, games := tenancyRepo(t, s), gamesRepo(t, s)
+	svc := appidentity.NewService(identities(t, s), games, tenancies, cursor.NewCodec([]byte("a cursor secret of at least 32 bytes")), time.Now)
+	a, b := portstest.NewAccount(t, tenancies), portstest.NewAccount(t, tenancies)
 	alice := tenancy.Principal{AccountID: a.ID()}
 	bob := tenancy.Principal{AccountID: b.ID()}
-	game := id.New[id.Game]()
+	alicesGame := portstest.NewGame(t, games, a.ID()).ID()
+	bobsGame := portstest.NewGame(t, games, b.ID()).ID()
+	// The database is shared with other tests: keys of this test's own let
+	// a list across accounts see only its identities.
+	keyOf := func(n int) string { return fmt.Sprintf("device-%06d-%s", n, a.ID().UUID().String()[24:]) }
 	for n := range 5 {
-		for _, p := range []tenancy.Principal{alice, bob} {
-			if _, _, err := svc.GetOrCreate(t.Context(), p, ports.CreateIdentity{GameID: game, Kind: "DEVICE", ExternalKey: fmt.Sprintf("device-%06d", n)}); err != nil {
+		for p, g := range map[tenancy.Principal]id.GameID{alice: alicesGame, bob: bobsGame} {
+			if _, _, err := svc.GetOrCreate(t.Context(), p, ports.CreateIdentity{GameID: g, Kind: "DEVICE", ExternalKey: keyOf(n)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -70,21 +76,26 @@ func TestCursorsOverPostgres(t *testing.T) {
 		q    ports.ListIdentities
 		want error
 	}{
-		"tampered":         {alice, ports.ListIdentities{Page: paging.Params{Cursor: tamper(first.Next)}}, paging.ErrInvalidCursor},
-		"another filter":   {alice, ports.ListIdentities{Kind: &kind, Page: paging.Params{Cursor: first.Next}}, paging.ErrCursorState},
-		"another game":     {alice, ports.ListIdentities{GameID: game, Page: paging.Params{Cursor: first.Next}}, paging.ErrCursorState},
-		"another sort":     {alice, ports.ListIdentities{Page: paging.Params{Sort: &sort, Cursor: first.Next}}, paging.ErrCursorState},
-		"another tenant":   {bob, ports.ListIdentities{Page: paging.Params{Cursor: first.Next}}, paging.ErrCursorState},
-		"superadmin scope": {tenancy.Principal{SuperAdmin: true}, ports.ListIdentities{Page: paging.Params{Cursor: first.Next}}, paging.ErrCursorState},
+		"tampered":         {alice, ports.ListIdentities{Page: paging.Params{Cursor: tamper(first.Next)}}, cursor.ErrInvalidCursor},
+		"another filter":   {alice, ports.ListIdentities{Kind: &kind, Page: paging.Params{Cursor: first.Next}}, cursor.ErrCursorState},
+		"another game":     {alice, ports.ListIdentities{GameID: alicesGame, Page: paging.Params{Cursor: first.Next}}, cursor.ErrCursorState},
+		"another sort":     {alice, ports.ListIdentities{Page: paging.Params{Sort: &sort, Cursor: first.Next}}, cursor.ErrCursorState},
+		"another tenant":   {bob, ports.ListIdentities{Page: paging.Params{Cursor: first.Next}}, cursor.ErrCursorState},
+		"superadmin scope": {tenancy.Principal{SuperAdmin: true}, ports.ListIdentities{Page: paging.Params{Cursor: first.Next}}, cursor.ErrCursorState},
 	} {
 		if _, err := list(c.p, c.q); !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, want %v", name, err, c.want)
 		}
 	}
 
-	all, err := list(tenancy.Principal{SuperAdmin: true}, ports.ListIdentities{GameID: game, Page: paging.Params{Limit: 100}})
-	if err != nil || len(all.Items) != 10 {
-		t.Fatalf("a superadmin sees %d identities of the game across accounts, want 10 (%v)", len(all.Items), err)
+	key := keyOf(3)
+	all, err := list(tenancy.Principal{SuperAdmin: true}, ports.ListIdentities{ExternalKey: &key, Page: paging.Params{Limit: 100}})
+	if err != nil || len(all.Items) != 2 {
+		t.Fatalf("a superadmin sees %d identities of the key across accounts, want 2 (%v)", len(all.Items), err)
+	}
+	_, _, err = svc.GetOrCreate(t.Context(), alice, ports.CreateIdentity{GameID: bobsGame, Kind: "DEVICE", ExternalKey: keyOf(9)})
+	if !errors.Is(err, game.ErrNotFound) {
+		t.Fatalf("an identity in another account's game: got %v, want %v", err, game.ErrNotFound)
 	}
 }
 

@@ -10,9 +10,12 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"modernc.org/sqlite"
+
+	"github.com/leadr-oss/identity/domain/id"
 )
 
 // Store is the database handle every repository shares.
@@ -21,6 +24,29 @@ type Store struct {
 }
 
 func New(db *DB) *Store { return &Store{db: db} }
+
+// repositories are the constructors of every repository; each aggregate's
+// file adds its own, so that Repositories needs no list.
+var repositories []func(*Store) (any, error)
+
+// Repositories returns every repository on s, for the contract suite.
+func (s *Store) Repositories() ([]any, error) {
+	out := []any{NewSecrets(s)}
+	for _, newRepo := range repositories {
+		r, err := newRepo(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Rows are the tables' shapes, declared with each repository; mappers turn
+// them into aggregates and back. Domain types never carry storage tags.
+
+func toUUID[E id.Entity](i id.ID[E]) uuid.UUID   { return uuid.UUID(i.UUID()) }
+func fromUUID[E id.Entity](u uuid.UUID) id.ID[E] { return id.FromUUID[E](id.UUID(u)) }
 
 // Ping answers within ctx whether the database serves queries.
 func (s *Store) Ping(ctx context.Context) error {

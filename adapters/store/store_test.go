@@ -11,9 +11,13 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func env(db *store.DB) portstest.Env {
-	s := store.New(db)
-	return portstest.Env{Identities: store.NewIdentities(s), Tenancy: store.NewTenancy(s), Secrets: store.NewSecrets(s)}
+func env(t *testing.T, db *store.DB) portstest.Env {
+	t.Helper()
+	repos, err := store.New(db).Repositories()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return portstest.NewEnv(repos...)
 }
 
 // sqliteDB opens a migrated SQLite database in a file of its own.
@@ -38,13 +42,40 @@ func sqliteDB(t *testing.T) *store.DB {
 func TestContract(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		portstest.Run(t,
-			func(t *testing.T) portstest.Env { return env(pgtest.Open(t)) },
-			func(t *testing.T) portstest.Env { return env(pgtest.Fresh(t)) })
+			func(t *testing.T) portstest.Env { return env(t, pgtest.Open(t)) },
+			func(t *testing.T) portstest.Env { return env(t, pgtest.Fresh(t)) })
 	})
 	t.Run("sqlite", func(t *testing.T) {
 		shared := sqliteDB(t)
 		portstest.Run(t,
-			func(*testing.T) portstest.Env { return env(shared) },
-			func(t *testing.T) portstest.Env { return env(sqliteDB(t)) })
+			func(t *testing.T) portstest.Env { return env(t, shared) },
+			func(t *testing.T) portstest.Env { return env(t, sqliteDB(t)) })
 	})
+}
+
+func identities(tb testing.TB, s *store.Store) *store.Identities {
+	tb.Helper()
+	r, err := store.NewIdentities(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func gamesRepo(tb testing.TB, s *store.Store) *store.Games {
+	tb.Helper()
+	r, err := store.NewGames(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func tenancyRepo(tb testing.TB, s *store.Store) *store.Tenancy {
+	tb.Helper()
+	r, err := store.NewTenancy(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }

@@ -5,13 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // Tenancy implements ports.TenancyRepository.
@@ -21,7 +23,21 @@ type Tenancy struct {
 
 var _ ports.TenancyRepository = (*Tenancy)(nil)
 
-func NewTenancy(s *Store) *Tenancy { return &Tenancy{db: s.db} }
+func init() {
+	repositories = append(repositories, func(s *Store) (any, error) { return NewTenancy(s) })
+}
+
+func NewTenancy(s *Store) (*Tenancy, error) {
+	err := errors.Join(
+		checkSortColumns[accountRow](s.db.read, ports.AccountSchema.Spec),
+		checkSortColumns[userRow](s.db.read, ports.UserSchema.Spec),
+		checkSortColumns[apiKeyRow](s.db.read, ports.APIKeySchema.Spec),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &Tenancy{db: s.db}, nil
+}
 
 // tenancyConstraints names the domain error of each constraint, by its
 // PostgreSQL name and by what SQLite reports (see violationKey).
@@ -55,23 +71,8 @@ func (r *Tenancy) GetAccount(ctx context.Context, accountID id.AccountID) (*tena
 	return getOne(ctx, r.db.read, cond("id = ?", toUUID(accountID)), tenancy.ErrAccountNotFound, accountFromRow)
 }
 
-var (
-	accountSortColumns = map[string]column{
-		"id": {name: "id"}, "name": {name: "name"}, "slug": {name: "slug"},
-		"created_at": {name: "created_at"}, "updated_at": {name: "updated_at"},
-	}
-	userSortColumns = map[string]column{
-		"id": {name: "id"}, "email": {name: "email"}, "display_name": {name: "display_name"},
-		"created_at": {name: "created_at"}, "updated_at": {name: "updated_at"},
-	}
-	apiKeySortColumns = map[string]column{
-		"id": {name: "id"}, "name": {name: "name"},
-		"created_at": {name: "created_at"}, "updated_at": {name: "updated_at"},
-	}
-)
-
 func (r *Tenancy) ListAccounts(ctx context.Context, only id.AccountID, req paging.Request) (paging.Result[*tenancy.Account], error) {
-	l := listing{table: "accounts", columns: accountColumns, sortBy: accountSortColumns}
+	l := listing{table: "accounts", columns: accountColumns, sortBy: ports.AccountSchema.Spec}
 	if !only.IsZero() {
 		l.where = append(l.where, cond("id = ?", toUUID(only)))
 	}
@@ -87,7 +88,7 @@ func (r *Tenancy) GetUser(ctx context.Context, userID id.UserID) (*tenancy.User,
 }
 
 func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.Request) (paging.Result[*tenancy.User], error) {
-	l := listing{table: "users", columns: userColumns, sortBy: userSortColumns}
+	l := listing{table: "users", columns: userColumns, sortBy: ports.UserSchema.Spec}
 	if !f.AccountID.IsZero() {
 		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
@@ -103,7 +104,7 @@ func (r *Tenancy) GetAPIKey(ctx context.Context, keyID id.APIKeyID) (*tenancy.AP
 }
 
 func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req paging.Request) (paging.Result[*tenancy.APIKey], error) {
-	l := listing{table: "api_keys", columns: apiKeyColumns, sortBy: apiKeySortColumns}
+	l := listing{table: "api_keys", columns: apiKeyColumns, sortBy: ports.APIKeySchema.Spec}
 	if !f.AccountID.IsZero() {
 		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
@@ -173,4 +174,95 @@ func (r *Tenancy) Bootstrap(ctx context.Context, a *tenancy.Account, u *tenancy.
 		return nil
 	})
 	return created, err
+}
+
+type accountRow struct {
+	bun.BaseModel `bun:"table:accounts"`
+
+	ID        uuid.UUID `bun:"id,pk,type:uuid"`
+	Name      string    `bun:"name"`
+	Slug      string    `bun:"slug"`
+	CreatedAt time.Time `bun:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at"`
+}
+
+const accountColumns = "id, name, slug, created_at, updated_at"
+
+func accountToRow(a *tenancy.Account) *accountRow {
+	s := a.Snapshot()
+	return &accountRow{ID: toUUID(s.ID), Name: s.Name, Slug: s.Slug, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+}
+
+func accountFromRow(r *accountRow) (*tenancy.Account, error) {
+	return tenancy.RehydrateAccount(tenancy.AccountSnapshot{
+		ID: fromUUID[id.Account](r.ID), Name: r.Name, Slug: r.Slug, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}), nil
+}
+
+type userRow struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID          uuid.UUID `bun:"id,pk,type:uuid"`
+	AccountID   uuid.UUID `bun:"account_id,type:uuid"`
+	Email       string    `bun:"email"`
+	DisplayName string    `bun:"display_name"`
+	SuperAdmin  bool      `bun:"super_admin"`
+	CreatedAt   time.Time `bun:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at"`
+}
+
+const userColumns = "id, account_id, email, display_name, super_admin, created_at, updated_at"
+
+func userToRow(u *tenancy.User) *userRow {
+	s := u.Snapshot()
+	return &userRow{
+		ID: toUUID(s.ID), AccountID: toUUID(s.AccountID), Email: s.Email, DisplayName: s.DisplayName,
+		SuperAdmin: s.SuperAdmin, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	}
+}
+
+func userFromRow(r *userRow) (*tenancy.User, error) {
+	return tenancy.RehydrateUser(tenancy.UserSnapshot{
+		ID: fromUUID[id.User](r.ID), AccountID: fromUUID[id.Account](r.AccountID), Email: r.Email,
+		DisplayName: r.DisplayName, SuperAdmin: r.SuperAdmin, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}), nil
+}
+
+type apiKeyRow struct {
+	bun.BaseModel `bun:"table:api_keys"`
+
+	ID        uuid.UUID    `bun:"id,pk,type:uuid"`
+	AccountID uuid.UUID    `bun:"account_id,type:uuid"`
+	UserID    uuid.UUID    `bun:"user_id,type:uuid"`
+	Name      string       `bun:"name"`
+	KeyPrefix string       `bun:"key_prefix"`
+	KeyHash   []byte       `bun:"key_hash"`
+	Status    string       `bun:"status"`
+	ExpiresAt sql.NullTime `bun:"expires_at"`
+	CreatedAt time.Time    `bun:"created_at"`
+	UpdatedAt time.Time    `bun:"updated_at"`
+}
+
+const apiKeyColumns = "id, account_id, user_id, name, key_prefix, key_hash, status, expires_at, created_at, updated_at"
+
+func apiKeyToRow(k *tenancy.APIKey) *apiKeyRow {
+	s := k.Snapshot()
+	return &apiKeyRow{
+		ID: toUUID(s.ID), AccountID: toUUID(s.AccountID), UserID: toUUID(s.UserID), Name: s.Name,
+		KeyPrefix: s.Prefix, KeyHash: s.Hash, Status: s.Status.String(),
+		ExpiresAt: sql.NullTime{Time: s.ExpiresAt, Valid: !s.ExpiresAt.IsZero()},
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	}
+}
+
+func apiKeyFromRow(r *apiKeyRow) (*tenancy.APIKey, error) {
+	status, err := tenancy.ParseKeyStatus(r.Status)
+	if err != nil {
+		return nil, fmt.Errorf("API key %s: stored status %q: %w", r.ID, r.Status, err)
+	}
+	return tenancy.RehydrateAPIKey(tenancy.APIKeySnapshot{
+		ID: fromUUID[id.APIKey](r.ID), AccountID: fromUUID[id.Account](r.AccountID),
+		UserID: fromUUID[id.User](r.UserID), Name: r.Name, Prefix: r.KeyPrefix, Hash: r.KeyHash,
+		Status: status, ExpiresAt: r.ExpiresAt.Time, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}), nil
 }

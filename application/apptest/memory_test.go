@@ -9,9 +9,7 @@ import (
 
 func TestMemoryMeetsTheContract(t *testing.T) {
 	shared := apptest.NewMemory()
-	env := func(m *apptest.Memory) portstest.Env {
-		return portstest.Env{Identities: m.Identities(), Tenancy: m.Tenancy(), Secrets: m.Secrets()}
-	}
+	env := func(m *apptest.Memory) portstest.Env { return portstest.NewEnv(m.Repositories()...) }
 	portstest.Run(t,
 		func(*testing.T) portstest.Env { return env(shared) },
 		func(*testing.T) portstest.Env { return env(apptest.NewMemory()) })

@@ -6,14 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadr-oss/identity/application/admin"
 	"github.com/leadr-oss/identity/application/apptest"
 	"github.com/leadr-oss/identity/application/auth"
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 var (
@@ -83,7 +82,7 @@ func TestTargetAccount(t *testing.T) {
 			switch {
 			case tt.wantMissing:
 				var de *domain.Error
-				if !errors.As(err, &de) || de.Category != domain.CategoryInvalid || de.Field != "account_id" || de.Code != "missing" {
+				if !errors.As(err, &de) || de.Category != domain.CategoryInvalid || de.Field != "account_id" || de.Rule != domain.Required {
 					t.Fatalf("err = %v, want Missing(account_id)", err)
 				}
 			case tt.wantErr != nil:
@@ -425,7 +424,7 @@ func TestBootstrapWhenASuperadminExists(t *testing.T) {
 
 func countKeys(t *testing.T, e *authEnv) int {
 	t.Helper()
-	req := paging.Request{Sort: admin.APIKeySchema.DefaultSort(), Limit: paging.MaxLimit}
+	req := paging.Request{Sort: ports.APIKeySchema.DefaultSort(), Limit: paging.MaxLimit}
 	res, err := e.mem.Tenancy().ListAPIKeys(e.ctx, ports.APIKeyFilter{}, req)
 	if err != nil {
 		t.Fatal(err)

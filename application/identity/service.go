@@ -9,38 +9,36 @@ import (
 	"strings"
 
 	"github.com/leadr-oss/identity/application/auth"
-	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/application/cursor"
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 )
-
-// Schema is what identity lists sort by.
-var Schema = paging.NewSchema("identities", map[string]paging.FieldType{
-	"id":           paging.UUID,
-	"display_name": paging.NullableString,
-	"kind":         paging.String,
-	"created_at":   paging.Time,
-	"updated_at":   paging.Time,
-}, "created_at:desc,id:asc")
 
 // Service implements ports.Identities.
 type Service struct {
-	repo   ports.IdentityRepository
-	cursor *paging.Codec
-	now    ports.Clock
+	repo     ports.IdentityRepository
+	games    ports.GameRepository
+	accounts ports.TenancyRepository
+	cursor   paging.Cursors
+	now      ports.Clock
 }
 
 var _ ports.Identities = (*Service)(nil)
 
-func NewService(repo ports.IdentityRepository, cursor *paging.Codec, now ports.Clock) *Service {
-	return &Service{repo: repo, cursor: cursor, now: now}
+func NewService(repo ports.IdentityRepository, games ports.GameRepository, accounts ports.TenancyRepository,
+	cursor paging.Cursors, now ports.Clock,
+) *Service {
+	return &Service{repo: repo, games: games, accounts: accounts, cursor: cursor, now: now}
 }
 
 // GetOrCreate validates every field first (422), then asks the policy (403),
-// then gets or creates; an existing identity takes a different display name.
+// then checks the game (404: unknown, deleted or of another account), then
+// gets or creates; an existing identity takes a different display name.
 func (s *Service) GetOrCreate(ctx context.Context, p tenancy.Principal, c ports.CreateIdentity) (*identity.Identity, bool, error) {
 	var problems []error
 	kind, err := identity.ParseKind(c.Kind)
@@ -65,6 +63,9 @@ func (s *Service) GetOrCreate(ctx context.Context, p tenancy.Principal, c ports.
 	if accessErr != nil {
 		return nil, false, accessErr
 	}
+	if err := s.checkGame(ctx, p, account, c.GameID); err != nil {
+		return nil, false, err
+	}
 
 	fresh, err := identity.New(account, c.GameID, key, name, s.now())
 	if err != nil {
@@ -81,6 +82,26 @@ func (s *Service) GetOrCreate(ctx context.Context, p tenancy.Principal, c ports.
 		return nil, false, fmt.Errorf("get or create identity: %w", err)
 	}
 	return got, created, nil
+}
+
+// checkGame finds the live game an identity is created in; a game of
+// another account is as unknown as one that does not exist. Only a
+// superadmin can name an account that does not exist, and is told so; the
+// account is read only then, off the common path.
+func (s *Service) checkGame(ctx context.Context, p tenancy.Principal, account id.AccountID, gameID id.GameID) error {
+	g, err := s.games.Get(ctx, gameID)
+	if err == nil && g.AccountID() == account {
+		return nil
+	}
+	if err != nil && !errors.Is(err, game.ErrNotFound) {
+		return err
+	}
+	if p.SuperAdmin {
+		if _, err := s.accounts.GetAccount(ctx, account); err != nil {
+			return err
+		}
+	}
+	return game.ErrNotFound
 }
 
 func optionalDisplayName(raw *string) (identity.DisplayName, error) {
@@ -122,6 +143,9 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIde
 		return paging.Page[*identity.Identity]{}, err
 	}
 	f := ports.IdentityFilter{AccountID: scope, GameID: q.GameID}
+	if q.ExternalKey != nil {
+		f.ExternalKey = *q.ExternalKey
+	}
 	if q.Kind != nil {
 		if f.Kind, err = identity.ParseKind(*q.Kind); err != nil {
 			return paging.Page[*identity.Identity]{}, domain.BadRequest(
@@ -129,13 +153,12 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIde
 		}
 	}
 	filter := fmt.Sprintf("account=%s;game=%s;kind=%s", f.AccountID, f.GameID, f.Kind)
-	req, err := s.cursor.Plan(Schema, q.Page, filter)
-	if err != nil {
-		return paging.Page[*identity.Identity]{}, err
+	if f.ExternalKey != "" {
+		// Only when given, so that cursors made before the filter existed still work.
+		filter += fmt.Sprintf(";key=%q", f.ExternalKey)
 	}
-	return paging.Fetch(s.cursor, Schema, req, filter,
-		func(r paging.Request) (paging.Result[*identity.Identity], error) { return s.repo.List(ctx, f, r) },
-		Position)
+	return cursor.List(s.cursor, ports.IdentitySchema, q.Page, filter,
+		func(r paging.Request) (paging.Result[*identity.Identity], error) { return s.repo.List(ctx, f, r) })
 }
 
 func kindNames() string {
@@ -144,28 +167,6 @@ func kindNames() string {
 		names = append(names, k.String())
 	}
 	return strings.Join(names, ", ")
-}
-
-// Position is an identity's place in a sort.
-func Position(i *identity.Identity, sort paging.Sort) paging.Position {
-	return paging.PositionOf(sort, func(field string) any {
-		switch field {
-		case "id":
-			return i.ID().UUID()
-		case "display_name":
-			if dn := i.DisplayName(); !dn.IsZero() {
-				return dn.String()
-			}
-			return nil
-		case "kind":
-			return i.Kind().String()
-		case "created_at":
-			return i.CreatedAt()
-		case "updated_at":
-			return i.UpdatedAt()
-		}
-		panic("identity: no sort field " + field)
-	})
 }
 
 // Update validates (422), checks the named account (403), then changes the

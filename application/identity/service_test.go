@@ -11,13 +11,15 @@ import (
 
 	"github.com/leadr-oss/identity/application/apptest"
 	"github.com/leadr-oss/identity/application/auth"
+	"github.com/leadr-oss/identity/application/cursor"
 	appidentity "github.com/leadr-oss/identity/application/identity"
-	"github.com/leadr-oss/identity/application/paging"
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // clock is a fake ports.Clock the test moves by hand.
@@ -29,7 +31,13 @@ func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 // countingRepo counts the writes that reach the repository.
 type countingRepo struct {
 	ports.IdentityRepository
-	updates atomic.Int32
+	updates      atomic.Int32
+	getOrCreates atomic.Int32
+}
+
+func (r *countingRepo) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
+	r.getOrCreates.Add(1)
+	return r.IdentityRepository.GetOrCreate(ctx, fresh, onExisting)
 }
 
 func (r *countingRepo) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
@@ -42,12 +50,17 @@ type env struct {
 	ctx     context.Context
 	svc     *appidentity.Service
 	repo    *countingRepo
+	games   ports.GameRepository
 	clock   *clock
 	acme    id.AccountID // the regular user's account
 	other   id.AccountID // another tenant
 	regular tenancy.Principal
 	super   tenancy.Principal
-	game    id.GameID
+	game    id.GameID // acme's
+	game2   id.GameID // acme's too
+	theirs  id.GameID // the other tenant's
+	// gameCount numbers the games' slugs, which must be unique.
+	gameCount atomic.Int32
 }
 
 func newEnv(t *testing.T) *env {
@@ -67,14 +80,40 @@ func newEnv(t *testing.T) *env {
 	}
 	acme, other, system := account("acme"), account("other"), account("system")
 	repo := &countingRepo{IdentityRepository: mem.Identities()}
-	return &env{
-		t: t, ctx: ctx, repo: repo, clock: clk,
-		svc:     appidentity.NewService(repo, paging.NewCodec([]byte("cursor secret")), clk.Now),
+	e := &env{
+		t: t, ctx: ctx, repo: repo, games: mem.Games(), clock: clk,
+		svc:     appidentity.NewService(repo, mem.Games(), mem.Tenancy(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
 		acme:    acme,
 		other:   other,
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
 		super:   tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: system, SuperAdmin: true},
-		game:    id.New[id.Game](),
+	}
+	e.game, e.game2, e.theirs = e.newGame(acme), e.newGame(acme), e.newGame(other)
+	return e
+}
+
+// newGame stores a live game in the account, straight in the repository:
+// identities only need one to exist.
+func (e *env) newGame(account id.AccountID) id.GameID {
+	e.t.Helper()
+	name, err := game.ParseName("Game")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	g, err := game.New(account, name, game.DeriveSlug(name).Numbered(int(e.gameCount.Add(1))+1), e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.games.Create(e.ctx, g); err != nil {
+		e.t.Fatal(err)
+	}
+	return g.ID()
+}
+
+func (e *env) deleteGame(gameID id.GameID) {
+	e.t.Helper()
+	if _, err := e.games.Update(e.ctx, gameID, func(g *game.Game) error { return g.Delete(e.clock.Now()) }); err != nil {
+		e.t.Fatal(err)
 	}
 }
 
@@ -84,6 +123,9 @@ func (e *env) create(p tenancy.Principal, c ports.CreateIdentity) *identity.Iden
 	e.t.Helper()
 	if c.GameID.IsZero() {
 		c.GameID = e.game
+		if c.AccountID == e.other {
+			c.GameID = e.theirs
+		}
 	}
 	if c.Kind == "" {
 		c.Kind = "DEVICE"
@@ -108,7 +150,10 @@ func (e *env) stored(identityID id.IdentityID) *identity.Identity {
 	return i
 }
 
-type problem struct{ field, code string }
+type problem struct {
+	field string
+	rule  domain.Rule
+}
 
 // problems walks err through every errors.Join branch and returns the Invalid
 // errors it holds; it fails the test on an error of another category.
@@ -133,7 +178,7 @@ func problems(t *testing.T, err error) []problem {
 		if de.Category != domain.CategoryInvalid {
 			t.Fatalf("error %v has category %v, want CategoryInvalid", err, de.Category)
 		}
-		out = append(out, problem{de.Field, de.Code})
+		out = append(out, problem{de.Field, de.Rule})
 	}
 	walk(err)
 	return out
@@ -175,6 +220,7 @@ func TestGetOrCreateAccountChoice(t *testing.T) {
 		{"regular user names own account", false, func(e *env) id.AccountID { return e.acme }, func(e *env) id.AccountID { return e.acme }, nil},
 		{"regular user names another account", false, func(e *env) id.AccountID { return e.other }, nil, auth.ErrAccountDenied},
 		{"superadmin names an account", true, func(e *env) id.AccountID { return e.other }, func(e *env) id.AccountID { return e.other }, nil},
+		// No game is in an unknown account, so the game is what is not found.
 		{"superadmin names an unknown account", true, func(*env) id.AccountID { return id.New[id.Account]() }, nil, tenancy.ErrAccountNotFound},
 	}
 	for _, tt := range tests {
@@ -188,6 +234,9 @@ func TestGetOrCreateAccountChoice(t *testing.T) {
 			c := ports.CreateIdentity{GameID: e.game, Kind: "CUSTOM", ExternalKey: "player-42"}
 			if tt.named != nil {
 				c.AccountID = tt.named(e)
+			}
+			if c.AccountID == e.other {
+				c.GameID = e.theirs
 			}
 			i, _, err := e.svc.GetOrCreate(e.ctx, p, c)
 			if tt.wantErr != nil {
@@ -222,40 +271,40 @@ func TestGetOrCreateValidation(t *testing.T) {
 	}{
 		{
 			name: "bad kind", c: ports.CreateIdentity{Kind: "device", ExternalKey: "device-0001"},
-			want: []problem{{"kind", "enum"}},
+			want: []problem{{"kind", domain.OneOf}},
 		},
 		{
 			name: "bad external key", c: ports.CreateIdentity{Kind: "STEAM", ExternalKey: "123"},
-			want: []problem{{"external_key", "value_error"}},
+			want: []problem{{"external_key", domain.Custom}},
 		},
 		{
 			name: "bad display name", c: ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: ptr("  ")},
-			want: []problem{{"display_name", "string_too_short"}},
+			want: []problem{{"display_name", domain.MinLength}},
 		},
 		{
 			name: "invalid input beats access: another account and a bad name", other: true,
 			c:    ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: ptr(tooLong)},
-			want: []problem{{"display_name", "string_too_long"}},
+			want: []problem{{"display_name", domain.MaxLength}},
 		},
 		{
 			name: "several problems together",
 			c:    ports.CreateIdentity{Kind: "CUSTOM", ExternalKey: "abc", DisplayName: ptr("a\u0007")},
-			want: []problem{{"external_key", "value_error"}, {"display_name", "value_error"}},
+			want: []problem{{"external_key", domain.Custom}, {"display_name", domain.Custom}},
 		},
 		{
 			name: "bad kind, bad name, no game",
 			c:    ports.CreateIdentity{Kind: "EMAIL", ExternalKey: "x", DisplayName: ptr(""), GameID: id.GameID{}},
-			want: []problem{{"kind", "enum"}, {"display_name", "string_too_short"}, {"game_id", "missing"}},
+			want: []problem{{"kind", domain.OneOf}, {"display_name", domain.MinLength}, {"game_id", domain.Required}},
 		},
 		{
 			name: "superadmin without account", super: true,
 			c:    ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001"},
-			want: []problem{{"account_id", "missing"}},
+			want: []problem{{"account_id", domain.Required}},
 		},
 		{
 			name: "superadmin without account and a bad key", super: true,
 			c:    ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "short"},
-			want: []problem{{"external_key", "value_error"}, {"account_id", "missing"}},
+			want: []problem{{"external_key", domain.Custom}, {"account_id", domain.Required}},
 		},
 	}
 	for _, tt := range tests {
@@ -267,7 +316,7 @@ func TestGetOrCreateValidation(t *testing.T) {
 				p = e.super
 			}
 			c := tt.c
-			if c.GameID.IsZero() && !slices.Contains(tt.want, problem{"game_id", "missing"}) {
+			if c.GameID.IsZero() && !slices.Contains(tt.want, problem{"game_id", domain.Required}) {
 				c.GameID = e.game
 			}
 			if tt.other {
@@ -291,6 +340,172 @@ func TestGetOrCreateValidation(t *testing.T) {
 				t.Errorf("an invalid create stored %d identities", len(all))
 			}
 		})
+	}
+}
+
+func TestGetOrCreateNeedsALiveGameOfItsAccount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		super bool
+		named func(*env) id.AccountID
+		game  func(*env) id.GameID
+	}{
+		{name: "unknown game", game: func(*env) id.GameID { return id.New[id.Game]() }},
+		{name: "deleted game", game: func(e *env) id.GameID { e.deleteGame(e.game2); return e.game2 }},
+		{name: "another account's game", game: func(e *env) id.GameID { return e.theirs }},
+		{
+			name:  "another account's game, own account named",
+			named: func(e *env) id.AccountID { return e.acme }, game: func(e *env) id.GameID { return e.theirs },
+		},
+		{
+			name: "superadmin, game of another account than named", super: true,
+			named: func(e *env) id.AccountID { return e.acme }, game: func(e *env) id.GameID { return e.theirs },
+		},
+		{
+			name: "superadmin, unknown game", super: true,
+			named: func(e *env) id.AccountID { return e.other }, game: func(*env) id.GameID { return id.New[id.Game]() },
+		},
+		{
+			name: "superadmin, deleted game", super: true,
+			named: func(e *env) id.AccountID { return e.other },
+			game:  func(e *env) id.GameID { e.deleteGame(e.theirs); return e.theirs },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := e.regular
+			if tt.super {
+				p = e.super
+			}
+			c := ports.CreateIdentity{GameID: tt.game(e), Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: ptr("Ada")}
+			if tt.named != nil {
+				c.AccountID = tt.named(e)
+			}
+			i, created, err := e.svc.GetOrCreate(e.ctx, p, c)
+			if !errors.Is(err, game.ErrNotFound) || i != nil || created {
+				t.Fatalf("GetOrCreate = %v, %v, %v; want game.ErrNotFound", i, created, err)
+			}
+			// Another tenant's game is as unknown as a missing one: a 403
+			// would tell the caller that it exists.
+			if domain.CategoryOf(err) != domain.CategoryNotFound {
+				t.Errorf("category = %v, want not found", domain.CategoryOf(err))
+			}
+			if all := e.list(t, e.super, ports.ListIdentities{}); len(all) != 0 {
+				t.Errorf("a refused create stored %d identities", len(all))
+			}
+			// The service decides, not a store's foreign key, which need not
+			// know about deletion or accounts.
+			if n := e.repo.getOrCreates.Load(); n != 0 {
+				t.Errorf("the repository was asked to create %d times", n)
+			}
+		})
+	}
+}
+
+func TestGetOrCreateChecksTheGameLast(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		super   bool
+		other   bool // name the other tenant's account
+		game    func(*env) id.GameID
+		c       ports.CreateIdentity
+		wantErr error    // or
+		invalid []string // the fields of the expected Invalid errors
+	}{
+		{
+			name: "bad key and unknown game", game: func(*env) id.GameID { return id.New[id.Game]() },
+			c: ports.CreateIdentity{Kind: "STEAM", ExternalKey: "123"}, invalid: []string{"external_key"},
+		},
+		{
+			name: "bad name and deleted game", game: func(e *env) id.GameID { e.deleteGame(e.game2); return e.game2 },
+			c: ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: ptr("")}, invalid: []string{"display_name"},
+		},
+		{
+			name: "bad kind and another account's game", game: func(e *env) id.GameID { return e.theirs },
+			c: ports.CreateIdentity{Kind: "EMAIL", ExternalKey: "device-0001"}, invalid: []string{"kind"},
+		},
+		{
+			name: "superadmin without account and unknown game", super: true, game: func(*env) id.GameID { return id.New[id.Game]() },
+			c: ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001"}, invalid: []string{"account_id"},
+		},
+		{
+			name: "another account named and unknown game", other: true, game: func(*env) id.GameID { return id.New[id.Game]() },
+			c: ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001"}, wantErr: auth.ErrAccountDenied,
+		},
+		{
+			name: "another account named and its game", other: true, game: func(e *env) id.GameID { return e.theirs },
+			c: ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001"}, wantErr: auth.ErrAccountDenied,
+		},
+		{
+			name: "another account named and a deleted game", other: true, game: func(e *env) id.GameID { e.deleteGame(e.theirs); return e.theirs },
+			c: ports.CreateIdentity{Kind: "DEVICE", ExternalKey: "device-0001"}, wantErr: auth.ErrAccountDenied,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := e.regular
+			if tt.super {
+				p = e.super
+			}
+			c := tt.c
+			c.GameID = tt.game(e)
+			if tt.other {
+				c.AccountID = e.other
+			}
+			_, _, err := e.svc.GetOrCreate(e.ctx, p, c)
+			if errors.Is(err, game.ErrNotFound) {
+				t.Fatalf("err = %v: the game was checked before the input or the access", err)
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			var fields []string
+			for _, pr := range problems(t, err) {
+				fields = append(fields, pr.field)
+			}
+			if !slices.Equal(fields, tt.invalid) {
+				t.Errorf("invalid fields = %v, want %v (%v)", fields, tt.invalid, err)
+			}
+		})
+	}
+}
+
+func TestDeletedGameKeepsItsIdentities(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	i := e.create(e.regular, ports.CreateIdentity{GameID: e.game2, ExternalKey: "device-0001", DisplayName: ptr("Ada")})
+	e.deleteGame(e.game2)
+	e.clock.Advance(time.Hour)
+
+	got, err := e.svc.Get(e.ctx, e.regular, ports.GetIdentity{ID: i.ID()})
+	if err != nil || got.Snapshot() != i.Snapshot() {
+		t.Fatalf("Get of an identity of a deleted game = %v, %v; want it unchanged", got, err)
+	}
+	if listed := e.list(t, e.regular, ports.ListIdentities{GameID: e.game2}); !slices.Equal(ids(listed), ids([]*identity.Identity{i})) {
+		t.Errorf("listed %v, want the identity of the deleted game", ids(listed))
+	}
+	// Not even an existing identity is found through get-or-create: that
+	// is how a client would keep playing a deleted game.
+	_, _, err = e.svc.GetOrCreate(e.ctx, e.regular, ports.CreateIdentity{
+		GameID: e.game2, Kind: "DEVICE", ExternalKey: "device-0001", DisplayName: ptr("Grace"),
+	})
+	if !errors.Is(err, game.ErrNotFound) {
+		t.Errorf("GetOrCreate in a deleted game: %v, want game.ErrNotFound", err)
+	}
+	if n := e.repo.getOrCreates.Load(); n != 1 {
+		t.Errorf("the repository was asked to get or create %d times, want only the first", n)
+	}
+	if after := e.stored(i.ID()); after.Snapshot() != i.Snapshot() {
+		t.Errorf("GetOrCreate in a deleted game changed the identity: %+v", after.Snapshot())
 	}
 }
 
@@ -354,8 +569,8 @@ func TestGetOrCreateIdentityKey(t *testing.T) {
 	base := e.create(e.regular, ports.CreateIdentity{Kind: "CUSTOM", ExternalKey: "player-0001"})
 	// Any part of (account, game, kind, external key) that differs makes a new identity.
 	others := []ports.CreateIdentity{
-		{AccountID: e.other, GameID: e.game, Kind: "CUSTOM", ExternalKey: "player-0001"},
-		{AccountID: e.acme, GameID: id.New[id.Game](), Kind: "CUSTOM", ExternalKey: "player-0001"},
+		{AccountID: e.other, GameID: e.theirs, Kind: "CUSTOM", ExternalKey: "player-0001"},
+		{AccountID: e.acme, GameID: e.game2, Kind: "CUSTOM", ExternalKey: "player-0001"},
 		{AccountID: e.acme, GameID: e.game, Kind: "DEVICE", ExternalKey: "player-0001"},
 		{AccountID: e.acme, GameID: e.game, Kind: "CUSTOM", ExternalKey: "player-0002"},
 		{AccountID: e.acme, GameID: e.game, Kind: "CUSTOM", ExternalKey: "Player-0001"},
@@ -638,7 +853,7 @@ func ids(items []*identity.Identity) []id.IdentityID {
 func TestListScope(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	otherGame := id.New[id.Game]()
+	otherGame := e.game2
 	a1 := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-aaa1"})
 	a2 := e.create(e.regular, ports.CreateIdentity{Kind: "STEAM", ExternalKey: "76561197960287930"})
 	a3 := e.create(e.regular, ports.CreateIdentity{GameID: otherGame, ExternalKey: "device-aaa3"})
@@ -736,13 +951,14 @@ func TestListCursorKeepsItsFilters(t *testing.T) {
 		{"other account scope", e.super, ports.ListIdentities{AccountID: e.acme}},
 		{"regular user's scope", e.regular, ports.ListIdentities{}},
 		{"other game", e.super, ports.ListIdentities{GameID: e.game}},
+		{"external key added", e.super, ports.ListIdentities{ExternalKey: ptr("device-0002")}},
 		{"other sort", e.super, ports.ListIdentities{Page: paging.Params{Sort: ptr("id:asc")}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := tt.q
 			q.Page.Cursor = first.Next
-			if _, err := e.svc.List(e.ctx, tt.p, q); !errors.Is(err, paging.ErrCursorState) {
+			if _, err := e.svc.List(e.ctx, tt.p, q); !errors.Is(err, cursor.ErrCursorState) {
 				t.Errorf("err = %v, want ErrCursorState", err)
 			}
 		})
@@ -750,5 +966,99 @@ func TestListCursorKeepsItsFilters(t *testing.T) {
 	// Same filters, another limit: fine.
 	if _, err := e.svc.List(e.ctx, e.super, ports.ListIdentities{Page: paging.Params{Cursor: first.Next, Limit: 50}}); err != nil {
 		t.Errorf("same query, other limit: %v", err)
+	}
+}
+
+func TestListByExternalKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	gone := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001"})
+	if _, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: gone.ID(), Delete: true}); err != nil {
+		t.Fatal(err)
+	}
+	a1 := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001"})
+	a2 := e.create(e.regular, ports.CreateIdentity{Kind: "CUSTOM", ExternalKey: "device-0001"})
+	a3 := e.create(e.regular, ports.CreateIdentity{GameID: e.game2, ExternalKey: "device-0001"})
+	a4 := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0002"})
+	o1 := e.create(e.super, ports.CreateIdentity{AccountID: e.other, ExternalKey: "device-0001"})
+	tests := []struct {
+		name string
+		p    tenancy.Principal
+		q    ports.ListIdentities
+		want []*identity.Identity
+	}{
+		{"by key", e.regular, ports.ListIdentities{ExternalKey: ptr("device-0001")}, []*identity.Identity{a1, a2, a3}},
+		{"by key and kind", e.regular, ports.ListIdentities{ExternalKey: ptr("device-0001"), Kind: ptr("DEVICE")}, []*identity.Identity{a1, a3}},
+		{"by key, kind and game", e.regular, ports.ListIdentities{ExternalKey: ptr("device-0001"), Kind: ptr("DEVICE"), GameID: e.game}, []*identity.Identity{a1}},
+		{"another key", e.regular, ports.ListIdentities{ExternalKey: ptr("device-0002")}, []*identity.Identity{a4}},
+		{"no key", e.regular, ports.ListIdentities{}, []*identity.Identity{a1, a2, a3, a4}},
+		{"unknown key", e.regular, ports.ListIdentities{ExternalKey: ptr("device-9999")}, nil},
+		{"exact: case matters", e.regular, ports.ListIdentities{ExternalKey: ptr("DEVICE-0001")}, nil},
+		{"exact: no prefix match", e.regular, ports.ListIdentities{ExternalKey: ptr("device-000")}, nil},
+		{"another account's key stays there", e.regular, ports.ListIdentities{ExternalKey: ptr("device-0001"), GameID: e.theirs}, nil},
+		{"superadmin, across accounts", e.super, ports.ListIdentities{ExternalKey: ptr("device-0001")}, []*identity.Identity{a1, a2, a3, o1}},
+		{"superadmin, one account", e.super, ports.ListIdentities{AccountID: e.other, ExternalKey: ptr("device-0001")}, []*identity.Identity{o1}},
+		{"small pages", e.super, ports.ListIdentities{ExternalKey: ptr("device-0001"), Page: paging.Params{Limit: 1}}, []*identity.Identity{a1, a2, a3, o1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.list(t, tt.p, tt.q)
+			if !slices.Equal(ids(got), ids(tt.want)) {
+				t.Errorf("listed %v, want %v", ids(got), ids(tt.want))
+			}
+		})
+	}
+}
+
+func TestListCursorKeepsItsExternalKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, g := range []id.GameID{e.game, e.game2} {
+		e.create(e.regular, ports.CreateIdentity{GameID: g, ExternalKey: "device-0001"})
+		e.create(e.regular, ports.CreateIdentity{GameID: g, ExternalKey: "device-0002"})
+	}
+	page := func(q ports.ListIdentities) paging.Page[*identity.Identity] {
+		t.Helper()
+		q.Page.Limit = 1
+		pg, err := e.svc.List(e.ctx, e.regular, q)
+		if err != nil || pg.Next == "" {
+			t.Fatalf("first page of %+v: %+v, %v", q, pg, err)
+		}
+		return pg
+	}
+	without := page(ports.ListIdentities{})
+	with := page(ports.ListIdentities{ExternalKey: ptr("device-0001")})
+	tests := []struct {
+		name   string
+		cursor string
+		q      ports.ListIdentities
+		ok     bool
+	}{
+		{"made without the key, used with it", without.Next, ports.ListIdentities{ExternalKey: ptr("device-0001")}, false},
+		{"made with the key, used without it", with.Next, ports.ListIdentities{}, false},
+		{"made with the key, used with another", with.Next, ports.ListIdentities{ExternalKey: ptr("device-0002")}, false},
+		{"made with the key, used with it", with.Next, ports.ListIdentities{ExternalKey: ptr("device-0001")}, true},
+		{"made without the key, used without it", without.Next, ports.ListIdentities{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := tt.q
+			q.Page.Cursor = tt.cursor
+			pg, err := e.svc.List(e.ctx, e.regular, q)
+			if !tt.ok {
+				if !errors.Is(err, cursor.ErrCursorState) {
+					t.Errorf("err = %v, want ErrCursorState", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range pg.Items {
+				if q.ExternalKey != nil && i.ExternalKey().String() != *q.ExternalKey {
+					t.Errorf("the second page holds %q, which the filter excludes", i.ExternalKey())
+				}
+			}
+		})
 	}
 }

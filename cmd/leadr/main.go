@@ -30,6 +30,7 @@ const usage = `usage:
   leadr serve                   run the HTTP API
   leadr migrate up|down|status  apply, roll back (last group) or list migrations
   leadr version                 print the version
+  leadr healthcheck             exit 0 when the server on LEADR_HTTP_ADDR answers /v1/health/live
 
 Configuration comes from LEADR_* environment variables; see the README.
 `

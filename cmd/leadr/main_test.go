@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,5 +83,76 @@ func TestHealthcheck(t *testing.T) {
 	srv.Close()
 	if code, _, _ := runWith(t, map[string]string{"LEADR_HTTP_ADDR": addr}, "healthcheck"); code != 1 {
 		t.Fatal("a stopped server is healthy")
+	}
+}
+
+// dispatched returns the commands run's switch accepts, read from the source
+// so that a command added there cannot be forgotten in the usage; aliases
+// (-v, --help) and help itself, which prints the usage, are left out.
+func dispatched(t *testing.T) (commands []string, doc string) {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Name.Name != "run" {
+			continue
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			sw, ok := n.(*ast.SwitchStmt)
+			if !ok {
+				return true
+			}
+			if idx, ok := sw.Tag.(*ast.IndexExpr); !ok || identName(idx.X) != "args" {
+				return true
+			}
+			for _, stmt := range sw.Body.List {
+				for _, e := range stmt.(*ast.CaseClause).List {
+					lit, ok := e.(*ast.BasicLit)
+					if !ok {
+						continue
+					}
+					name, _ := strconv.Unquote(lit.Value)
+					if !strings.HasPrefix(name, "-") && name != "help" {
+						commands = append(commands, name)
+					}
+				}
+			}
+			return false
+		})
+	}
+	if len(commands) < 4 {
+		t.Fatalf("found only %v in run's switch on args[0]; has it moved?", commands)
+	}
+	slices.Sort(commands)
+	return commands, f.Doc.Text()
+}
+
+func identName(e ast.Expr) string {
+	if id, ok := e.(*ast.Ident); ok {
+		return id.Name
+	}
+	return ""
+}
+
+var listed = regexp.MustCompile(`(?m)^\s+leadr (\S+)\s`)
+
+func TestUsageListsEveryCommand(t *testing.T) {
+	commands, doc := dispatched(t)
+	code, out, _ := runWith(t, nil, "help")
+	if code != 0 {
+		t.Fatalf("help: %d", code)
+	}
+	for what, text := range map[string]string{"the usage": out, "the package comment": doc} {
+		var names []string
+		for _, m := range listed.FindAllStringSubmatch(text, -1) {
+			names = append(names, m[1])
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, commands) {
+			t.Errorf("%s lists %v; the commands are %v:\n%s", what, names, commands, text)
+		}
 	}
 }

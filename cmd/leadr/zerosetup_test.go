@@ -41,10 +41,14 @@ func TestZeroSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	game, err := admin.CreateGame(t.Context(), client.CreateGameRequest{AccountID: acc.ID, Name: "Jam Game"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var made []string
 	for _, key := range []string{"device-0001-jam", "device-0002-jam"} {
 		i, _, err := admin.CreateIdentity(t.Context(), client.CreateIdentityRequest{AccountID: acc.ID,
-			GameID: "gam_0195f2a0-0000-7000-8000-000000000001", Kind: client.KindDevice, ExternalKey: key})
+			GameID: game.ID, Kind: client.KindDevice, ExternalKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,10 +64,18 @@ func TestZeroSetup(t *testing.T) {
 		t.Fatal("a restart printed another superadmin key")
 	}
 	admin = client.New(second.base, client.WithAPIKey(first.key))
+	if g, err := admin.GetGame(t.Context(), game.ID); err != nil || g.Slug != game.Slug {
+		t.Fatalf("game %s after a restart: %+v %v", game.ID, g, err)
+	}
 	for _, id := range made {
 		if _, err := admin.GetIdentity(t.Context(), id); err != nil {
 			t.Fatalf("identity %s after a restart: %v", id, err)
 		}
+	}
+	// Its identities can still be made after a restart: the game is live.
+	if _, created, err := admin.CreateIdentity(t.Context(), client.CreateIdentityRequest{AccountID: acc.ID,
+		GameID: game.ID, Kind: client.KindDevice, ExternalKey: "device-0003-jam"}); err != nil || !created {
+		t.Fatalf("an identity after a restart: created=%v %v", created, err)
 	}
 	second.stop(t)
 }

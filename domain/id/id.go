@@ -63,8 +63,8 @@ func FromUUID[E Entity](u UUID) ID[E] {
 
 // Parse reads "<prefix>_<uuid>". Only the canonical 8-4-4-4-12 form is
 // accepted, in either case, and never the nil UUID; anything else is an
-// Invalid error without a field, which the caller attributes with
-// domain.WithField.
+// Invalid error without a field, because an ID does not know which input it
+// was read from: the adapter that read it names the field.
 func Parse[E Entity](s string) (ID[E], error) {
 	var e E
 	want := e.Prefix() + "_"
@@ -81,7 +81,7 @@ func Parse[E Entity](s string) (ID[E], error) {
 
 func invalid[E Entity](s string) error {
 	var e E
-	return domain.InvalidValue("",
+	return domain.Rejected("",
 		fmt.Sprintf("Invalid %s ID: expected '%s_' followed by a UUID", e.Noun(), e.Prefix()), s)
 }
 

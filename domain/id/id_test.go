@@ -109,8 +109,8 @@ func TestParseRejects(t *testing.T) {
 			if de.Category != domain.CategoryInvalid {
 				t.Errorf("category = %v, want CategoryInvalid", de.Category)
 			}
-			if de.Code != "value_error" {
-				t.Errorf("code = %q, want value_error", de.Code)
+			if de.Rule != domain.Custom {
+				t.Errorf("rule = %v, want Custom", de.Rule)
 			}
 			if de.Field != "" {
 				t.Errorf("field = %q, want none (the caller attributes it)", de.Field)

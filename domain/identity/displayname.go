@@ -27,15 +27,11 @@ func ParseDisplayName(raw string) (DisplayName, error) {
 	n := utf8.RuneCountInString(s)
 	switch {
 	case n == 0:
-		err := domain.Invalid("display_name", "string_too_short", "String should have at least 1 character", raw)
-		err.Context = map[string]any{"min_length": 1}
-		return DisplayName{}, err
+		return DisplayName{}, domain.TooShort("display_name", 1, raw)
 	case n > MaxDisplayNameLen:
-		err := domain.Invalid("display_name", "string_too_long", "String should have at most 64 characters", raw)
-		err.Context = map[string]any{"max_length": MaxDisplayNameLen}
-		return DisplayName{}, err
+		return DisplayName{}, domain.TooLong("display_name", MaxDisplayNameLen, raw)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return DisplayName{}, domain.InvalidValue("display_name", "Display name must not contain control characters", raw)
+		return DisplayName{}, domain.Rejected("display_name", "Display name must not contain control characters", raw)
 	}
 	return DisplayName{value: s}, nil
 }

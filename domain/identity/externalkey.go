@@ -35,10 +35,10 @@ func NewExternalKey(kind Kind, raw string) (ExternalKey, error) {
 	case KindSteam:
 		ok, rule = steamID64(raw), "a SteamID64: 17 digits starting with "+steamIDPrefix
 	default:
-		return ExternalKey{}, domain.InvalidValue("kind", "Unknown identity kind", kind.String())
+		return ExternalKey{}, domain.Rejected("kind", "Unknown identity kind", kind.String())
 	}
 	if !ok {
-		return ExternalKey{}, domain.InvalidValue("external_key",
+		return ExternalKey{}, domain.Rejected("external_key",
 			fmt.Sprintf("A %s external_key must be %s", kind, rule), raw)
 	}
 	return ExternalKey{kind: kind, value: raw}, nil

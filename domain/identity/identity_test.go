@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,14 +61,14 @@ func TestParseKind(t *testing.T) {
 				return
 			}
 			de := invalidErr(t, err)
-			if de.Field != "kind" || de.Code != "enum" {
-				t.Errorf("field, code = %q, %q; want kind, enum", de.Field, de.Code)
+			if de.Field != "kind" || de.Rule != domain.OneOf {
+				t.Errorf("field, rule = %q, %v; want kind, OneOf", de.Field, de.Rule)
 			}
 			if de.Input != tt.in {
 				t.Errorf("input = %v, want %q", de.Input, tt.in)
 			}
-			if de.Message != "Input should be 'DEVICE', 'STEAM' or 'CUSTOM'" {
-				t.Errorf("message = %q", de.Message)
+			if !slices.Equal(de.Allowed, []string{"DEVICE", "STEAM", "CUSTOM"}) {
+				t.Errorf("allowed = %q, want every kind in order", de.Allowed)
 			}
 			if !got.IsZero() {
 				t.Errorf("ParseKind(%q) returned non-zero kind %q with its error", tt.in, got)
@@ -168,8 +169,8 @@ func TestNewExternalKey(t *testing.T) {
 				return
 			}
 			de := invalidErr(t, err)
-			if de.Field != "external_key" || de.Code != "value_error" {
-				t.Errorf("field, code = %q, %q; want external_key, value_error", de.Field, de.Code)
+			if de.Field != "external_key" || de.Rule != domain.Custom {
+				t.Errorf("field, rule = %q, %v; want external_key, Custom", de.Field, de.Rule)
 			}
 			if de.Input != tt.raw {
 				t.Errorf("input = %v, want %q", de.Input, tt.raw)
@@ -193,10 +194,11 @@ func TestNewExternalKeyWithoutKind(t *testing.T) {
 func TestParseDisplayName(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		raw  string
-		want string // when ok
-		code string // when not ok
+		name  string
+		raw   string
+		want  string      // when ok
+		rule  domain.Rule // when not ok
+		limit int
 	}{
 		{name: "plain", raw: "Alice", want: "Alice"},
 		{name: "one char", raw: "a", want: "a"},
@@ -221,27 +223,27 @@ func TestParseDisplayName(t *testing.T) {
 		{name: "64 emoji", raw: strings.Repeat("🙂", 64), want: strings.Repeat("🙂", 64)},
 		{name: "64 after trimming", raw: "  " + strings.Repeat("x", 64) + "\u3000", want: strings.Repeat("x", 64)},
 
-		{name: "empty", raw: "", code: "string_too_short"},
-		{name: "only spaces", raw: "   ", code: "string_too_short"},
-		{name: "only unicode white space", raw: "\u00a0\u3000\u2003\t", code: "string_too_short"},
-		{name: "65 ascii", raw: strings.Repeat("a", 65), code: "string_too_long"},
-		{name: "65 é", raw: strings.Repeat("é", 65), code: "string_too_long"},
-		{name: "65 emoji", raw: strings.Repeat("🙂", 65), code: "string_too_long"},
-		{name: "NUL", raw: "a\u0000b", code: "value_error"},
-		{name: "NUL alone", raw: "\u0000", code: "value_error"},
-		{name: "BEL", raw: "ab\u0007", code: "value_error"},
-		{name: "inner NEL", raw: "a\u0085b", code: "value_error"},
-		{name: "inner newline", raw: "a\nb", code: "value_error"},
-		{name: "inner tab", raw: "a\tb", code: "value_error"},
-		{name: "DEL", raw: "a\u007fb", code: "value_error"},
-		{name: "C1 control", raw: "a\u009fb", code: "value_error"},
-		{name: "ESC", raw: "\u001b[31mred", code: "value_error"},
+		{name: "empty", raw: "", rule: domain.MinLength, limit: 1},
+		{name: "only spaces", raw: "   ", rule: domain.MinLength, limit: 1},
+		{name: "only unicode white space", raw: "\u00a0\u3000\u2003\t", rule: domain.MinLength, limit: 1},
+		{name: "65 ascii", raw: strings.Repeat("a", 65), rule: domain.MaxLength, limit: 64},
+		{name: "65 é", raw: strings.Repeat("é", 65), rule: domain.MaxLength, limit: 64},
+		{name: "65 emoji", raw: strings.Repeat("🙂", 65), rule: domain.MaxLength, limit: 64},
+		{name: "NUL", raw: "a\u0000b", rule: domain.Custom},
+		{name: "NUL alone", raw: "\u0000", rule: domain.Custom},
+		{name: "BEL", raw: "ab\u0007", rule: domain.Custom},
+		{name: "inner NEL", raw: "a\u0085b", rule: domain.Custom},
+		{name: "inner newline", raw: "a\nb", rule: domain.Custom},
+		{name: "inner tab", raw: "a\tb", rule: domain.Custom},
+		{name: "DEL", raw: "a\u007fb", rule: domain.Custom},
+		{name: "C1 control", raw: "a\u009fb", rule: domain.Custom},
+		{name: "ESC", raw: "\u001b[31mred", rule: domain.Custom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := identity.ParseDisplayName(tt.raw)
-			if tt.code == "" {
+			if tt.rule == domain.NoRule {
 				if err != nil {
 					t.Fatalf("ParseDisplayName(%q): %v", tt.raw, err)
 				}
@@ -257,21 +259,11 @@ func TestParseDisplayName(t *testing.T) {
 			if de.Field != "display_name" {
 				t.Errorf("field = %q, want display_name", de.Field)
 			}
-			if de.Code != tt.code {
-				t.Errorf("code = %q, want %q (%v)", de.Code, tt.code, err)
+			if de.Rule != tt.rule || de.Limit != tt.limit {
+				t.Errorf("rule, limit = %v, %d; want %v, %d (%v)", de.Rule, de.Limit, tt.rule, tt.limit, err)
 			}
 			if de.Input != tt.raw {
 				t.Errorf("input = %q, want the raw input %q", de.Input, tt.raw)
-			}
-			switch tt.code {
-			case "string_too_short":
-				if de.Context["min_length"] != 1 {
-					t.Errorf("context = %v, want min_length 1", de.Context)
-				}
-			case "string_too_long":
-				if de.Context["max_length"] != 64 {
-					t.Errorf("context = %v, want max_length 64", de.Context)
-				}
 			}
 			if !got.IsZero() {
 				t.Errorf("returned non-zero name %q with its error", got)
@@ -394,8 +386,8 @@ func TestNewRequiresItsParts(t *testing.T) {
 				t.Errorf("got identity %v with an error", i)
 			}
 			de := invalidErr(t, err)
-			if de.Field != tt.field || de.Code != "missing" {
-				t.Errorf("field, code = %q, %q; want %q, missing", de.Field, de.Code, tt.field)
+			if de.Field != tt.field || de.Rule != domain.Required {
+				t.Errorf("field, rule = %q, %v; want %q, Required", de.Field, de.Rule, tt.field)
 			}
 		})
 	}
@@ -449,8 +441,8 @@ func TestRenameToNothingIsMissing(t *testing.T) {
 	i := newIdentity(t, "Alice")
 	changed, err := i.Rename(identity.DisplayName{}, t0.Add(time.Hour))
 	de := invalidErr(t, err)
-	if de.Field != "display_name" || de.Code != "missing" {
-		t.Errorf("field, code = %q, %q", de.Field, de.Code)
+	if de.Field != "display_name" || de.Rule != domain.Required {
+		t.Errorf("field, rule = %q, %v", de.Field, de.Rule)
 	}
 	if changed || i.DisplayName().String() != "Alice" {
 		t.Errorf("changed = %v, name = %q; want unchanged", changed, i.DisplayName())

@@ -1,10 +1,6 @@
 package identity
 
-import (
-	"strings"
-
-	"github.com/leadr-oss/identity/domain"
-)
+import "github.com/leadr-oss/identity/domain"
 
 // Kind is how a player is identified. It is a closed set: the only values are
 // the variables below, and the zero Kind is "no kind".
@@ -28,14 +24,11 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	names := make([]string, 0, 3)
+	var names []string
 	for _, k := range Kinds() {
-		names = append(names, "'"+k.name+"'")
+		names = append(names, k.name)
 	}
-	expected := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-	err := domain.Invalid("kind", "enum", "Input should be "+expected, s)
-	err.Context = map[string]any{"expected": expected}
-	return Kind{}, err
+	return Kind{}, domain.NotOneOf("kind", names, s)
 }
 
 func (k Kind) String() string { return k.name }

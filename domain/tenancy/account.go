@@ -34,7 +34,7 @@ func NewAccount(name, slug string, now time.Time) (*Account, error) {
 	name, nameErr := cleanText("name", name, 1, 100)
 	var slugErr error
 	if !slugPattern.MatchString(slug) {
-		slugErr = domain.InvalidValue("slug",
+		slugErr = domain.Rejected("slug",
 			"A slug is 1–50 lower-case letters, digits and hyphens, starting and ending with a letter or digit", slug)
 	}
 	if err := errors.Join(nameErr, slugErr); err != nil {

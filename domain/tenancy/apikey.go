@@ -71,9 +71,7 @@ func ParseKeyStatus(s string) (KeyStatus, error) {
 	case KeyRevoked.name:
 		return KeyRevoked, nil
 	}
-	err := domain.Invalid("status", "enum", "Input should be 'active' or 'revoked'", s)
-	err.Context = map[string]any{"expected": "'active' or 'revoked'"}
-	return KeyStatus{}, err
+	return KeyStatus{}, domain.NotOneOf("status", []string{KeyActive.name, KeyRevoked.name}, s)
 }
 
 func (s KeyStatus) String() string { return s.name }
@@ -113,10 +111,10 @@ func NewAPIKey(accountID id.AccountID, userID id.UserID, name, plaintext string,
 		expiresAt = domain.Timestamp(expiresAt)
 		switch {
 		case !expiresAt.After(now):
-			problems = append(problems, domain.InvalidValue("expires_at", "expires_at must be in the future",
+			problems = append(problems, domain.Rejected("expires_at", "expires_at must be in the future",
 				expiresAt.Format(time.RFC3339Nano)))
 		case expiresAt.Year() > maxYear:
-			problems = append(problems, domain.InvalidValue("expires_at", "expires_at must be before the year 10000",
+			problems = append(problems, domain.Rejected("expires_at", "expires_at must be before the year 10000",
 				expiresAt.Format(time.RFC3339Nano)))
 		}
 	}

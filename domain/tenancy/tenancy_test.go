@@ -37,8 +37,11 @@ func domainErrors(err error) []*domain.Error {
 	return nil
 }
 
-// problem is one expected Invalid error: its field and code.
-type problem struct{ field, code string }
+// problem is one expected Invalid error: its field and the rule it breaks.
+type problem struct {
+	field string
+	rule  domain.Rule
+}
 
 func problemsOf(t *testing.T, err error) []problem {
 	t.Helper()
@@ -47,7 +50,7 @@ func problemsOf(t *testing.T, err error) []problem {
 		if de.Category != domain.CategoryInvalid {
 			t.Errorf("error %v has category %v, want CategoryInvalid", de, de.Category)
 		}
-		out = append(out, problem{de.Field, de.Code})
+		out = append(out, problem{de.Field, de.Rule})
 	}
 	return out
 }
@@ -69,23 +72,23 @@ func TestNewAccount(t *testing.T) {
 		{name: "Studio", slug: "a1-b2--c3", wantName: "Studio"},
 		{name: "Studio", slug: strings.Repeat("s", 50), wantName: "Studio"},
 
-		{name: "", slug: "acme", problems: []problem{{"name", "string_too_short"}}},
-		{name: "   ", slug: "acme", problems: []problem{{"name", "string_too_short"}}},
-		{name: strings.Repeat("n", 101), slug: "acme", problems: []problem{{"name", "string_too_long"}}},
-		{name: strings.Repeat("é", 101), slug: "acme", problems: []problem{{"name", "string_too_long"}}},
-		{name: "Ac\u0000me", slug: "acme", problems: []problem{{"name", "value_error"}}},
-		{name: "Acme", slug: "", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: strings.Repeat("s", 51), problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "Acme", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "-acme", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "acme-", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "-", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "ac_me", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "ac me", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: " acme", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "acme\n", problems: []problem{{"slug", "value_error"}}},
-		{name: "Acme", slug: "acmé", problems: []problem{{"slug", "value_error"}}},
-		{name: "", slug: "BAD", problems: []problem{{"name", "string_too_short"}, {"slug", "value_error"}}},
+		{name: "", slug: "acme", problems: []problem{{"name", domain.MinLength}}},
+		{name: "   ", slug: "acme", problems: []problem{{"name", domain.MinLength}}},
+		{name: strings.Repeat("n", 101), slug: "acme", problems: []problem{{"name", domain.MaxLength}}},
+		{name: strings.Repeat("é", 101), slug: "acme", problems: []problem{{"name", domain.MaxLength}}},
+		{name: "Ac\u0000me", slug: "acme", problems: []problem{{"name", domain.Custom}}},
+		{name: "Acme", slug: "", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: strings.Repeat("s", 51), problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "Acme", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "-acme", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "acme-", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "-", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "ac_me", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "ac me", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: " acme", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "acme\n", problems: []problem{{"slug", domain.Custom}}},
+		{name: "Acme", slug: "acmé", problems: []problem{{"slug", domain.Custom}}},
+		{name: "", slug: "BAD", problems: []problem{{"name", domain.MinLength}, {"slug", domain.Custom}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"|"+tt.slug, func(t *testing.T) {
@@ -138,29 +141,29 @@ func TestNewUser(t *testing.T) {
 		{label: "2-char name", account: account, email: "a@b.co", name: "Al", wantEmail: "a@b.co", wantName: "Al"},
 		{label: "100-char name", account: account, email: "a@b.co", name: strings.Repeat("ü", 100), wantEmail: "a@b.co", wantName: strings.Repeat("ü", 100)},
 
-		{label: "empty email", account: account, email: "", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "no at", account: account, email: "ann.example.com", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "two ats", account: account, email: "ann@@example.com", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "no local part", account: account, email: "@example.com", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "no dot in domain", account: account, email: "ann@localhost", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "domain ends in dot", account: account, email: "ann@example.com.", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "domain starts with dot", account: account, email: "ann@.example.com", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "display-name form", account: account, email: "Ann <ann@example.com>", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "angle form", account: account, email: "<ann@example.com>", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "inner space", account: account, email: "ann lee@example.com", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "too long", account: account, email: strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com", name: "Ann", problems: []problem{{"email", "value_error"}}},
-		{label: "1-char name", account: account, email: "ann@example.com", name: "A", problems: []problem{{"display_name", "string_too_short"}}},
-		{label: "1-char name after trimming", account: account, email: "ann@example.com", name: "  A  ", problems: []problem{{"display_name", "string_too_short"}}},
-		{label: "101-char name", account: account, email: "ann@example.com", name: strings.Repeat("x", 101), problems: []problem{{"display_name", "string_too_long"}}},
-		{label: "control in name", account: account, email: "ann@example.com", name: "An\u0007n", problems: []problem{{"display_name", "value_error"}}},
-		{label: "no account", email: "ann@example.com", name: "Ann", problems: []problem{{"account_id", "missing"}}},
+		{label: "empty email", account: account, email: "", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "no at", account: account, email: "ann.example.com", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "two ats", account: account, email: "ann@@example.com", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "no local part", account: account, email: "@example.com", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "no dot in domain", account: account, email: "ann@localhost", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "domain ends in dot", account: account, email: "ann@example.com.", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "domain starts with dot", account: account, email: "ann@.example.com", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "display-name form", account: account, email: "Ann <ann@example.com>", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "angle form", account: account, email: "<ann@example.com>", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "inner space", account: account, email: "ann lee@example.com", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "too long", account: account, email: strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com", name: "Ann", problems: []problem{{"email", domain.Custom}}},
+		{label: "1-char name", account: account, email: "ann@example.com", name: "A", problems: []problem{{"display_name", domain.MinLength}}},
+		{label: "1-char name after trimming", account: account, email: "ann@example.com", name: "  A  ", problems: []problem{{"display_name", domain.MinLength}}},
+		{label: "101-char name", account: account, email: "ann@example.com", name: strings.Repeat("x", 101), problems: []problem{{"display_name", domain.MaxLength}}},
+		{label: "control in name", account: account, email: "ann@example.com", name: "An\u0007n", problems: []problem{{"display_name", domain.Custom}}},
+		{label: "no account", email: "ann@example.com", name: "Ann", problems: []problem{{"account_id", domain.Required}}},
 		{
 			label: "everything wrong at once", email: "nope", name: "",
-			problems: []problem{{"account_id", "missing"}, {"email", "value_error"}, {"display_name", "string_too_short"}},
+			problems: []problem{{"account_id", domain.Required}, {"email", domain.Custom}, {"display_name", domain.MinLength}},
 		},
 		{
 			label: "email and name wrong", account: account, email: "a@b", name: strings.Repeat("x", 101),
-			problems: []problem{{"email", "value_error"}, {"display_name", "string_too_long"}},
+			problems: []problem{{"email", domain.Custom}, {"display_name", domain.MaxLength}},
 		},
 	}
 	for _, tt := range tests {
@@ -202,7 +205,7 @@ func TestNewUserErrorCarriesInput(t *testing.T) {
 	if !errors.As(err, &de) {
 		t.Fatalf("err = %v, want a *domain.Error", err)
 	}
-	if de.Field != "email" || de.Input != "not-an-email" || de.Message != "value is not a valid email address" {
+	if de.Field != "email" || de.Rule != domain.Custom || de.Input != "not-an-email" || de.Message != "value is not a valid email address" {
 		t.Errorf("error = %+v", de)
 	}
 }
@@ -331,15 +334,15 @@ func TestNewAPIKeyRejects(t *testing.T) {
 		expires time.Time
 		want    []problem
 	}{
-		{"expires now", account, user, "k", t0, []problem{{"expires_at", "value_error"}}},
-		{"expired", account, user, "k", t0.Add(-time.Hour), []problem{{"expires_at", "value_error"}}},
-		{"empty name", account, user, " ", time.Time{}, []problem{{"name", "string_too_short"}}},
-		{"long name", account, user, strings.Repeat("k", 101), time.Time{}, []problem{{"name", "string_too_long"}}},
-		{"no account", id.AccountID{}, user, "k", time.Time{}, []problem{{"account_id", "missing"}}},
-		{"no user", account, id.UserID{}, "k", time.Time{}, []problem{{"user_id", "missing"}}},
+		{"expires now", account, user, "k", t0, []problem{{"expires_at", domain.Custom}}},
+		{"expired", account, user, "k", t0.Add(-time.Hour), []problem{{"expires_at", domain.Custom}}},
+		{"empty name", account, user, " ", time.Time{}, []problem{{"name", domain.MinLength}}},
+		{"long name", account, user, strings.Repeat("k", 101), time.Time{}, []problem{{"name", domain.MaxLength}}},
+		{"no account", id.AccountID{}, user, "k", time.Time{}, []problem{{"account_id", domain.Required}}},
+		{"no user", account, id.UserID{}, "k", time.Time{}, []problem{{"user_id", domain.Required}}},
 		{
 			"all at once", id.AccountID{}, id.UserID{}, "", t0.Add(-time.Second),
-			[]problem{{"account_id", "missing"}, {"user_id", "missing"}, {"name", "string_too_short"}, {"expires_at", "value_error"}},
+			[]problem{{"account_id", domain.Required}, {"user_id", domain.Required}, {"name", domain.MinLength}, {"expires_at", domain.Custom}},
 		},
 	}
 	for _, tt := range tests {
@@ -472,8 +475,9 @@ func TestParseKeyStatus(t *testing.T) {
 			continue
 		}
 		var de *domain.Error
-		if !errors.As(err, &de) || de.Field != "status" || de.Code != "enum" {
-			t.Errorf("ParseKeyStatus(%q) error = %v, want an enum error on status", tt.in, err)
+		if !errors.As(err, &de) || de.Field != "status" || de.Rule != domain.OneOf ||
+			!slices.Equal(de.Allowed, []string{"active", "revoked"}) || de.Input != tt.in {
+			t.Errorf("ParseKeyStatus(%q) error = %+v, want status to be one of active, revoked", tt.in, err)
 		}
 	}
 }
@@ -505,5 +509,50 @@ func TestExpiryEndsWithRFC3339(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("expires_at %v: error %v", c.at, err)
 		}
+	}
+}
+
+// The limits travel with the errors because callers are told them.
+func TestTextLimits(t *testing.T) {
+	t.Parallel()
+	account, user := id.New[id.Account](), id.New[id.User]()
+	tests := []struct {
+		label string
+		err   func(text string) error
+		field string
+		min   int
+		max   int
+	}{
+		{"account name", func(s string) error { _, err := tenancy.NewAccount(s, "acme", t0); return err }, "name", 1, 100},
+		{"user display name", func(s string) error {
+			_, err := tenancy.NewUser(account, "ann@example.com", s, false, t0)
+			return err
+		}, "display_name", 2, 100},
+		{"key name", func(s string) error {
+			_, err := tenancy.NewAPIKey(account, user, s, tenancy.GenerateKey(), []byte("hash"), time.Time{}, t0)
+			return err
+		}, "name", 1, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range []struct {
+				text  string
+				rule  domain.Rule
+				limit int
+			}{
+				{strings.Repeat("x", tt.min-1), domain.MinLength, tt.min},
+				{strings.Repeat("x", tt.max+1), domain.MaxLength, tt.max},
+			} {
+				des := domainErrors(tt.err(c.text))
+				if len(des) != 1 {
+					t.Fatalf("%d characters: errors %v, want one", len(c.text), des)
+				}
+				de := des[0]
+				if de.Field != tt.field || de.Rule != c.rule || de.Limit != c.limit || de.Input != c.text {
+					t.Errorf("%d characters: %+v, want %s to break %v with limit %d", len(c.text), de, tt.field, c.rule, c.limit)
+				}
+			}
+		})
 	}
 }

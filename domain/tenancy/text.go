@@ -1,7 +1,6 @@
 package tenancy
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,22 +16,11 @@ func cleanText(field, raw string, minLen, maxLen int) (string, error) {
 	n := utf8.RuneCountInString(s)
 	switch {
 	case n < minLen:
-		err := domain.Invalid(field, "string_too_short", fmt.Sprintf("String should have at least %d %s", minLen, plural(minLen)), raw)
-		err.Context = map[string]any{"min_length": minLen}
-		return "", err
+		return "", domain.TooShort(field, minLen, raw)
 	case n > maxLen:
-		err := domain.Invalid(field, "string_too_long", fmt.Sprintf("String should have at most %d %s", maxLen, plural(maxLen)), raw)
-		err.Context = map[string]any{"max_length": maxLen}
-		return "", err
+		return "", domain.TooLong(field, maxLen, raw)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", domain.InvalidValue(field, "Must not contain control characters", raw)
+		return "", domain.Rejected(field, "Must not contain control characters", raw)
 	}
 	return s, nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return "character"
-	}
-	return "characters"
 }

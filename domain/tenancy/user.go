@@ -50,7 +50,7 @@ func NewUser(accountID id.AccountID, email, displayName string, superAdmin bool,
 const maxEmailLen = 254
 
 func normaliseEmail(raw string) (string, error) {
-	invalid := domain.InvalidValue("email", "value is not a valid email address", raw)
+	invalid := domain.Rejected("email", "value is not a valid email address", raw)
 	s := strings.TrimSpace(raw)
 	if len(s) > maxEmailLen {
 		return "", invalid

@@ -3,6 +3,7 @@ package acceptance
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -188,10 +189,12 @@ func TestPagination(t *testing.T) {
 	t.Parallel()
 	svc := harness.StartService(t)
 	tenant := harness.NewTenant(t, svc)
-	games := [2]string{harness.NewGameID(), harness.NewGameID()}
+	games := [2]string{tenant.Game.ID, harness.NewGame(t, tenant.Client, client.CreateGameRequest{}).ID}
 	all := seed(t, tenant.Client, games)
+	// Another tenant's identity, with a key like the tenant's own, must stay
+	// out of every list below.
 	other := harness.NewTenant(t, svc)
-	harness.NewIdentity(t, other.Client, client.CreateIdentityRequest{GameID: games[0], Kind: client.KindDevice, ExternalKey: "device-other"})
+	harness.NewIdentity(t, other.Client, client.CreateIdentityRequest{GameID: other.Game.ID, Kind: client.KindDevice, ExternalKey: "device-000000"})
 	w := harness.Over(t, tenant.Client)
 
 	filters := []struct {
@@ -252,7 +255,7 @@ func TestCursorMisuse(t *testing.T) {
 	t.Parallel()
 	svc := harness.StartService(t)
 	tenant, other := harness.NewTenant(t, svc), harness.NewTenant(t, svc)
-	game := harness.NewGameID()
+	game := tenant.Game.ID
 	for n := range 3 {
 		harness.NewIdentity(t, tenant.Client, client.CreateIdentityRequest{GameID: game, Kind: client.KindDevice, ExternalKey: fmt.Sprintf("device-%06d", n)})
 	}
@@ -284,7 +287,7 @@ func TestSoftDelete(t *testing.T) {
 	t.Parallel()
 	svc := harness.StartService(t)
 	tenant := harness.NewTenant(t, svc)
-	req := client.CreateIdentityRequest{GameID: harness.NewGameID(), Kind: client.KindDevice, ExternalKey: "device-soft", DisplayName: ptr("Soft")}
+	req := client.CreateIdentityRequest{GameID: tenant.Game.ID, Kind: client.KindDevice, ExternalKey: "device-soft", DisplayName: ptr("Soft")}
 	i := harness.NewIdentity(t, tenant.Client, req)
 	w := harness.Over(t, tenant.Client)
 	path := "/v1/identities/" + i.ID
@@ -313,7 +316,7 @@ func TestUpdate(t *testing.T) {
 	t.Parallel()
 	svc := harness.StartService(t)
 	tenant := harness.NewTenant(t, svc)
-	i := harness.NewIdentity(t, tenant.Client, client.CreateIdentityRequest{GameID: harness.NewGameID(), Kind: client.KindCustom, ExternalKey: "custom-update", DisplayName: ptr("First")})
+	i := harness.NewIdentity(t, tenant.Client, client.CreateIdentityRequest{GameID: tenant.Game.ID, Kind: client.KindCustom, ExternalKey: "custom-update", DisplayName: ptr("First")})
 	w := harness.Over(t, tenant.Client)
 	path := "/v1/identities/" + i.ID
 
@@ -325,8 +328,16 @@ func TestUpdate(t *testing.T) {
 	}
 	time.Sleep(2 * time.Millisecond) // updated_at must be able to advance
 	renamed := w.Do("PATCH", path, map[string]any{"display_name": "  Second\t"}).Want(http.StatusOK)
-	if renamed.Str("display_name") != "Second" || renamed.Str("created_at") != before.Str("created_at") ||
-		renamed.Str("updated_at") <= before.Str("updated_at") {
+	// As instants, not strings: the times come without trailing zeros, and
+	// ".12Z" sorts after ".122345Z" though it is earlier.
+	var was, now client.Identity
+	if err := json.Unmarshal(before.Body, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(renamed.Body, &now); err != nil {
+		t.Fatal(err)
+	}
+	if renamed.Str("display_name") != "Second" || !now.CreatedAt.Equal(was.CreatedAt) || !now.UpdatedAt.After(was.UpdatedAt) {
 		t.Fatalf("rename: %s", renamed.Body)
 	}
 	if got := w.Do("GET", path, nil).Want(http.StatusOK); !bytes.Equal(got.Body, renamed.Body) {
@@ -339,7 +350,9 @@ func TestValidation(t *testing.T) {
 	svc := harness.StartService(t)
 	tenant := harness.NewTenant(t, svc)
 	w := harness.Over(t, tenant.Client)
-	game := harness.NewGameID()
+	// A real game: a check that let a bad request through would create an
+	// identity, which "nothing was created" would see.
+	game := tenant.Game.ID
 	body := func(kv ...any) map[string]any {
 		m := map[string]any{"game_id": game, "kind": "DEVICE", "external_key": "device-valid"}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -366,6 +379,8 @@ func TestValidation(t *testing.T) {
 		{"control character", body("display_name", "a\tb\x00"), "value_error", []any{"body", "display_name"}},
 		{"missing game", body("game_id", nil), "missing", []any{"body", "game_id"}},
 		{"malformed game", body("game_id", "gam_123"), "value_error", []any{"body", "game_id"}},
+		// Validation (422) comes before existence (404).
+		{"short key in an unknown game", body("game_id", harness.NewGameID(), "external_key", "short"), "value_error", []any{"body", "external_key"}},
 		{"wrong prefix", body("account_id", "usr_0195f2a0-0000-7000-8000-000000000001"), "value_error", []any{"body", "account_id"}},
 		{"number for a string", body("external_key", 12345678901), "string_type", []any{"body", "external_key"}},
 		{"not an object", "[1, 2]", "model_attributes_type", []any{"body"}},
@@ -409,7 +424,7 @@ func TestConcurrency(t *testing.T) {
 	t.Parallel()
 	svc := harness.StartService(t)
 	tenant := harness.NewTenant(t, svc)
-	req := client.CreateIdentityRequest{GameID: harness.NewGameID(), Kind: client.KindSteam, ExternalKey: "76561197960287930"}
+	req := client.CreateIdentityRequest{GameID: tenant.Game.ID, Kind: client.KindSteam, ExternalKey: "76561197960287930"}
 
 	t.Run("get-or-create", func(t *testing.T) {
 		const n = 24

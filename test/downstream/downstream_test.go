@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestWithTheHarness(t *testing.T) {
 	svc := harness.StartService(t)
 	studio := harness.NewTenant(t, svc)
-	game := harness.NewGameID()
+	game := studio.Game.ID
 	player := harness.NewIdentity(t, studio.Client, client.CreateIdentityRequest{GameID: game, Kind: client.KindSteam, ExternalKey: "76561197960287930"})
 
 	again, created, err := studio.Client.CreateIdentity(t.Context(), client.CreateIdentityRequest{GameID: game, Kind: client.KindSteam, ExternalKey: "76561197960287930"})
@@ -51,11 +51,16 @@ func TestWithTheContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One device in three games: three identities.
 	var n int
 	for range 3 {
 		n++
+		game, err := admin.CreateGame(t.Context(), client.CreateGameRequest{AccountID: acc.ID, Name: "Studio Game"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, _, err := admin.CreateIdentity(t.Context(), client.CreateIdentityRequest{AccountID: acc.ID,
-			GameID: harness.NewGameID(), Kind: client.KindDevice, ExternalKey: "device-downstream"}); err != nil {
+			GameID: game.ID, Kind: client.KindDevice, ExternalKey: "device-downstream"}); err != nil {
 			t.Fatal(err)
 		}
 	}

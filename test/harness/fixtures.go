@@ -15,13 +15,14 @@ func Unique() string {
 	return hex.EncodeToString(b)
 }
 
-// Tenant is an account with a regular user, that user's key, and a client
-// that sends it.
+// Tenant is an account with a regular user, that user's key, a client that
+// sends it, and a game of the account to create identities in.
 type Tenant struct {
 	Account client.Account
 	User    client.User
 	Key     client.CreatedAPIKey
 	Client  *client.Client
+	Game    client.Game
 }
 
 // NewAccount creates an account with a unique slug; admin must be a
@@ -58,14 +59,16 @@ func NewAPIKey(t testing.TB, c *client.Client, accountID, userID string) client.
 	return k
 }
 
-// NewTenant creates an account, a user and a key, through the superadmin.
+// NewTenant creates an account, a user, a key and a game, through the
+// superadmin.
 func NewTenant(t testing.TB, s *Service) Tenant {
 	t.Helper()
 	admin := s.Admin()
 	a := NewAccount(t, admin)
 	u := NewUser(t, admin, a.ID)
 	k := NewAPIKey(t, admin, a.ID, u.ID)
-	return Tenant{Account: a, User: u, Key: k, Client: s.Client(k.Key)}
+	c := s.Client(k.Key)
+	return Tenant{Account: a, User: u, Key: k, Client: c, Game: NewGame(t, c, client.CreateGameRequest{})}
 }
 
 // NewIdentity gets or creates an identity and fails t unless it was
@@ -82,7 +85,24 @@ func NewIdentity(t testing.TB, c *client.Client, req client.CreateIdentityReques
 	return i
 }
 
-// NewGameID returns a fresh game ID.
+// NewGame creates a game with a unique slug through c, in its key's account
+// (a superadmin's client names the account with req.AccountID).
+func NewGame(t testing.TB, c *client.Client, req client.CreateGameRequest) client.Game {
+	t.Helper()
+	if req.Name == "" {
+		req.Name = "Game " + Unique()
+	}
+	if req.Slug == "" {
+		req.Slug = "game-" + Unique()
+	}
+	g, err := c.CreateGame(t.Context(), req)
+	if err != nil {
+		t.Fatalf("create game: %v", err)
+	}
+	return g
+}
+
+// NewGameID returns a fresh game ID, of no game.
 func NewGameID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,31 +12,37 @@ import (
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/helpers"
-
-	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
 )
 
-// The OpenAPI document's validator, built once.
-var documentValidator = sync.OnceValues(func() (validator.Validator, error) {
-	doc, err := libopenapi.NewDocument(openapi.Document)
-	if err != nil {
-		return nil, err
-	}
-	v, errs := validator.NewValidator(doc)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("OpenAPI validator: %v", errs)
-	}
-	return v, nil
-})
+// validators are built once per document: services of one test binary
+// serve the same one.
+var validators sync.Map // sha256 of the document → func() (validator.Validator, error)
+
+// documentValidator returns the validator of the OpenAPI document a
+// service serves.
+func documentValidator(document []byte) (validator.Validator, error) {
+	build, _ := validators.LoadOrStore(sha256.Sum256(document), sync.OnceValues(func() (validator.Validator, error) {
+		doc, err := libopenapi.NewDocument(document)
+		if err != nil {
+			return nil, err
+		}
+		v, errs := validator.NewValidator(doc)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("OpenAPI validator: %v", errs)
+		}
+		return v, nil
+	}))
+	return build.(func() (validator.Validator, error))()
+}
 
 // conformance checks every answer a Service's clients receive against the
 // OpenAPI document and keeps what does not conform; StartService fails the
 // test with it at the end.
 type conformance struct {
-	base    http.RoundTripper
-	mu      sync.Mutex
-	checked int
-	wrong   []string
+	base     http.RoundTripper
+	document []byte // set once the service serves it
+	mu       sync.Mutex
+	wrong    []string
 }
 
 func (c *conformance) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -52,7 +59,7 @@ func (c *conformance) RoundTrip(req *http.Request) (*http.Response, error) {
 	copied := *resp
 	copied.Body = io.NopCloser(bytes.NewReader(body))
 
-	v, err := documentValidator()
+	v, err := documentValidator(c.document)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -60,7 +67,6 @@ func (c *conformance) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	ok, problems := v.ValidateHttpResponse(req, &copied)
-	c.checked++
 	// Headers a client expects: a content type on every answer, and where
 	// to find what a 201 created.
 	if resp.Header.Get("Content-Type") == "" {

@@ -5,6 +5,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/leadr-oss/identity/adapters/httpapi"
+	"go.uber.org/zap"
 )
 
 // The conformance check catches an answer the document does not describe,
@@ -26,7 +29,13 @@ func TestConformance(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := &conformance{base: http.DefaultTransport}
+	router, err := httpapi.NewRouter(httpapi.Deps{Routes: []httpapi.Routes{httpapi.TenancyRoutes(nil)}, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	router.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	c := &conformance{base: http.DefaultTransport, document: rec.Body.Bytes()}
 	hc := &http.Client{Transport: c}
 	for _, path := range []string{"/v1/health", "/v1/health/live", "/v1/nowhere"} {
 		resp, err := hc.Get(srv.URL + path)
@@ -40,9 +49,6 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if c.checked != 4 {
-		t.Fatalf("checked %d answers, want 4", c.checked)
-	}
 	if len(c.wrong) != 2 || !strings.Contains(c.wrong[0], "/v1/health/live") || !strings.Contains(c.wrong[1], "Location") {
 		t.Fatalf("found %q, want the live check's body and the missing Location", c.wrong)
 	}

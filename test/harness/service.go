@@ -7,6 +7,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -100,7 +101,12 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	if err := app.Start(ctx); err != nil {
 		t.Fatalf("start the service: %v", err)
 	}
-	check := &conformance{base: http.DefaultTransport.(*http.Transport).Clone()}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	document, err := fetchDocument(base, "http://"+srv.Addr().String()+"/openapi.json")
+	if err != nil {
+		t.Fatalf("read the OpenAPI document: %v", err)
+	}
+	check := &conformance{base: base, document: document}
 	svc := &Service{URL: "http://" + srv.Addr().String(), SuperadminKey: env["LEADR_SUPERADMIN_API_KEY"], DatabaseURL: s.databaseURL,
 		app: app, conformance: check, http: &http.Client{Timeout: 30 * time.Second, Transport: check}}
 	t.Cleanup(func() {
@@ -122,14 +128,6 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	return svc
 }
 
-// Checked returns how many answers were checked against the OpenAPI
-// document so far.
-func (s *Service) Checked() int {
-	s.conformance.mu.Lock()
-	defer s.conformance.mu.Unlock()
-	return s.conformance.checked
-}
-
 // Client returns a client that sends key. Every answer it receives is
 // checked against the OpenAPI document.
 func (s *Service) Client(key string) *client.Client {
@@ -141,3 +139,17 @@ func (s *Service) Admin() *client.Client { return s.Client(s.SuperadminKey) }
 
 // Anonymous returns a client that sends no key.
 func (s *Service) Anonymous() *client.Client { return s.Client("") }
+
+// fetchDocument reads the OpenAPI document the service serves: the one its
+// answers are checked against.
+func fetchDocument(rt http.RoundTripper, url string) ([]byte, error) {
+	resp, err := (&http.Client{Transport: rt, Timeout: 30 * time.Second}).Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}

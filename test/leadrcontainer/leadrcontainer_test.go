@@ -34,8 +34,12 @@ func TestRunWithPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	game, err := admin.CreateGame(ctx, client.CreateGameRequest{AccountID: acc.ID, Name: "Container Game"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := admin.CreateIdentity(ctx, client.CreateIdentityRequest{AccountID: acc.ID,
-		GameID: "gam_0195f2a0-0000-7000-8000-000000000001", Kind: client.KindSteam, ExternalKey: "76561197960287930"}); err != nil {
+		GameID: game.ID, Kind: client.KindSteam, ExternalKey: "76561197960287930"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -100,8 +104,12 @@ func TestRunWithoutDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	game, err := admin.CreateGame(ctx, client.CreateGameRequest{AccountID: acc.ID, Name: "Jam Game"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, created, err := admin.CreateIdentity(ctx, client.CreateIdentityRequest{AccountID: acc.ID,
-		GameID: "gam_0195f2a0-0000-7000-8000-000000000001", Kind: client.KindDevice, ExternalKey: "device-in-a-container"}); err != nil || !created {
+		GameID: game.ID, Kind: client.KindDevice, ExternalKey: "device-in-a-container"}); err != nil || !created {
 		t.Fatalf("created=%v %v", created, err)
 	}
 }

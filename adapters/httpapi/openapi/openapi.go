@@ -1,12 +1,90 @@
-// Package openapi holds the OpenAPI 3.1 document of the HTTP API. It is
-// written by hand next to the handlers; tests keep the two in step: every
-// route is documented and every documented route exists, and every answer
-// the acceptance suite receives validates against it.
+// Package openapi assembles the OpenAPI 3.1 document of the HTTP API: a base
+// (the service's own endpoints and the shapes every slice shares) and one
+// fragment per aggregate, written next to that aggregate's handlers. Tests
+// keep them true: every route is documented and every documented route
+// exists, and every answer the acceptance suite receives validates against
+// the document.
 package openapi
 
-import _ "embed"
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+)
 
-// Document is the OpenAPI document, as JSON.
+// Base is the part of the document that belongs to no aggregate: the
+// service's own endpoints, the schemas every list and error shares, and
+// the error answers (components.responses) every operation refers to.
 //
-//go:embed openapi.json
-var Document []byte
+//go:embed base.json
+var Base []byte
+
+type document struct {
+	OpenAPI    string                     `json:"openapi"`
+	Info       json.RawMessage            `json:"info"`
+	Servers    json.RawMessage            `json:"servers,omitempty"`
+	Tags       []json.RawMessage          `json:"tags,omitempty"`
+	Paths      map[string]json.RawMessage `json:"paths"`
+	Components components                 `json:"components"`
+}
+
+type components struct {
+	SecuritySchemes json.RawMessage            `json:"securitySchemes,omitempty"`
+	Responses       json.RawMessage            `json:"responses,omitempty"`
+	Schemas         map[string]json.RawMessage `json:"schemas"`
+}
+
+// fragment is what an aggregate adds: its tags, paths and schemas.
+type fragment struct {
+	Tags       []json.RawMessage          `json:"tags"`
+	Paths      map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas map[string]json.RawMessage `json:"schemas"`
+	} `json:"components"`
+}
+
+// Assemble merges fragments into base. A path defined twice, or a schema
+// defined twice differently, is an error: two slices must not claim one
+// name. Schemas generated from shared wire types (Pagination) come with
+// every fragment that uses them, alike.
+func Assemble(base []byte, fragments ...[]byte) ([]byte, error) {
+	var doc document
+	if err := json.Unmarshal(base, &doc); err != nil {
+		return nil, fmt.Errorf("openapi: base: %w", err)
+	}
+	for i, raw := range fragments {
+		var f fragment
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return nil, fmt.Errorf("openapi: fragment %d: %w", i, err)
+		}
+		doc.Tags = append(doc.Tags, f.Tags...)
+		if err := merge(doc.Paths, f.Paths, "path"); err != nil {
+			return nil, err
+		}
+		if err := merge(doc.Components.Schemas, f.Components.Schemas, "schema"); err != nil {
+			return nil, err
+		}
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func merge(into, from map[string]json.RawMessage, what string) error {
+	for _, k := range slices.Sorted(maps.Keys(from)) {
+		if prev, dup := into[k]; dup && (what == "path" || !jsonEqual(prev, from[k])) {
+			return fmt.Errorf("openapi: %s %s is defined twice", what, k)
+		}
+		into[k] = from[k]
+	}
+	return nil
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}

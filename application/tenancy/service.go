@@ -1,45 +1,30 @@
-// Package admin holds the use cases of accounts, users and API keys: what a
+// Package tenancy holds the use cases of accounts, users and API keys: what a
 // tenant needs to exist and to call the service.
-package admin
+package tenancy
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/leadr-oss/identity/application/auth"
-	"github.com/leadr-oss/identity/application/paging"
+	"github.com/leadr-oss/identity/application/cursor"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
-)
-
-// Schemas are what the lists sort by.
-var (
-	AccountSchema = paging.NewSchema("accounts", map[string]paging.FieldType{
-		"id": paging.UUID, "name": paging.String, "slug": paging.String,
-		"created_at": paging.Time, "updated_at": paging.Time,
-	}, "created_at:desc,id:asc")
-	UserSchema = paging.NewSchema("users", map[string]paging.FieldType{
-		"id": paging.UUID, "email": paging.String, "display_name": paging.String,
-		"created_at": paging.Time, "updated_at": paging.Time,
-	}, "created_at:desc,id:asc")
-	APIKeySchema = paging.NewSchema("api-keys", map[string]paging.FieldType{
-		"id": paging.UUID, "name": paging.String,
-		"created_at": paging.Time, "updated_at": paging.Time,
-	}, "created_at:desc,id:asc")
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // Service implements ports.Tenancy.
 type Service struct {
 	repo   ports.TenancyRepository
 	hasher auth.Hasher
-	cursor *paging.Codec
+	cursor paging.Cursors
 	now    ports.Clock
 }
 
 var _ ports.Tenancy = (*Service)(nil)
 
-func NewService(repo ports.TenancyRepository, hasher auth.Hasher, cursor *paging.Codec, now ports.Clock) *Service {
+func NewService(repo ports.TenancyRepository, hasher auth.Hasher, cursor paging.Cursors, now ports.Clock) *Service {
 	return &Service{repo: repo, hasher: hasher, cursor: cursor, now: now}
 }
 
@@ -69,8 +54,7 @@ func (s *Service) ListAccounts(ctx context.Context, p tenancy.Principal, q ports
 	if err != nil {
 		return paging.Page[*tenancy.Account]{}, err
 	}
-	filter := "account=" + scope.String()
-	return list(s.cursor, AccountSchema, q.Page, filter, AccountPosition,
+	return cursor.List(s.cursor, ports.AccountSchema, q.Page, "account="+scope.String(),
 		func(r paging.Request) (paging.Result[*tenancy.Account], error) {
 			return s.repo.ListAccounts(ctx, scope, r)
 		})
@@ -114,7 +98,7 @@ func (s *Service) ListUsers(ctx context.Context, p tenancy.Principal, q ports.Li
 		return paging.Page[*tenancy.User]{}, err
 	}
 	f := ports.UserFilter{AccountID: scope}
-	return list(s.cursor, UserSchema, q.Page, "account="+scope.String(), UserPosition,
+	return cursor.List(s.cursor, ports.UserSchema, q.Page, "account="+scope.String(),
 		func(r paging.Request) (paging.Result[*tenancy.User], error) { return s.repo.ListUsers(ctx, f, r) })
 }
 
@@ -166,7 +150,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, p tenancy.Principal, q ports.
 		return paging.Page[*tenancy.APIKey]{}, err
 	}
 	f := ports.APIKeyFilter{AccountID: scope, UserID: q.UserID}
-	return list(s.cursor, APIKeySchema, q.Page, fmt.Sprintf("account=%s;user=%s", scope, q.UserID), APIKeyPosition,
+	return cursor.List(s.cursor, ports.APIKeySchema, q.Page, fmt.Sprintf("account=%s;user=%s", scope, q.UserID),
 		func(r paging.Request) (paging.Result[*tenancy.APIKey], error) { return s.repo.ListAPIKeys(ctx, f, r) })
 }
 
@@ -187,67 +171,5 @@ func (s *Service) UpdateAPIKey(ctx context.Context, p tenancy.Principal, c ports
 		}
 		_, err := k.SetStatus(status, s.now())
 		return err
-	})
-}
-
-func list[T any](c *paging.Codec, schema *paging.Schema, params paging.Params, filter string,
-	positionOf func(T, paging.Sort) paging.Position, fetch func(paging.Request) (paging.Result[T], error),
-) (paging.Page[T], error) {
-	req, err := c.Plan(schema, params, filter)
-	if err != nil {
-		return paging.Page[T]{}, err
-	}
-	return paging.Fetch(c, schema, req, filter, fetch, positionOf)
-}
-
-func AccountPosition(a *tenancy.Account, sort paging.Sort) paging.Position {
-	return paging.PositionOf(sort, func(field string) any {
-		switch field {
-		case "id":
-			return a.ID().UUID()
-		case "name":
-			return a.Name()
-		case "slug":
-			return a.Slug()
-		case "created_at":
-			return a.CreatedAt()
-		case "updated_at":
-			return a.UpdatedAt()
-		}
-		panic("admin: no account sort field " + field)
-	})
-}
-
-func UserPosition(u *tenancy.User, sort paging.Sort) paging.Position {
-	return paging.PositionOf(sort, func(field string) any {
-		switch field {
-		case "id":
-			return u.ID().UUID()
-		case "email":
-			return u.Email()
-		case "display_name":
-			return u.DisplayName()
-		case "created_at":
-			return u.CreatedAt()
-		case "updated_at":
-			return u.UpdatedAt()
-		}
-		panic("admin: no user sort field " + field)
-	})
-}
-
-func APIKeyPosition(k *tenancy.APIKey, sort paging.Sort) paging.Position {
-	return paging.PositionOf(sort, func(field string) any {
-		switch field {
-		case "id":
-			return k.ID().UUID()
-		case "name":
-			return k.Name()
-		case "created_at":
-			return k.CreatedAt()
-		case "updated_at":
-			return k.UpdatedAt()
-		}
-		panic("admin: no API key sort field " + field)
 	})
 }

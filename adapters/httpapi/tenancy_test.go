@@ -5,7 +5,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadr-oss/identity/adapters/httpapi"
+	apptenancy "github.com/leadr-oss/identity/application/tenancy"
 )
+
+func init() {
+	sliceRoutes = append(sliceRoutes, func(e *env) httpapi.Routes {
+		return httpapi.TenancyRoutes(apptenancy.NewService(e.mem.Tenancy(), e.hasher, e.codec, e.now))
+	})
+}
 
 func TestAccounts(t *testing.T) {
 	e := newEnv(t)

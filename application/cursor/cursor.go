@@ -1,4 +1,6 @@
-package paging
+// Package cursor implements paging.Cursors with HMAC-signed cursors and
+// reads pages with them: the use cases' half of keyset pagination.
+package cursor
 
 import (
 	"bytes"
@@ -10,16 +12,13 @@ import (
 
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 var (
 	ErrInvalidCursor = domain.BadRequest("Invalid pagination cursor")
 	ErrCursorState   = domain.BadRequest("Query parameters don't match cursor state. Start a new pagination sequence.")
 )
-
-// Position is where a page starts or ends: the value of each sort key of one
-// row, in sort order. Values are string, nil (a NULL), time.Time or uuid.UUID.
-type Position []any
 
 // state is what a cursor carries. Resource, sort and filter are compared
 // with the request that presents the cursor; a cursor only continues the
@@ -50,9 +49,12 @@ func (c *Codec) mac(payload []byte) []byte {
 	return m.Sum(nil)[:macLen]
 }
 
-func (c *Codec) encode(schema *Schema, req Request, filter string) string {
+var _ paging.Cursors = (*Codec)(nil)
+
+// Cursor is the token of a request that resumes at req's position.
+func (c *Codec) Cursor(spec *paging.Spec, req paging.Request, filter string) string {
 	st := state{
-		Resource: schema.resource, Sort: req.Sort.String(), Filter: filter,
+		Resource: spec.Resource(), Sort: req.Sort.String(), Filter: filter,
 		Backward: req.Backward, Inclusive: req.Inclusive,
 		Position: make([]json.RawMessage, len(req.After)),
 	}
@@ -86,7 +88,7 @@ func encodeValue(v any) json.RawMessage {
 
 // decode checks the signature and the resource and returns the state with
 // its position decoded by the types of sort.
-func (c *Codec) decode(schema *Schema, token string) (state, Position, error) {
+func (c *Codec) decode(spec *paging.Spec, token string) (state, paging.Position, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	// One spelling per cursor: no line breaks, no stray padding bits.
 	if err != nil || len(raw) <= macLen || base64.RawURLEncoding.EncodeToString(raw) != token {
@@ -97,16 +99,16 @@ func (c *Codec) decode(schema *Schema, token string) (state, Position, error) {
 		return state{}, nil, ErrInvalidCursor
 	}
 	var st state
-	if err := json.Unmarshal(payload, &st); err != nil || st.Resource != schema.resource {
+	if err := json.Unmarshal(payload, &st); err != nil || st.Resource != spec.Resource() {
 		return state{}, nil, ErrInvalidCursor
 	}
-	sort, err := schema.ParseSort(st.Sort)
+	sort, err := spec.ParseSort(st.Sort)
 	if err != nil || len(sort) != len(st.Position) {
 		return state{}, nil, ErrInvalidCursor
 	}
-	pos := make(Position, len(sort))
+	pos := make(paging.Position, len(sort))
 	for i, k := range sort {
-		v, ok := decodeValue(schema.Type(k.Field), st.Position[i])
+		v, ok := decodeValue(spec.Type(k.Field), st.Position[i])
 		if !ok {
 			return state{}, nil, ErrInvalidCursor
 		}
@@ -115,21 +117,21 @@ func (c *Codec) decode(schema *Schema, token string) (state, Position, error) {
 	return st, pos, nil
 }
 
-func decodeValue(t FieldType, raw json.RawMessage) (any, bool) {
+func decodeValue(t paging.FieldType, raw json.RawMessage) (any, bool) {
 	if string(raw) == "null" {
-		return nil, t == NullableString
+		return nil, t == paging.NullableString
 	}
 	switch t {
-	case String, NullableString:
+	case paging.String, paging.NullableString:
 		var s string
 		return s, json.Unmarshal(raw, &s) == nil
-	case Time:
+	case paging.Time:
 		var micros int64
 		if json.Unmarshal(raw, &micros) != nil {
 			return nil, false
 		}
 		return time.UnixMicro(micros).UTC(), true
-	case UUID:
+	case paging.UUID:
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, false

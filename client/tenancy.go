@@ -2,123 +2,55 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"iter"
 	"net/http"
 	"net/url"
-	"strconv"
+	"time"
 )
 
-// CreateIdentityRequest is the body of POST /v1/identities. AccountID may
-// be left out by a regular key (its own account); a superadmin must give it.
-type CreateIdentityRequest struct {
-	AccountID   string  `json:"account_id,omitempty"`
-	GameID      string  `json:"game_id"`
-	Kind        string  `json:"kind"`
-	ExternalKey string  `json:"external_key"`
-	DisplayName *string `json:"display_name,omitempty"`
+// Account is a tenant: a studio.
+type Account struct {
+	ID        string    `json:"id" pattern:"^acc_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
+	Name      string    `json:"name"`
+	Slug      string    `json:"slug"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// CreateIdentity gets or creates an identity and reports whether it created
-// it (201) or found it (200).
-func (c *Client) CreateIdentity(ctx context.Context, req CreateIdentityRequest) (Identity, bool, error) {
-	var i Identity
-	status, err := c.call(ctx, http.MethodPost, "/v1/identities", req, &i)
-	return i, status == http.StatusCreated, err
+// User is a person or a service of an account; API keys belong to one.
+type User struct {
+	ID          string    `json:"id" pattern:"^usr_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
+	AccountID   string    `json:"account_id" pattern:"^acc_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	SuperAdmin  bool      `json:"super_admin"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// ListIdentitiesParams filter, sort and page a list; empty fields are left
-// out. Limit 0 is the service's default (20).
-type ListIdentitiesParams struct {
-	AccountID string
-	GameID    string
-	Kind      string
-	Sort      string
-	Cursor    string
-	Limit     int
+// APIKey is a key as listed: never its plaintext.
+type APIKey struct {
+	ID        string     `json:"id" pattern:"^key_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
+	AccountID string     `json:"account_id" pattern:"^acc_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
+	UserID    string     `json:"user_id" pattern:"^usr_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
+	Name      string     `json:"name"`
+	KeyPrefix string     `json:"key_prefix" description:"The key's first 14 characters, not secret."`
+	Status    string     `json:"status" enum:"active,revoked"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
-func (p ListIdentitiesParams) query() string {
-	return query("account_id", p.AccountID, "game_id", p.GameID, "kind", p.Kind,
-		"sort", p.Sort, "cursor", p.Cursor, "limit", limit(p.Limit))
-}
-
-func limit(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
-}
-
-// ListIdentities returns one page.
-func (c *Client) ListIdentities(ctx context.Context, p ListIdentitiesParams) (Page[Identity], error) {
-	var page Page[Identity]
-	_, err := c.call(ctx, http.MethodGet, "/v1/identities"+p.query(), nil, &page)
-	return page, err
-}
-
-// Identities iterates over every identity the params select, following the
-// cursors page by page. It stops at the first error, which it yields.
-func (c *Client) Identities(ctx context.Context, p ListIdentitiesParams) iter.Seq2[Identity, error] {
-	return walk(func(cursor string) (Page[Identity], error) {
-		p.Cursor = cursor
-		return c.ListIdentities(ctx, p)
-	}, p.Cursor)
-}
-
-// walk yields every item of the pages from the one at cursor onwards.
-func walk[T any](list func(cursor string) (Page[T], error), cursor string) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		for {
-			page, err := list(cursor)
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
-			}
-			for _, item := range page.Data {
-				if !yield(item, nil) {
-					return
-				}
-			}
-			if !page.Pagination.HasNext || page.Pagination.NextCursor == nil {
-				return
-			}
-			cursor = *page.Pagination.NextCursor
-		}
-	}
-}
-
-// GetIdentity returns one identity.
-func (c *Client) GetIdentity(ctx context.Context, id string) (Identity, error) {
-	var i Identity
-	_, err := c.call(ctx, http.MethodGet, "/v1/identities/"+url.PathEscape(id), nil, &i)
-	return i, err
-}
-
-// UpdateIdentityRequest is the body of PATCH /v1/identities/{id}: a new
-// display name, or Deleted true to soft-delete (which wins).
-type UpdateIdentityRequest struct {
-	DisplayName *string `json:"display_name,omitempty"`
-	Deleted     *bool   `json:"deleted,omitempty"`
-}
-
-func (c *Client) UpdateIdentity(ctx context.Context, id string, req UpdateIdentityRequest) (Identity, error) {
-	var i Identity
-	_, err := c.call(ctx, http.MethodPatch, "/v1/identities/"+url.PathEscape(id), req, &i)
-	return i, err
-}
-
-// DeleteIdentity soft-deletes an identity and returns it as it was deleted.
-func (c *Client) DeleteIdentity(ctx context.Context, id string) (Identity, error) {
-	deleted := true
-	return c.UpdateIdentity(ctx, id, UpdateIdentityRequest{Deleted: &deleted})
+// CreatedAPIKey is a new key with its plaintext, which is never shown again.
+type CreatedAPIKey struct {
+	APIKey
+	Key string `json:"key" pattern:"^ldr_[A-Za-z0-9_-]{43}$"`
 }
 
 // CreateAccountRequest is the body of POST /v1/accounts (superadmins only).
 type CreateAccountRequest struct {
 	Name string `json:"name"`
-	Slug string `json:"slug"`
+	Slug string `json:"slug" description:"1–50 lower-case letters, digits and inner hyphens."`
 }
 
 func (c *Client) CreateAccount(ctx context.Context, req CreateAccountRequest) (Account, error) {
@@ -234,19 +166,4 @@ func (c *Client) RevokeAPIKey(ctx context.Context, id string) (APIKey, error) {
 	var k APIKey
 	_, err := c.call(ctx, http.MethodPatch, "/v1/api-keys/"+url.PathEscape(id), map[string]string{"status": "revoked"}, &k)
 	return k, err
-}
-
-// Health asks whether the service and its database answer. A 503 is an
-// *Error; the body is still decoded into Health.
-func (c *Client) Health(ctx context.Context) (Health, error) {
-	var h Health
-	resp, err := c.Do(ctx, http.MethodGet, "/v1/health", nil)
-	if err != nil {
-		return h, err
-	}
-	_ = json.Unmarshal(resp.Body, &h)
-	if resp.Status != http.StatusOK {
-		return h, asError(resp)
-	}
-	return h, nil
 }

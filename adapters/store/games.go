@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/leadr-oss/identity/domain/game"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
+)
+
+// Games implements ports.GameRepository.
+type Games struct {
+	db *DB
+}
+
+var _ ports.GameRepository = (*Games)(nil)
+
+func init() {
+	repositories = append(repositories, func(s *Store) (any, error) { return NewGames(s) })
+}
+
+func NewGames(s *Store) (*Games, error) {
+	if err := checkSortColumns[gameRow](s.db.read, ports.GameSchema.Spec); err != nil {
+		return nil, err
+	}
+	return &Games{db: s.db}, nil
+}
+
+// gameConstraints names the domain error of each constraint, by its
+// PostgreSQL name and by what SQLite reports (see violationKey).
+var gameConstraints = map[string]error{
+	"games_slug_key":     game.ErrSlugTaken,
+	"games.slug":         game.ErrSlugTaken,
+	"games_account_fkey": tenancy.ErrAccountNotFound,
+	"games.foreign_key":  tenancy.ErrAccountNotFound, // its only foreign key
+}
+
+func (r *Games) Create(ctx context.Context, g *game.Game) error {
+	if _, err := r.db.write.NewInsert().Model(gameToRow(g)).Exec(ctx); err != nil {
+		return fmt.Errorf("create game: %w", translate(err, "games", gameConstraints))
+	}
+	return nil
+}
+
+func liveGame(gameID id.GameID) condition {
+	return cond("id = ? AND deleted_at IS NULL", toUUID(gameID))
+}
+
+func (r *Games) Get(ctx context.Context, gameID id.GameID) (*game.Game, error) {
+	return getOne(ctx, r.db.read, liveGame(gameID), game.ErrNotFound, gameFromRow)
+}
+
+func (r *Games) Update(ctx context.Context, gameID id.GameID, fn func(*game.Game) error) (*game.Game, error) {
+	return updateLocked(ctx, r.db, "game", liveGame(gameID), game.ErrNotFound, gameFromRow, gameToRow, fn,
+		"name", "steam_app_id", "steam_web_api_key", "updated_at", "deleted_at")
+}
+
+func (r *Games) List(ctx context.Context, f ports.GameFilter, req paging.Request) (paging.Result[*game.Game], error) {
+	l := listing{table: "games", columns: gameColumns, sortBy: ports.GameSchema.Spec, where: []condition{cond("deleted_at IS NULL")}}
+	if !f.AccountID.IsZero() {
+		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
+	}
+	if f.Slug != "" {
+		l.where = append(l.where, cond("slug = ?", f.Slug))
+	}
+	return list(ctx, r.db.read, l, req, gameFromRow)
+}
+
+type gameRow struct {
+	bun.BaseModel `bun:"table:games"`
+
+	ID             uuid.UUID      `bun:"id,pk,type:uuid"`
+	AccountID      uuid.UUID      `bun:"account_id,type:uuid"`
+	Name           string         `bun:"name"`
+	Slug           string         `bun:"slug"`
+	SteamAppID     sql.NullString `bun:"steam_app_id"`
+	SteamWebAPIKey []byte         `bun:"steam_web_api_key"`
+	CreatedAt      time.Time      `bun:"created_at"`
+	UpdatedAt      time.Time      `bun:"updated_at"`
+	DeletedAt      sql.NullTime   `bun:"deleted_at"`
+}
+
+const gameColumns = "id, account_id, name, slug, steam_app_id, steam_web_api_key, created_at, updated_at, deleted_at"
+
+func gameToRow(g *game.Game) *gameRow {
+	s := g.Snapshot()
+	return &gameRow{
+		ID: toUUID(s.ID), AccountID: toUUID(s.AccountID), Name: s.Name, Slug: s.Slug,
+		SteamAppID:     sql.NullString{String: s.SteamAppID, Valid: s.SteamAppID != ""},
+		SteamWebAPIKey: s.SteamKey,
+		CreatedAt:      s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		DeletedAt: sql.NullTime{Time: s.DeletedAt, Valid: !s.DeletedAt.IsZero()},
+	}
+}
+
+func gameFromRow(r *gameRow) (*game.Game, error) {
+	return game.Rehydrate(game.Snapshot{
+		ID: fromUUID[id.Game](r.ID), AccountID: fromUUID[id.Account](r.AccountID), Name: r.Name, Slug: r.Slug,
+		SteamAppID: r.SteamAppID.String, SteamKey: r.SteamWebAPIKey,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DeletedAt: r.DeletedAt.Time,
+	}), nil
+}

@@ -1,0 +1,89 @@
+package cursor
+
+import (
+	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/ports/paging"
+)
+
+// Plan turns params into a repository request for spec. A cursor only
+// continues a sequence with the same sort and filter.
+func (c *Codec) Plan(spec *paging.Spec, p paging.Params, filter string) (paging.Request, error) {
+	sort := spec.DefaultSort()
+	if p.Sort != nil {
+		var err error
+		if sort, err = spec.ParseSort(*p.Sort); err != nil {
+			return paging.Request{}, err
+		}
+	}
+	limit := p.Limit
+	if limit == 0 {
+		limit = paging.DefaultLimit
+	}
+	if limit < 1 || limit > paging.MaxLimit {
+		return paging.Request{}, domain.BadRequest("limit must be between 1 and 100")
+	}
+	req := paging.Request{Sort: sort, Limit: limit}
+	if p.Cursor == "" {
+		return req, nil
+	}
+	st, pos, err := c.decode(spec, p.Cursor)
+	if err != nil {
+		return paging.Request{}, err
+	}
+	if st.Sort != sort.String() || st.Filter != filter {
+		return paging.Request{}, ErrCursorState
+	}
+	req.After, req.Backward, req.Inclusive = pos, st.Backward, st.Inclusive
+	return req, nil
+}
+
+// List reads the page that params ask for with the repository function
+// fetch: it plans the request, fetches, and sets the cursors of the page.
+// filter is the canonical form of the request's filters.
+func List[T any](c paging.Cursors, schema *paging.Schema[T], params paging.Params, filter string,
+	fetch func(paging.Request) (paging.Result[T], error),
+) (paging.Page[T], error) {
+	req, err := c.Plan(schema.Spec, params, filter)
+	if err != nil {
+		return paging.Page[T]{}, err
+	}
+	res, err := fetch(req)
+	if err != nil {
+		return paging.Page[T]{}, err
+	}
+	if req.Backward && len(res.Items) == 0 {
+		// Nothing lies before the position any more (rows were deleted):
+		// the previous page is the first page.
+		first := paging.Request{Sort: req.Sort, Limit: req.Limit}
+		if res, err = fetch(first); err != nil {
+			return paging.Page[T]{}, err
+		}
+		req = first
+	}
+	page := paging.Page[T]{Items: res.Items}
+	switch {
+	case req.After == nil:
+		page.HasNext = res.More
+	case req.Backward:
+		page.HasPrev, page.HasNext = res.More, true
+	default:
+		page.HasNext, page.HasPrev = res.More, true
+	}
+	cursor := func(pos paging.Position, backward, inclusive bool) string {
+		return c.Cursor(schema.Spec, paging.Request{Sort: req.Sort, After: pos, Backward: backward, Inclusive: inclusive}, filter)
+	}
+	n := len(res.Items)
+	// A page with more rows ahead always has items: only a forward page past
+	// the last row can be empty, and its way back starts at its own position.
+	if page.HasNext {
+		page.Next = cursor(schema.Position(res.Items[n-1], req.Sort), false, false)
+	}
+	if page.HasPrev {
+		if n > 0 {
+			page.Prev = cursor(schema.Position(res.Items[0], req.Sort), true, false)
+		} else {
+			page.Prev = cursor(req.After, true, true)
+		}
+	}
+	return page, nil
+}

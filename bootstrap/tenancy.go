@@ -1,0 +1,48 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/leadr-oss/identity/adapters/httpapi"
+	"github.com/leadr-oss/identity/adapters/store"
+	"github.com/leadr-oss/identity/application/auth"
+	apptenancy "github.com/leadr-oss/identity/application/tenancy"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// TenancyModule is accounts, users and API keys: their store, use cases,
+// endpoints, the authenticator of API keys, and the superadmin bootstrap.
+var TenancyModule = fx.Module("tenancy",
+	fx.Provide(
+		fx.Annotate(store.NewTenancy, fx.As(new(ports.TenancyRepository))),
+		fx.Annotate(apptenancy.NewService, fx.As(new(ports.Tenancy))),
+		fx.Annotate(auth.NewAuthenticator, fx.As(new(ports.Authenticator))),
+	),
+	routes(httpapi.TenancyRoutes),
+	fx.Invoke(bootstrapSuperadmin),
+)
+
+func bootstrapSuperadmin(_ schemaReady, repo ports.TenancyRepository, hasher auth.Hasher, now ports.Clock, cfg Config, log *zap.Logger, stderr Stderr) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	generated, created, err := auth.Bootstrap(ctx, repo, hasher, now, cfg.SuperadminAPIKey.Reveal())
+	if err != nil {
+		return fmt.Errorf("bootstrap superadmin: %w", err)
+	}
+	switch {
+	case !created:
+	case generated != "":
+		log.Info("bootstrap: created the system account and a superadmin; its API key is printed once on standard error")
+		fmt.Fprintf(stderr, "\n"+
+			"  LEADR superadmin API key (shown once, store it now):\n\n"+
+			"    %s\n\n"+
+			"  Send it in the leadr-api-key header. Set LEADR_SUPERADMIN_API_KEY to choose the key instead.\n\n", generated)
+	default:
+		log.Info("bootstrap: created the system account and a superadmin with the key from LEADR_SUPERADMIN_API_KEY")
+	}
+	return nil
+}
