@@ -52,7 +52,7 @@ func Example() {
 			fmt.Println(err)
 			break
 		}
-		fmt.Println(identity.ExternalKey, identity.DisplayName)
+		fmt.Println(identity.ExternalKey, identity.DisplayName != nil)
 	}
 }
 

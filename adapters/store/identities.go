@@ -48,12 +48,15 @@ var identityConstraints = map[string]error{
 }
 
 func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
-	// Most calls (a game client signing in again) find a live identity that
-	// needs no change: one indexed read answers them, with no transaction
-	// and no lock. Anything else takes the locked path below.
+	// Most calls (a game client signing in again) find a live identity, in
+	// a live game, that needs no change: one indexed read answers them, with
+	// no transaction and no lock. Anything else takes the locked path below,
+	// which also refuses a game that is gone.
 	key := sameKey(fresh)
 	row := new(identityRow)
-	err := r.db.read.NewSelect().Model(row).Where(key.sql, key.args...).Scan(ctx)
+	err := r.db.read.NewSelect().Model(row).Where(key.sql, key.args...).
+		Where("EXISTS (SELECT 1 FROM games AS g WHERE g.id = ?TableAlias.game_id AND g.deleted_at IS NULL)").
+		Scan(ctx)
 	switch {
 	case err == nil:
 		existing, err := identityFromRow(row)

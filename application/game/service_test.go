@@ -543,6 +543,7 @@ func TestListScope(t *testing.T) {
 		{"regular, another account's slug", e.regular, ports.ListGames{Slug: ptr("delta")}, nil},
 		{"regular, a deleted game's slug", e.regular, ports.ListGames{Slug: ptr("gone")}, nil},
 		{"regular, slug is exact", e.regular, ports.ListGames{Slug: ptr("alph")}, nil},
+		{"an empty slug matches nothing", e.super, ports.ListGames{Slug: ptr("")}, nil},
 		{"superadmin sees all", e.super, ports.ListGames{}, []string{"alpha", "beta", "delta", "epsilon", "gamma"}},
 		{"superadmin names an account", e.super, ports.ListGames{AccountID: e.other}, []string{"delta", "epsilon"}},
 		{"superadmin, by slug across accounts", e.super, ports.ListGames{Slug: ptr("delta")}, []string{"delta"}},

@@ -157,8 +157,15 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIde
 		// Only when given, so that cursors made before the filter existed still work.
 		filter += fmt.Sprintf(";key=%q", f.ExternalKey)
 	}
-	return cursor.List(s.cursor, ports.IdentitySchema, q.Page, filter,
-		func(r paging.Request) (paging.Result[*identity.Identity], error) { return s.repo.List(ctx, f, r) })
+	fetch := func(r paging.Request) (paging.Result[*identity.Identity], error) { return s.repo.List(ctx, f, r) }
+	if q.ExternalKey != nil && *q.ExternalKey == "" {
+		// An exact filter on "": no identity has an empty key (the stores
+		// read "" as no filter at all).
+		fetch = func(paging.Request) (paging.Result[*identity.Identity], error) {
+			return paging.Result[*identity.Identity]{}, nil
+		}
+	}
+	return cursor.List(s.cursor, ports.IdentitySchema, q.Page, filter, fetch)
 }
 
 func kindNames() string {

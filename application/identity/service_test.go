@@ -995,6 +995,7 @@ func TestListByExternalKey(t *testing.T) {
 		{"unknown key", e.regular, ports.ListIdentities{ExternalKey: ptr("device-9999")}, nil},
 		{"exact: case matters", e.regular, ports.ListIdentities{ExternalKey: ptr("DEVICE-0001")}, nil},
 		{"exact: no prefix match", e.regular, ports.ListIdentities{ExternalKey: ptr("device-000")}, nil},
+		{"exact: an empty key matches nothing", e.super, ports.ListIdentities{ExternalKey: ptr("")}, nil},
 		{"another account's key stays there", e.regular, ports.ListIdentities{ExternalKey: ptr("device-0001"), GameID: e.theirs}, nil},
 		{"superadmin, across accounts", e.super, ports.ListIdentities{ExternalKey: ptr("device-0001")}, []*identity.Identity{a1, a2, a3, o1}},
 		{"superadmin, one account", e.super, ports.ListIdentities{AccountID: e.other, ExternalKey: ptr("device-0001")}, []*identity.Identity{o1}},

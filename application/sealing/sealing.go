@@ -1,6 +1,8 @@
 // Package sealing encrypts the secrets the service stores (a game's Steam
-// Web API key) with AES-256-GCM under a key every replica shares, so that a
-// copy of the database alone does not give them away.
+// Web API key) with AES-256-GCM under a key every replica shares. With the
+// key configured (LEADR_ENCRYPTION_KEY), a copy of the database alone does
+// not give them away; a generated key is kept in the database itself and
+// protects only against reading the games table alone.
 package sealing
 
 import (

@@ -232,6 +232,22 @@ func runIdentities(t *testing.T, shared func(t *testing.T) Env) {
 		}
 	})
 
+	t.Run("an existing identity of a deleted game is not got again", func(t *testing.T) {
+		t.Parallel()
+		env := shared(t)
+		acc := NewAccount(t, env.Tenancy())
+		g := NewGame(t, env.Games(), acc.ID()).ID()
+		s := device(g, 1, "", t0)
+		create(t, env.Identities(), acc.ID(), s)
+		_, err := env.Games().Update(ctx(t), g, func(g *game.Game) error { return g.Delete(t0) })
+		must(t, err)
+		_, _, err = env.Identities().GetOrCreate(ctx(t), newIdentity(t, s, acc.ID()), func(*identity.Identity) error {
+			t.Error("onExisting called for an identity of a deleted game")
+			return nil
+		})
+		wantErr(t, err, game.ErrNotFound)
+	})
+
 	t.Run("an identity needs a game of its own account", func(t *testing.T) {
 		t.Parallel()
 		env := shared(t)

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // Base is the part of the document that belongs to no aggregate: the
@@ -68,7 +69,18 @@ func Assemble(base []byte, fragments ...[]byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+	// Fragments come in the order fx gives them, which is not promised:
+	// sorted tags keep the document the same from one start to the next.
+	slices.SortStableFunc(doc.Tags, func(a, b json.RawMessage) int { return strings.Compare(tagName(a), tagName(b)) })
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+func tagName(raw json.RawMessage) string {
+	var t struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(raw, &t)
+	return t.Name
 }
 
 func merge(into, from map[string]json.RawMessage, what string) error {
