@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/leadr-oss/identity/adapters/steam"
 	"github.com/leadr-oss/identity/domain/tenancy"
 )
 
@@ -33,9 +34,18 @@ type Config struct {
 	APIKeyPepper  Secret
 	CursorSecret  Secret
 	EncryptionKey Secret
-	AutoMigrate   bool
-	LogLevel      zapcore.Level
-	LogFormat     string
+	// AccessTokenSecret signs access tokens; empty: generated and shared as
+	// the secrets above.
+	AccessTokenSecret Secret
+	AccessTokenTTL    time.Duration
+	RefreshTokenTTL   time.Duration
+	// SteamAPIURL is the base of Steam's Web API (a local fake in tests).
+	SteamAPIURL string
+	// CORSAllowedOrigins may call the client endpoints from a browser.
+	CORSAllowedOrigins []string
+	AutoMigrate        bool
+	LogLevel           zapcore.Level
+	LogFormat          string
 	// TracesExporter is OTEL_TRACES_EXPORTER: tracing is on when it names an
 	// exporter; the other OTEL_* variables configure it.
 	TracesExporter string
@@ -109,15 +119,17 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 
 	cfg := Config{
-		DatabaseURL:      Secret(get("LEADR_DATABASE_URL", "")),
-		HTTPAddr:         get("LEADR_HTTP_ADDR", ":8080"),
-		SuperadminAPIKey: Secret(get("LEADR_SUPERADMIN_API_KEY", "")),
-		APIKeyPepper:     Secret(get("LEADR_API_KEY_PEPPER", "")),
-		CursorSecret:     Secret(get("LEADR_CURSOR_SECRET", "")),
-		EncryptionKey:    Secret(get("LEADR_ENCRYPTION_KEY", "")),
-		LogFormat:        get("LEADR_LOG_FORMAT", "json"),
-		TracesExporter:   get("OTEL_TRACES_EXPORTER", ""),
-		Version:          "devel",
+		DatabaseURL:       Secret(get("LEADR_DATABASE_URL", "")),
+		HTTPAddr:          get("LEADR_HTTP_ADDR", ":8080"),
+		SuperadminAPIKey:  Secret(get("LEADR_SUPERADMIN_API_KEY", "")),
+		APIKeyPepper:      Secret(get("LEADR_API_KEY_PEPPER", "")),
+		CursorSecret:      Secret(get("LEADR_CURSOR_SECRET", "")),
+		EncryptionKey:     Secret(get("LEADR_ENCRYPTION_KEY", "")),
+		AccessTokenSecret: Secret(get("LEADR_ACCESS_TOKEN_SECRET", "")),
+		SteamAPIURL:       get("LEADR_STEAM_API_URL", steam.DefaultBaseURL),
+		LogFormat:         get("LEADR_LOG_FORMAT", "json"),
+		TracesExporter:    get("OTEL_TRACES_EXPORTER", ""),
+		Version:           "devel",
 	}
 
 	if cfg.DatabaseURL == "" {
@@ -137,6 +149,25 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	if cfg.AutoMigrate, err = strconv.ParseBool(get("LEADR_AUTO_MIGRATE", "true")); err != nil {
 		bad("LEADR_AUTO_MIGRATE", "must be true or false")
 	}
+	if cfg.AccessTokenTTL, err = time.ParseDuration(get("LEADR_ACCESS_TOKEN_TTL", "15m")); err != nil || cfg.AccessTokenTTL < time.Second {
+		bad("LEADR_ACCESS_TOKEN_TTL", "must be a duration of at least 1s, such as 15m")
+	}
+	if cfg.RefreshTokenTTL, err = time.ParseDuration(get("LEADR_REFRESH_TOKEN_TTL", "720h")); err != nil || cfg.RefreshTokenTTL <= cfg.AccessTokenTTL {
+		bad("LEADR_REFRESH_TOKEN_TTL", "must be a duration longer than LEADR_ACCESS_TOKEN_TTL, such as 720h")
+	}
+	if u, err := url.Parse(cfg.SteamAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("LEADR_STEAM_API_URL", "must be an http(s) URL such as "+steam.DefaultBaseURL)
+	}
+	for _, o := range strings.Split(get("LEADR_CORS_ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || o == "*" {
+			bad("LEADR_CORS_ALLOWED_ORIGINS", "must be comma-separated origins such as https://play.example.com (scheme and host, no path, no *)")
+			continue
+		}
+		cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, o)
+	}
 	var known bool
 	if cfg.LogLevel, known = logLevels[get("LEADR_LOG_LEVEL", "info")]; !known {
 		bad("LEADR_LOG_LEVEL", "must be one of debug, info, warn, error")
@@ -150,7 +181,7 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	for _, s := range []struct {
 		name  string
 		value Secret
-	}{{"LEADR_API_KEY_PEPPER", cfg.APIKeyPepper}, {"LEADR_CURSOR_SECRET", cfg.CursorSecret}, {"LEADR_ENCRYPTION_KEY", cfg.EncryptionKey}} {
+	}{{"LEADR_API_KEY_PEPPER", cfg.APIKeyPepper}, {"LEADR_CURSOR_SECRET", cfg.CursorSecret}, {"LEADR_ENCRYPTION_KEY", cfg.EncryptionKey}, {"LEADR_ACCESS_TOKEN_SECRET", cfg.AccessTokenSecret}} {
 		if s.value != "" && len(s.value) < minSecretLen {
 			bad(s.name, "must be at least %d characters (make one with: head -c 32 /dev/urandom | base64)", minSecretLen)
 		}

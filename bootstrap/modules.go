@@ -38,6 +38,7 @@ var Aggregates = []fx.Option{
 	TenancyModule,
 	GameModule,
 	IdentityModule,
+	SessionModule,
 }
 
 // Service is the whole service: give it a configuration and run it.
@@ -189,9 +190,10 @@ var HTTPModule = fx.Module("http",
 		Logger        *zap.Logger
 		Metrics       *httpapi.Metrics
 		Tracing       *Tracing
+		Config        Config
 	}) httpapi.Deps {
 		d := httpapi.Deps{Routes: in.Routes, Authenticator: in.Authenticator,
-			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics}
+			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics, CORSAllowedOrigins: in.Config.CORSAllowedOrigins}
 		if in.Tracing != nil {
 			d.Tracing = in.Tracing.Middleware
 		}

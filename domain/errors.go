@@ -24,6 +24,12 @@ const (
 	CategoryForbidden
 	CategoryNotFound
 	CategoryConflict
+	// CategoryPreconditionFailed marks a request whose precondition (a
+	// single-use nonce) does not hold.
+	CategoryPreconditionFailed
+	// CategoryUnavailable marks a dependency that does not answer in time
+	// (Steam's Web API): the request may succeed later.
+	CategoryUnavailable
 )
 
 // Rule is the kind of rule an invalid input breaks. It is data rather than
@@ -134,3 +140,9 @@ func Unauthenticated(message string) *Error {
 func Forbidden(message string) *Error { return &Error{Category: CategoryForbidden, Message: message} }
 func NotFound(message string) *Error  { return &Error{Category: CategoryNotFound, Message: message} }
 func Conflict(message string) *Error  { return &Error{Category: CategoryConflict, Message: message} }
+func PreconditionFailed(message string) *Error {
+	return &Error{Category: CategoryPreconditionFailed, Message: message}
+}
+func Unavailable(message string) *Error {
+	return &Error{Category: CategoryUnavailable, Message: message}
+}

@@ -63,9 +63,12 @@ if ! bash -euo pipefail "$tmp/walkthrough.sh" >"$tmp/out" 2>&1; then
   echo "walkthrough: a README example failed" >&2
   exit 1
 fi
-for want in '"display_name":"Ada"' '"kind":"STEAM"' '"display_name":"Grace H."' '"has_next":true'; do
+for want in '"display_name":"Ada"' '"kind":"STEAM"' '"display_name":"Grace H."' '"has_next":true' \
+  '"token_type":"Bearer"' '"display_name":"Ada L."'; do
   grep -q "$want" "$tmp/out" || { cat "$tmp/out" >&2; echo "walkthrough: output lacks $want" >&2; exit 1; }
 done
+# Signing out answers 204, and the signed-out token is refused at once.
+grep -A1 "204$" "$tmp/out" | grep -qx 401 || { cat "$tmp/out" >&2; echo "walkthrough: the signed-out session still answers" >&2; exit 1; }
 [[ $(tail -n 1 "$tmp/out") == *404 ]] || { cat "$tmp/out" >&2; echo "walkthrough: the deleted identity is still there" >&2; exit 1; }
 
 kill -TERM "$pid"

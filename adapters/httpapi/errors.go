@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/session"
 )
 
 // detail is the body of every non-422 error, as FastAPI writes it.
@@ -23,6 +24,10 @@ var statusOf = map[domain.Category]int{
 	domain.CategoryForbidden:       http.StatusForbidden,
 	domain.CategoryNotFound:        http.StatusNotFound,
 	domain.CategoryConflict:        http.StatusConflict,
+	// A nonce that is missing, unknown, used or expired: the request's
+	// precondition, not its content, is wrong.
+	domain.CategoryPreconditionFailed: http.StatusPreconditionFailed,
+	domain.CategoryUnavailable:        http.StatusServiceUnavailable,
 }
 
 // fail answers err: the one place where errors become responses. Anything
@@ -63,6 +68,19 @@ func fail(c *gin.Context, err error) {
 		logger(c).Error("request failed", zap.Error(err))
 		internalError(c)
 		return
+	}
+	if de.Category == domain.CategoryUnavailable {
+		// The caller is told only that a dependency is down; the operator
+		// needs the reason (Steam down, or refusing the game's key). The
+		// wrapped reasons hold no secret (see adapters/steam).
+		logger(c).Warn("a dependency is unavailable", zap.Error(err))
+	}
+	if errors.Is(err, session.ErrAccessRequired) || errors.Is(err, session.ErrAccessInvalid) {
+		// RFC 6750: a 401 of a bearer check names the scheme the client
+		// must use. Other 401s (an API key, a refresh token in a body, a
+		// Steam ticket) are not answers a bearer token would change, and
+		// clients that refresh on this header must not retry them.
+		c.Header("WWW-Authenticate", "Bearer")
 	}
 	c.JSON(status, detail{Detail: de.Message})
 }

@@ -22,9 +22,16 @@ func init() {
 // Routes is one aggregate's part of the API: its endpoints and its fragment
 // of the OpenAPI document (paths and schemas, see package openapi).
 type Routes struct {
-	// Mount adds the endpoints to api, the /v1 group behind authentication.
-	Mount   func(api gin.IRoutes)
-	OpenAPI []byte
+	// Mount adds the admin endpoints to api, the /v1 group behind API-key
+	// authentication. It may be nil.
+	Mount func(api gin.IRoutes)
+	// MountClient adds the endpoints of game clients to client, the
+	// /v1/client group: no API key (game clients cannot keep one secret),
+	// CORS for the configured origins, the body limit. The slice
+	// authenticates them itself (bearer tokens, or nothing for sign-in). It
+	// may be nil.
+	MountClient func(client gin.IRoutes)
+	OpenAPI     []byte
 }
 
 // Deps are what the HTTP API drives.
@@ -38,11 +45,16 @@ type Deps struct {
 	Metrics *Metrics
 	// Tracing, when set, is the first middleware (a span per request).
 	Tracing gin.HandlerFunc
+	// CORSAllowedOrigins may call the client endpoints from browsers
+	// (LEADR_CORS_ALLOWED_ORIGINS): scheme://host[:port], no wildcard. None
+	// by default. Admin endpoints answer no origin.
+	CORSAllowedOrigins []string
 }
 
 // NewRouter builds the whole HTTP API. Checks run in the contract's order:
-// route (404/405), authentication (401), validation (422), access (403),
-// existence (404).
+// on admin endpoints route (404/405), authentication (401), validation
+// (422), access (403), existence (404); on client endpoints route, access
+// token (401), validation (422), nonce (412), existence (404).
 func NewRouter(d Deps) (*gin.Engine, error) {
 	fragments := make([][]byte, len(d.Routes))
 	for i, rs := range d.Routes {
@@ -52,6 +64,11 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	origins, err := parseOrigins(d.CORSAllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	policy := &corsPolicy{origins: origins}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = false // "/v1/identities/" is not a route: 404
@@ -66,7 +83,9 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		r.Use(d.Metrics.middleware())
 		r.GET("/metrics", d.Metrics.handler())
 	}
-	r.Use(recovery())
+	// CORS on the engine, not on the client group: a preflight is an
+	// OPTIONS, which gin answers 405 without running any group's middleware.
+	r.Use(recovery(), policy.handle)
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", document) })
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)
@@ -78,9 +97,16 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "alive"}) })
 
 	api := v1.Group("", authenticate(d.Authenticator), limitBody())
+	client := r.Group(ClientPrefix, limitBody())
 	for _, rs := range d.Routes {
-		rs.Mount(api)
+		if rs.Mount != nil {
+			rs.Mount(api)
+		}
+		if rs.MountClient != nil {
+			rs.MountClient(client)
+		}
 	}
+	policy.routes = clientRoutes(r)
 	return r, nil
 }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
@@ -55,6 +57,10 @@ type env struct {
 	other   id.AccountID // another tenant
 	regular tenancy.Principal
 	super   tenancy.Principal
+	// sessions is where the service revokes a deleted game's sessions;
+	// identities holds the players they are of.
+	sessions   ports.SessionRepository
+	identities ports.IdentityRepository
 }
 
 func newEnv(t *testing.T) *env {
@@ -76,8 +82,8 @@ func newEnv(t *testing.T) *env {
 	repo := &countingRepo{GameRepository: mem.Games()}
 	cipher := sealing.NewCipher([]byte("a sealing secret of enough length"))
 	return &env{
-		t: t, ctx: ctx, repo: repo, cipher: cipher, clock: clk,
-		svc:     appgame.NewService(repo, cipher, cursor.NewCodec([]byte("cursor secret")), clk.Now),
+		t: t, ctx: ctx, repo: repo, cipher: cipher, clock: clk, sessions: mem.Sessions(), identities: mem.Identities(),
+		svc:     appgame.NewService(repo, cipher, mem.Sessions(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
 		acme:    acme,
 		other:   other,
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
@@ -133,28 +139,10 @@ type problem struct {
 // errors it holds; it fails the test on an error of another category.
 func problems(t *testing.T, err error) []problem {
 	t.Helper()
-	if err == nil {
-		t.Fatal("got no error, want Invalid errors")
-	}
 	var out []problem
-	var walk func(error)
-	walk = func(err error) {
-		if multi, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range multi.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var de *domain.Error
-		if !errors.As(err, &de) {
-			t.Fatalf("error %v (%T) is not a *domain.Error", err, err)
-		}
-		if de.Category != domain.CategoryInvalid {
-			t.Fatalf("error %v has category %v, want CategoryInvalid", err, de.Category)
-		}
+	for _, de := range apptest.InvalidErrors(t, err) {
 		out = append(out, problem{de.Field, de.Rule})
 	}
-	walk(err)
 	return out
 }
 
@@ -889,6 +877,122 @@ func TestSuperadminUpdatesAnyGame(t *testing.T) {
 		}
 		if got.Name().String() != name || e.stored(theirs.ID()).Name != name {
 			t.Errorf("named %q: name = %q, want %q", named, got.Name(), name)
+		}
+	}
+}
+
+// newSession stores an identity in g and a session of it straight in the
+// repositories: only what deleting g does to the session is under test.
+func (e *env) newSession(g *game.Game, deviceID string) id.SessionID {
+	e.t.Helper()
+	key, err := identity.NewExternalKey(identity.KindDevice, deviceID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	fresh, err := identity.New(g.AccountID(), g.ID(), key, identity.DisplayName{}, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	i, _, err := e.identities.GetOrCreate(e.ctx, fresh, func(*identity.Identity) error { return nil })
+	if err != nil {
+		e.t.Fatalf("create identity: %v", err)
+	}
+	s := session.New(i.ID(), i.AccountID(), i.GameID(), e.clock.Now(), session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour})
+	if err := e.sessions.Create(e.ctx, s, []byte("refresh hash of "+s.ID().String())); err != nil {
+		e.t.Fatalf("create session: %v", err)
+	}
+	return s.ID()
+}
+
+func (e *env) session(sessionID id.SessionID) *session.Session {
+	e.t.Helper()
+	s, err := e.sessions.Get(e.ctx, sessionID)
+	if err != nil {
+		e.t.Fatalf("Get(%s): %v", sessionID, err)
+	}
+	return s
+}
+
+func TestDeleteRevokesItsSessions(t *testing.T) {
+	t.Parallel()
+	for _, who := range []string{"regular", "superadmin"} {
+		t.Run(who, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := e.regular
+			if who == "superadmin" {
+				p = e.super
+			}
+			doomed := e.create(e.regular, ports.CreateGame{Name: "Doomed"})
+			kept := e.create(e.regular, ports.CreateGame{Name: "Kept"})
+			// Every identity of the game loses its sessions, not just one.
+			s1, s2, s3 := e.newSession(doomed, "device-0001"), e.newSession(doomed, "device-0001"), e.newSession(doomed, "device-0002")
+			// Signed out before: its revocation keeps its own time.
+			signedOut := e.newSession(doomed, "device-0003")
+			signedOutAt := domain.Timestamp(e.clock.Now())
+			if _, err := e.sessions.Update(e.ctx, signedOut, func(s *session.Session) error { s.Revoke(e.clock.Now()); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			// The same device in another game is another player, who stays signed in.
+			other := e.newSession(kept, "device-0001")
+
+			e.clock.Advance(time.Minute)
+			if _, err := e.svc.Update(e.ctx, p, ports.UpdateGame{ID: doomed.ID(), Delete: true}); err != nil {
+				t.Fatal(err)
+			}
+			now := domain.Timestamp(e.clock.Now())
+			for _, sid := range []id.SessionID{s1, s2, s3} {
+				if got := e.session(sid); !got.RevokedAt().Equal(now) {
+					t.Errorf("session %s in the deleted game: revoked_at %v, want %v", sid, got.RevokedAt(), now)
+				}
+			}
+			if got := e.session(signedOut); !got.RevokedAt().Equal(signedOutAt) {
+				t.Errorf("session revoked before the deletion: revoked_at %v, want it kept at %v", got.RevokedAt(), signedOutAt)
+			}
+			if got := e.session(other); got.IsRevoked() {
+				t.Errorf("another game's session was revoked at %v", got.RevokedAt())
+			}
+		})
+	}
+}
+
+func TestUpdateWithoutDeleteKeepsItsSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mine := e.create(e.regular, ports.CreateGame{Name: "Mine", SteamAppID: ptr("480"), SteamWebAPIKey: ptr(steamKey)})
+	theirs := e.create(e.super, ports.CreateGame{AccountID: e.other, Name: "Theirs"})
+	ms, ts := e.newSession(mine, "device-0001"), e.newSession(theirs, "device-0001")
+	e.clock.Advance(time.Minute)
+	steps := []struct {
+		name    string
+		p       tenancy.Principal
+		c       ports.UpdateGame
+		err     error
+		invalid bool // the step is refused as Invalid instead of with err
+	}{
+		{name: "rename", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), Name: ptr("Galaga")}},
+		{name: "new Steam settings", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), SteamAppID: set("570"), SteamWebAPIKey: set(strings.Repeat("f", 32))}},
+		{name: "Steam settings cleared", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), SteamAppID: cleared, SteamWebAPIKey: cleared}},
+		{name: "nothing", p: e.regular, c: ports.UpdateGame{ID: mine.ID()}},
+		{name: "rename by a superadmin", p: e.super, c: ports.UpdateGame{ID: theirs.ID(), Name: ptr("Renamed")}},
+		{name: "another tenant's delete", p: e.regular, c: ports.UpdateGame{ID: theirs.ID(), Delete: true}, err: game.ErrForbidden},
+		{name: "delete with an invalid name", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), Delete: true, Name: ptr("")}, invalid: true},
+		{name: "superadmin's delete naming the wrong account", p: e.super, c: ports.UpdateGame{ID: theirs.ID(), AccountID: e.acme, Delete: true}, err: game.ErrNotFound},
+	}
+	for _, s := range steps {
+		_, err := e.svc.Update(e.ctx, s.p, s.c)
+		switch {
+		case s.invalid:
+			if domain.CategoryOf(err) != domain.CategoryInvalid {
+				t.Errorf("%s: %v, want Invalid", s.name, err)
+			}
+		case !errors.Is(err, s.err) || (s.err == nil) != (err == nil):
+			t.Errorf("%s: %v, want %v", s.name, err, s.err)
+		}
+		for _, sid := range []id.SessionID{ms, ts} {
+			if got := e.session(sid); got.IsRevoked() {
+				t.Fatalf("after %s: session %s revoked at %v", s.name, sid, got.RevokedAt())
+			}
 		}
 	}
 }

@@ -24,6 +24,7 @@ type Service struct {
 	repo     ports.IdentityRepository
 	games    ports.GameRepository
 	accounts ports.TenancyRepository
+	sessions ports.SessionRevoker
 	cursor   paging.Cursors
 	now      ports.Clock
 }
@@ -31,9 +32,9 @@ type Service struct {
 var _ ports.Identities = (*Service)(nil)
 
 func NewService(repo ports.IdentityRepository, games ports.GameRepository, accounts ports.TenancyRepository,
-	cursor paging.Cursors, now ports.Clock,
+	sessions ports.SessionRevoker, cursor paging.Cursors, now ports.Clock,
 ) *Service {
-	return &Service{repo: repo, games: games, accounts: accounts, cursor: cursor, now: now}
+	return &Service{repo: repo, games: games, accounts: accounts, sessions: sessions, cursor: cursor, now: now}
 }
 
 // GetOrCreate validates every field first (422), then asks the policy (403),
@@ -190,7 +191,7 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 	if !c.Delete && name.IsZero() {
 		return s.Get(ctx, p, ports.GetIdentity{ID: c.ID, AccountID: c.AccountID})
 	}
-	return s.repo.Update(ctx, c.ID, func(i *identity.Identity) error {
+	i, err := s.repo.Update(ctx, c.ID, func(i *identity.Identity) error {
 		if err := checkAccess(p, c.AccountID, i); err != nil {
 			return err
 		}
@@ -200,4 +201,14 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		_, err := i.Rename(name, s.now())
 		return err
 	})
+	if err != nil || !c.Delete {
+		return i, err
+	}
+	// After the identity's own transaction: the sessions are another
+	// aggregate. Should this fail, the sessions are refused all the same,
+	// since access checks that the identity is live.
+	if err := s.sessions.RevokeIdentity(ctx, i.ID(), s.now()); err != nil {
+		return nil, fmt.Errorf("revoke the sessions of a deleted identity: %w", err)
+	}
+	return i, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
@@ -61,6 +62,8 @@ type env struct {
 	theirs  id.GameID // the other tenant's
 	// gameCount numbers the games' slugs, which must be unique.
 	gameCount atomic.Int32
+	// sessions is where the service revokes a deleted identity's sessions.
+	sessions ports.SessionRepository
 }
 
 func newEnv(t *testing.T) *env {
@@ -81,8 +84,8 @@ func newEnv(t *testing.T) *env {
 	acme, other, system := account("acme"), account("other"), account("system")
 	repo := &countingRepo{IdentityRepository: mem.Identities()}
 	e := &env{
-		t: t, ctx: ctx, repo: repo, games: mem.Games(), clock: clk,
-		svc:     appidentity.NewService(repo, mem.Games(), mem.Tenancy(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
+		t: t, ctx: ctx, repo: repo, games: mem.Games(), sessions: mem.Sessions(), clock: clk,
+		svc:     appidentity.NewService(repo, mem.Games(), mem.Tenancy(), mem.Sessions(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
 		acme:    acme,
 		other:   other,
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
@@ -159,28 +162,10 @@ type problem struct {
 // errors it holds; it fails the test on an error of another category.
 func problems(t *testing.T, err error) []problem {
 	t.Helper()
-	if err == nil {
-		t.Fatal("got no error, want Invalid errors")
-	}
 	var out []problem
-	var walk func(error)
-	walk = func(err error) {
-		if multi, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range multi.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var de *domain.Error
-		if !errors.As(err, &de) {
-			t.Fatalf("error %v (%T) is not a *domain.Error", err, err)
-		}
-		if de.Category != domain.CategoryInvalid {
-			t.Fatalf("error %v has category %v, want CategoryInvalid", err, de.Category)
-		}
+	for _, de := range apptest.InvalidErrors(t, err) {
 		out = append(out, problem{de.Field, de.Rule})
 	}
-	walk(err)
 	return out
 }
 
@@ -1061,5 +1046,106 @@ func TestListCursorKeepsItsExternalKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// newSession stores a session of i straight in the repository: only what
+// deleting i does to it is under test here.
+func (e *env) newSession(i *identity.Identity) id.SessionID {
+	e.t.Helper()
+	s := session.New(i.ID(), i.AccountID(), i.GameID(), e.clock.Now(), session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour})
+	if err := e.sessions.Create(e.ctx, s, []byte("refresh hash of "+s.ID().String())); err != nil {
+		e.t.Fatalf("create session: %v", err)
+	}
+	return s.ID()
+}
+
+func (e *env) session(sessionID id.SessionID) *session.Session {
+	e.t.Helper()
+	s, err := e.sessions.Get(e.ctx, sessionID)
+	if err != nil {
+		e.t.Fatalf("Get(%s): %v", sessionID, err)
+	}
+	return s
+}
+
+func TestDeleteRevokesItsSessions(t *testing.T) {
+	t.Parallel()
+	for _, who := range []string{"regular", "superadmin"} {
+		t.Run(who, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := e.regular
+			if who == "superadmin" {
+				p = e.super
+			}
+			doomed := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-doomed"})
+			sameGame := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-kept1"})
+			s1, s2 := e.newSession(doomed), e.newSession(doomed)
+			// Signed out before: its revocation keeps its own time.
+			signedOut := e.newSession(doomed)
+			signedOutAt := domain.Timestamp(e.clock.Now())
+			if _, err := e.sessions.Update(e.ctx, signedOut, func(s *session.Session) error { s.Revoke(e.clock.Now()); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			kept := e.newSession(sameGame)
+
+			e.clock.Advance(time.Minute)
+			if _, err := e.svc.Update(e.ctx, p, ports.UpdateIdentity{ID: doomed.ID(), Delete: true}); err != nil {
+				t.Fatal(err)
+			}
+			now := domain.Timestamp(e.clock.Now())
+			for _, sid := range []id.SessionID{s1, s2} {
+				if got := e.session(sid); !got.RevokedAt().Equal(now) {
+					t.Errorf("session %s of the deleted identity: revoked_at %v, want %v", sid, got.RevokedAt(), now)
+				}
+			}
+			if got := e.session(signedOut); !got.RevokedAt().Equal(signedOutAt) {
+				t.Errorf("session revoked before the deletion: revoked_at %v, want it kept at %v", got.RevokedAt(), signedOutAt)
+			}
+			if got := e.session(kept); got.IsRevoked() {
+				t.Errorf("another identity's session was revoked at %v", got.RevokedAt())
+			}
+		})
+	}
+}
+
+func TestUpdateWithoutDeleteKeepsItsSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mine := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001", DisplayName: ptr("Alice")})
+	theirs := e.create(e.super, ports.CreateIdentity{AccountID: e.other, ExternalKey: "device-0002"})
+	ms, ts := e.newSession(mine), e.newSession(theirs)
+	e.clock.Advance(time.Minute)
+	steps := []struct {
+		name    string
+		p       tenancy.Principal
+		c       ports.UpdateIdentity
+		err     error
+		invalid bool // the step is refused as Invalid instead of with err
+	}{
+		{name: "rename", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), DisplayName: ptr("Bob")}},
+		{name: "rename to the same name", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), DisplayName: ptr("Bob")}},
+		{name: "nothing", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID()}},
+		{name: "rename by a superadmin", p: e.super, c: ports.UpdateIdentity{ID: theirs.ID(), DisplayName: ptr("Carol")}},
+		{name: "another tenant's delete", p: e.regular, c: ports.UpdateIdentity{ID: theirs.ID(), Delete: true}, err: identity.ErrForbidden},
+		{name: "delete with an invalid name", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), Delete: true, DisplayName: ptr("")}, invalid: true},
+		{name: "superadmin's delete naming the wrong account", p: e.super, c: ports.UpdateIdentity{ID: theirs.ID(), AccountID: e.acme, Delete: true}, err: identity.ErrNotFound},
+	}
+	for _, s := range steps {
+		_, err := e.svc.Update(e.ctx, s.p, s.c)
+		switch {
+		case s.invalid:
+			if domain.CategoryOf(err) != domain.CategoryInvalid {
+				t.Errorf("%s: %v, want Invalid", s.name, err)
+			}
+		case !errors.Is(err, s.err) || (s.err == nil) != (err == nil):
+			t.Errorf("%s: %v, want %v", s.name, err, s.err)
+		}
+		for _, sid := range []id.SessionID{ms, ts} {
+			if got := e.session(sid); got.IsRevoked() {
+				t.Fatalf("after %s: session %s revoked at %v", s.name, sid, got.RevokedAt())
+			}
+		}
 	}
 }

@@ -24,6 +24,7 @@ type (
 	APIKey   struct{}
 	Game     struct{}
 	Identity struct{}
+	Session  struct{}
 )
 
 func (Account) Prefix() string  { return "acc" }
@@ -31,12 +32,14 @@ func (User) Prefix() string     { return "usr" }
 func (APIKey) Prefix() string   { return "key" }
 func (Game) Prefix() string     { return "gam" }
 func (Identity) Prefix() string { return "ide" }
+func (Session) Prefix() string  { return "ses" }
 
 func (Account) Noun() string  { return "account" }
 func (User) Noun() string     { return "user" }
 func (APIKey) Noun() string   { return "API key" }
 func (Game) Noun() string     { return "game" }
 func (Identity) Noun() string { return "identity" }
+func (Session) Noun() string  { return "session" }
 
 // ID identifies one entity of kind E. The zero value is "no ID".
 type ID[E Entity] struct {
@@ -49,6 +52,7 @@ type (
 	APIKeyID   = ID[APIKey]
 	GameID     = ID[Game]
 	IdentityID = ID[Identity]
+	SessionID  = ID[Session]
 )
 
 // New returns a fresh ID. New IDs are UUIDv7, so they sort by creation time.

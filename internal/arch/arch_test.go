@@ -70,6 +70,8 @@ var layers = []layer{
 			"go.opentelemetry.io/...", "github.com/swaggo/files/...", "github.com/swaggest/jsonschema-go",
 		},
 	},
+	{pkgs: "./adapters/tokens", allow: []string{"./domain/...", "./ports/...", "github.com/golang-jwt/jwt/v5"}},
+	{pkgs: "./adapters/steam", allow: []string{"./domain/...", "./ports/..."}},
 	{
 		pkgs: "./adapters/store/...",
 		allow: []string{

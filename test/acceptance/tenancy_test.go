@@ -24,12 +24,25 @@ func TestTenancyMatrix(t *testing.T) {
 	if _, err := admin.RevokeAPIKey(t.Context(), revoked.ID); err != nil {
 		t.Fatal(err)
 	}
+	// Sessions of A's identity: one the matrix reads and revokes, one a
+	// refused revocation must leave alone, and one whose access token calls.
+	newSession := func() client.SignInResponse {
+		t.Helper()
+		s, err := a.Client.CreateIdentitySession(t.Context(), client.CreateIdentitySessionRequest{IdentityID: identity.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ses, untouched, caller := newSession(), newSession(), newSession()
 
 	const (
-		ok         = 0 // any 2xx
-		denied     = "Access denied to the specified account"
-		superOnly  = "Superadmin access required"
-		gameDenied = "You do not have access to this game's account"
+		ok          = 0 // any 2xx
+		denied      = "Access denied to the specified account"
+		superOnly   = "Superadmin access required"
+		gameDenied  = "You do not have access to this game's account"
+		identDenied = "You do not have access to this identity's account"
+		sesDenied   = "You do not have access to this session's account"
 	)
 	// Answers other than a 2xx or a 403.
 	type refused struct {
@@ -39,6 +52,7 @@ func TestTenancyMatrix(t *testing.T) {
 	type missing []any // a 422 whose problem is this field missing
 	var (
 		noGame       = refused{http.StatusNotFound, "Game not found"}
+		noSession    = refused{http.StatusNotFound, "Session not found"}
 		needsAccount = missing{"body", "account_id"}
 	)
 	type expect struct {
@@ -98,6 +112,18 @@ func TestTenancyMatrix(t *testing.T) {
 		{"POST", "/v1/identities", func() any {
 			return map[string]any{"account_id": b.Account.ID, "game_id": game, "kind": "CUSTOM", "external_key": "custom-" + unique()}
 		}, expect{denied, noGame, noGame}},
+
+		// Identity sessions.
+		{"POST", "/v1/identity-sessions", func() any { return map[string]any{"identity_id": identity.ID} }, expect{ok, identDenied, ok}},
+		{"GET", "/v1/identity-sessions", nil, expect{ok, ok, ok}},
+		{"GET", "/v1/identity-sessions?account_id=" + a.Account.ID, nil, expect{ok, denied, ok}},
+		// Another tenant filtering by A's identity sees its own sessions of
+		// it: none (below).
+		{"GET", "/v1/identity-sessions?identity_id=" + identity.ID, nil, expect{ok, ok, ok}},
+		{"GET", "/v1/identity-sessions/" + ses.SessionID, nil, expect{ok, sesDenied, ok}},
+		{"DELETE", "/v1/identity-sessions/" + ses.SessionID, nil, expect{ok, sesDenied, ok}},
+		{"GET", "/v1/identity-sessions/ses_0195f2a0-0000-7000-8000-000000000000", nil, expect{noSession, noSession, noSession}},
+		{"DELETE", "/v1/identity-sessions/ses_0195f2a0-0000-7000-8000-000000000000", nil, expect{noSession, noSession, noSession}},
 	}
 	callers := []struct {
 		name   string
@@ -202,6 +228,86 @@ func TestTenancyMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("sessions stay inside the tenant", func(t *testing.T) {
+		ofB := newSessionOf(t, b)
+		for s, err := range b.Client.IdentitySessions(t.Context(), client.ListIdentitySessionsParams{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.AccountID != b.Account.ID || s.ID != ofB.SessionID {
+				t.Fatalf("B lists session %+v", s)
+			}
+		}
+		if page, err := b.Client.ListIdentitySessions(t.Context(), client.ListIdentitySessionsParams{IdentityID: identity.ID}); err != nil || len(page.Data) != 0 {
+			t.Fatalf("B lists A's identity's sessions: %+v (%v)", page.Data, err)
+		}
+		seen := map[string]bool{}
+		for s, err := range a.Client.IdentitySessions(t.Context(), client.ListIdentitySessionsParams{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.AccountID != a.Account.ID {
+				t.Fatalf("A lists session %+v", s)
+			}
+			seen[s.ID] = true
+		}
+		if !seen[ses.SessionID] || !seen[untouched.SessionID] || seen[ofB.SessionID] {
+			t.Fatalf("A lists %v", seen)
+		}
+		seen = map[string]bool{}
+		for s, err := range admin.IdentitySessions(t.Context(), client.ListIdentitySessionsParams{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[s.AccountID] = true
+		}
+		if !seen[a.Account.ID] || !seen[b.Account.ID] {
+			t.Fatalf("the superadmin's sessions across accounts are of %v", seen)
+		}
+	})
+
+	t.Run("access tokens and API keys are not interchangeable", func(t *testing.T) {
+		token := caller.AccessToken
+		harness.Over(t, svc.Bearer(token)).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+		for _, ep := range endpoints {
+			var body any
+			if ep.body != nil {
+				body = ep.body()
+			}
+			// A bearer alone is no API key, on any admin endpoint.
+			harness.Over(t, svc.Bearer(token)).Do(ep.method, ep.path, body).Want(http.StatusUnauthorized, "API key required")
+			// Nor is an access token where the API key goes.
+			harness.Over(t, svc.Client(token)).Do(ep.method, ep.path, body).Want(http.StatusUnauthorized, "Invalid or expired API key")
+		}
+		// With an API key, the access token is ignored: B's key stays B's.
+		harness.Over(t, svc.Bearer(token, client.WithAPIKey(b.Key.Key))).Do("GET", "/v1/identity-sessions/"+caller.SessionID, nil).
+			Want(http.StatusForbidden, sesDenied)
+		harness.Over(t, svc.Bearer(token, client.WithAPIKey(b.Key.Key))).Do("GET", "/v1/identity-sessions?account_id="+a.Account.ID, nil).
+			Want(http.StatusForbidden, denied)
+
+		clientEndpoints := []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/v1/client/me", nil},
+			{"PATCH", "/v1/client/me", map[string]any{"display_name": "Mallory"}},
+			{"GET", "/v1/client/nonce", nil},
+			{"DELETE", "/v1/client/sessions/current", nil},
+		}
+		for _, ep := range clientEndpoints {
+			for _, key := range []string{a.Key.Key, b.Key.Key, svc.SuperadminKey, revoked.Key} {
+				// An API key alone is no access token...
+				ans := harness.Over(t, svc.Client(key)).Do(ep.method, ep.path, ep.body)
+				wantBearerRefused(t, ans, accessRequired)
+				// ...nor is one sent as a bearer token.
+				ans = harness.Over(t, svc.Bearer(key)).Do(ep.method, ep.path, ep.body)
+				wantBearerRefused(t, ans, accessRefused)
+			}
+		}
+		// None of that signed the caller out.
+		harness.Over(t, svc.Bearer(token)).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+	})
+
 	t.Run("a refused change writes nothing", func(t *testing.T) {
 		aw, bw := harness.Over(t, a.Client), harness.Over(t, b.Client)
 		before := aw.Do("GET", "/v1/games/"+game, nil).Want(http.StatusOK)
@@ -210,5 +316,34 @@ func TestTenancyMatrix(t *testing.T) {
 		if after := aw.Do("GET", "/v1/games/"+game, nil).Want(http.StatusOK); !bytes.Equal(after.Body, before.Body) {
 			t.Fatalf("B's refused changes changed the game: %s, was %s", after.Body, before.Body)
 		}
+
+		sBefore := aw.Do("GET", "/v1/identity-sessions/"+untouched.SessionID, nil).Want(http.StatusOK)
+		bw.Do("DELETE", "/v1/identity-sessions/"+untouched.SessionID, nil).Want(http.StatusForbidden, sesDenied)
+		if after := aw.Do("GET", "/v1/identity-sessions/"+untouched.SessionID, nil).Want(http.StatusOK); !bytes.Equal(after.Body, sBefore.Body) {
+			t.Fatalf("B's refused revocation changed the session: %s, was %s", after.Body, sBefore.Body)
+		}
+		harness.Over(t, svc.Bearer(untouched.AccessToken)).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+		// Of the sign-ins of A's identity, only A's and the superadmin's
+		// made sessions (and the three made above).
+		sessions := 0
+		for _, err := range a.Client.IdentitySessions(t.Context(), client.ListIdentitySessionsParams{IdentityID: identity.ID}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			sessions++
+		}
+		if sessions != 5 {
+			t.Fatalf("A's identity has %d sessions, want 5", sessions)
+		}
 	})
+}
+
+// newSessionOf signs a device of the tenant's game in.
+func newSessionOf(t *testing.T, tenant harness.Tenant) client.SignInResponse {
+	t.Helper()
+	s, err := tenant.Client.SignIn(t.Context(), client.SignInRequest{GameID: tenant.Game.ID, Kind: client.KindDevice, ExternalKey: newDevice()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client.SignInResponse{SessionID: s.SessionID(), Identity: s.Identity()}
 }

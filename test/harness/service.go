@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/fx"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/leadr-oss/identity/bootstrap"
 	"github.com/leadr-oss/identity/client"
@@ -37,6 +39,7 @@ type Service struct {
 type settings struct {
 	databaseURL string
 	env         map[string]string
+	logs        io.Writer
 }
 
 // Option changes how StartService starts the service.
@@ -61,6 +64,11 @@ func WithDatabaseURL(u string) Option { return func(s *settings) { s.databaseURL
 
 // WithEnv sets a configuration variable (see the README's table).
 func WithEnv(name, value string) Option { return func(s *settings) { s.env[name] = value } }
+
+// WithLogWriter sends the service's log lines to w instead of standard
+// error: JSON, one object a line, at the level of LEADR_LOG_LEVEL (error
+// unless WithEnv gives it). Writes to w are serialized.
+func WithLogWriter(w io.Writer) Option { return func(s *settings) { s.logs = w } }
 
 // StartService starts the service in this process, on a free loopback
 // port, and stops it when t ends. Its logs go to standard error at error
@@ -95,7 +103,16 @@ func StartService(t testing.TB, opts ...Option) *Service {
 		t.Fatal(err)
 	}
 	var srv *bootstrap.Server
-	app := fx.New(bootstrap.Service(cfg, io.Discard), fx.Populate(&srv), fx.NopLogger)
+	fxOpts := []fx.Option{bootstrap.Service(cfg, io.Discard), fx.Populate(&srv), fx.NopLogger}
+	if s.logs != nil {
+		fxOpts = append(fxOpts, fx.Decorate(func(*zap.Logger) *zap.Logger {
+			enc := zap.NewProductionEncoderConfig()
+			enc.TimeKey = "time"
+			enc.EncodeTime = zapcore.ISO8601TimeEncoder
+			return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(zapcore.AddSync(s.logs)), cfg.LogLevel))
+		}))
+	}
+	app := fx.New(fxOpts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := app.Start(ctx); err != nil {
@@ -139,6 +156,18 @@ func (s *Service) Admin() *client.Client { return s.Client(s.SuperadminKey) }
 
 // Anonymous returns a client that sends no key.
 func (s *Service) Anonymous() *client.Client { return s.Client("") }
+
+// Bearer returns a client that sends no API key but the header
+// authorization: Bearer token (none when token is empty), for the client
+// endpoints, and opts (client.WithAPIKey, client.WithHeader, ...). Every
+// answer it receives is checked against the OpenAPI document.
+func (s *Service) Bearer(token string, opts ...client.Option) *client.Client {
+	all := []client.Option{client.WithHTTPClient(s.http)}
+	if token != "" {
+		all = append(all, client.WithHeader("Authorization", "Bearer "+token))
+	}
+	return client.New(s.URL, append(all, opts...)...)
+}
 
 // fetchDocument reads the OpenAPI document the service serves: the one its
 // answers are checked against.

@@ -1,0 +1,293 @@
+package httpapi
+
+import (
+	_ "embed"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
+	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/ports"
+)
+
+//go:embed sessions.openapi.json
+var sessionsOpenAPI []byte
+
+// sessionsFragment is the part of the document of client sign-in, the
+// client endpoints and the admin view of sessions, its schemas generated
+// from the wire types.
+var sessionsFragment = sync.OnceValue(func() []byte {
+	return openapi.Fragment(sessionsOpenAPI, map[string]any{
+		"ClientSignIn":          client.SignInRequest{},
+		"ClientSession":         client.SignInResponse{},
+		"ClientRefresh":         client.RefreshRequest{},
+		"ClientTokens":          client.RefreshResponse{},
+		"ClientNonce":           client.Nonce{},
+		"ClientMeUpdate":        client.UpdateMeRequest{},
+		"IdentitySession":       client.IdentitySession{},
+		"IdentitySessionPage":   client.Page[client.IdentitySession]{},
+		"IdentitySessionCreate": client.CreateIdentitySessionRequest{},
+	})
+})
+
+// Context key of a client endpoint's caller.
+const clientPrincipalKey = "leadr.client_principal"
+
+// Write-only body fields: no answer echoes them, 422s included. A Steam
+// ticket and a refresh token are credentials.
+const (
+	steamTicketField  = "steam_ticket"
+	refreshTokenField = "refresh_token"
+)
+
+// SessionRoutes are the endpoints of sessions: sign-in and what a signed-in
+// game client may do, under /v1/client; and the admin view, under the API
+// key.
+func SessionRoutes(clients ports.ClientSessions, admin ports.IdentitySessions) Routes {
+	h := sessionHandlers{clients: clients, admin: admin}
+	return Routes{
+		OpenAPI: sessionsFragment(),
+		Mount: func(api gin.IRoutes) {
+			api.POST("/identity-sessions", h.create)
+			api.GET("/identity-sessions", h.list)
+			api.GET("/identity-sessions/:session_id", h.get)
+			api.DELETE("/identity-sessions/:session_id", h.revoke)
+		},
+		MountClient: func(api gin.IRoutes) {
+			// Sign-in and refresh are the authentication: no bearer.
+			api.POST("/sessions", h.signIn)
+			api.POST("/sessions/refresh", h.refresh)
+			// The bearer check goes per route rather than api.Use: the group
+			// is shared with other slices' client endpoints.
+			api.GET("/me", h.bearer, h.me)
+			api.PATCH("/me", h.bearer, h.rename)
+			api.GET("/nonce", h.bearer, h.nonce)
+			api.DELETE("/sessions/current", h.bearer, h.signOut)
+		},
+	}
+}
+
+type sessionHandlers struct {
+	clients ports.ClientSessions
+	admin   ports.IdentitySessions
+}
+
+// bearer requires an access token (authorization: Bearer …) and stores its
+// principal. Any other scheme, or none, is no access token.
+func (h sessionHandlers) bearer(c *gin.Context) {
+	token := bearerToken(c.GetHeader("Authorization"))
+	if token == "" {
+		fail(c, session.ErrAccessRequired)
+		c.Abort()
+		return
+	}
+	p, err := h.clients.Authenticate(c.Request.Context(), token)
+	if err != nil {
+		fail(c, err)
+		c.Abort()
+		return
+	}
+	c.Set(clientPrincipalKey, p)
+	c.Next()
+}
+
+// bearerToken is the token of an authorization header of the Bearer
+// scheme, whose name is case-insensitive (RFC 9110, section 11.1), or "".
+func bearerToken(header string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func clientPrincipal(c *gin.Context) ports.ClientPrincipal {
+	return c.MustGet(clientPrincipalKey).(ports.ClientPrincipal)
+}
+
+func (h sessionHandlers) signIn(c *gin.Context) {
+	var ps problems
+	b, err := readBody(c, &ps, steamTicketField)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	cmd := ports.SignIn{
+		GameID:      bodyID[id.Game](b, "game_id", true),
+		Kind:        deref(b.str("kind", true)),
+		ExternalKey: b.str("external_key", false),
+		SteamTicket: b.str(steamTicketField, false),
+		DisplayName: b.str("display_name", false),
+	}
+	if !parsed(c, &ps) {
+		return
+	}
+	t, err := h.clients.SignIn(c.Request.Context(), cmd)
+	h.created(c, t, err)
+}
+
+// created answers a new session: 201, with the address of the one resource
+// that names it (the admin view; client endpoints call it "current").
+func (h sessionHandlers) created(c *gin.Context, t ports.Tokens, err error) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	noStore(c)
+	c.Header("Location", "/v1/identity-sessions/"+t.Session.ID().String())
+	c.JSON(http.StatusCreated, toSignIn(t))
+}
+
+// noStore keeps an answer holding tokens out of every cache on the way
+// (RFC 6749, section 5.1).
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+}
+
+func (h sessionHandlers) refresh(c *gin.Context) {
+	var ps problems
+	b, err := readBody(c, &ps, refreshTokenField)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	token := deref(b.str(refreshTokenField, true))
+	if !parsed(c, &ps) {
+		return
+	}
+	t, err := h.clients.Refresh(c.Request.Context(), token)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, toTokens(t))
+}
+
+func (h sessionHandlers) me(c *gin.Context) {
+	i, err := h.clients.Me(c.Request.Context(), clientPrincipal(c))
+	writeOne(c, http.StatusOK, i, err, toIdentity)
+}
+
+func (h sessionHandlers) nonce(c *gin.Context) {
+	value, expires, err := h.clients.Nonce(c.Request.Context(), clientPrincipal(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, client.Nonce{NonceValue: value, ExpiresAt: wireTime(expires)})
+}
+
+// rename passes the nonce as sent, "" when absent: the use case checks it
+// after validating the name, in the contract's order (422 before 412).
+func (h sessionHandlers) rename(c *gin.Context) {
+	var ps problems
+	b, err := readBody(c, &ps)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	name := b.str("display_name", true)
+	if !parsed(c, &ps) {
+		return
+	}
+	i, err := h.clients.Rename(c.Request.Context(), clientPrincipal(c), c.GetHeader(client.NonceHeader), name)
+	writeOne(c, http.StatusOK, i, err, toIdentity)
+}
+
+func (h sessionHandlers) signOut(c *gin.Context) {
+	if err := h.clients.SignOut(c.Request.Context(), clientPrincipal(c)); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (h sessionHandlers) create(c *gin.Context) {
+	var ps problems
+	b, err := readBody(c, &ps)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	identityID := bodyID[id.Identity](b, "identity_id", true)
+	if !parsed(c, &ps) {
+		return
+	}
+	t, err := h.admin.Create(c.Request.Context(), principal(c), identityID)
+	h.created(c, t, err)
+}
+
+func (h sessionHandlers) list(c *gin.Context) {
+	var ps problems
+	q := ports.ListSessions{
+		AccountID:  queryID[id.Account](c, &ps, "account_id"),
+		IdentityID: queryID[id.Identity](c, &ps, "identity_id"),
+		Page:       pageParams(c, &ps),
+	}
+	if !parsed(c, &ps) {
+		return
+	}
+	page, err := h.admin.List(c.Request.Context(), principal(c), q)
+	writePage(c, page, err, toIdentitySession)
+}
+
+func (h sessionHandlers) get(c *gin.Context) {
+	var ps problems
+	sessionID := pathID[id.Session](c, &ps, "session_id")
+	if !parsed(c, &ps) {
+		return
+	}
+	s, err := h.admin.Get(c.Request.Context(), principal(c), sessionID)
+	writeOne(c, http.StatusOK, s, err, toIdentitySession)
+}
+
+// revoke answers 200 with the session, not 204: the caller sees when it was
+// revoked, and revoking it again answers the same.
+func (h sessionHandlers) revoke(c *gin.Context) {
+	var ps problems
+	sessionID := pathID[id.Session](c, &ps, "session_id")
+	if !parsed(c, &ps) {
+		return
+	}
+	s, err := h.admin.Revoke(c.Request.Context(), principal(c), sessionID)
+	writeOne(c, http.StatusOK, s, err, toIdentitySession)
+}
+
+// seconds is a lifetime as expires_in counts it, rounded down: a client
+// that refreshes when it runs out is never late.
+func seconds(d time.Duration) int { return int(d / time.Second) }
+
+func toSignIn(t ports.Tokens) client.SignInResponse {
+	r := client.SignInResponse{
+		SessionID: t.Session.ID().String(), AccessToken: t.AccessToken, TokenType: "Bearer",
+		ExpiresIn: seconds(t.AccessTTL), RefreshToken: t.RefreshToken, RefreshExpiresIn: seconds(t.RefreshTTL),
+	}
+	if t.Identity != nil {
+		r.Identity = toIdentity(t.Identity)
+	}
+	return r
+}
+
+func toTokens(t ports.Tokens) client.RefreshResponse {
+	return client.RefreshResponse{
+		SessionID: t.Session.ID().String(), AccessToken: t.AccessToken, TokenType: "Bearer",
+		ExpiresIn: seconds(t.AccessTTL), RefreshToken: t.RefreshToken, RefreshExpiresIn: seconds(t.RefreshTTL),
+	}
+}
+
+func toIdentitySession(s *session.Session) client.IdentitySession {
+	return client.IdentitySession{
+		ID: s.ID().String(), IdentityID: s.IdentityID().String(), AccountID: s.AccountID().String(), GameID: s.GameID().String(),
+		ExpiresAt: wireTime(s.ExpiresAt()), RefreshExpiresAt: wireTime(s.RefreshExpiresAt()), RevokedAt: optionalWireTime(s.RevokedAt()),
+		CreatedAt: wireTime(s.CreatedAt()), UpdatedAt: wireTime(s.UpdatedAt()),
+	}
+}

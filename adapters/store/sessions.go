@@ -1,0 +1,368 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/game"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
+)
+
+// Sessions implements ports.SessionRepository.
+//
+// Every write that touches a session and its tokens locks the session's row
+// first and its tokens' rows after (the cascade of a purge does the same),
+// so that no two of them wait on each other in a cycle.
+type Sessions struct {
+	db *DB
+}
+
+var _ ports.SessionRepository = (*Sessions)(nil)
+
+func init() {
+	repositories = append(repositories, func(s *Store) (any, error) { return NewSessions(s) })
+}
+
+func NewSessions(s *Store) (*Sessions, error) {
+	if err := checkSortColumns[sessionRow](s.db.read, ports.SessionSchema.Spec); err != nil {
+		return nil, err
+	}
+	return &Sessions{db: s.db}, nil
+}
+
+// sessionConstraints: Create checks the identity and its game in its
+// transaction, so a broken key of a session means they are gone (SQLite
+// does not say which key broke: the identity is what the caller named). A
+// nonce's broken key means its session is gone.
+var sessionConstraints = map[string]error{
+	"sessions_identity_fkey":      identity.ErrNotFound,
+	"sessions_game_fkey":          game.ErrNotFound,
+	"sessions.foreign_key":        identity.ErrNotFound,
+	"session_nonces_session_fkey": session.ErrNotFound,
+	"session_nonces.foreign_key":  session.ErrNotFound,
+}
+
+func (r *Sessions) Create(ctx context.Context, s *session.Session, refreshHash []byte) error {
+	row := sessionToRow(s)
+	return r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := r.lockLiveIdentity(ctx, tx, row); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			return fmt.Errorf("insert session: %w", translate(err, "sessions", sessionConstraints))
+		}
+		token := &refreshTokenRow{Hash: refreshHash, SessionID: row.ID, CreatedAt: row.CreatedAt}
+		if _, err := tx.NewInsert().Model(token).Exec(ctx); err != nil {
+			return fmt.Errorf("store refresh token: %w", err)
+		}
+		return nil
+	})
+}
+
+// lockLiveIdentity checks, in the transaction that writes the session, that
+// its identity and game are live, and holds shared locks on both rows until
+// the transaction ends. Soft deletes lock them for update and revoke the
+// sessions afterwards, so a session either sees the deletion and is refused
+// or commits first and is revoked. (SQLite's write transactions are serial
+// and need no lock.)
+func (r *Sessions) lockLiveIdentity(ctx context.Context, tx bun.Tx, row *sessionRow) error {
+	q := tx.NewSelect().TableExpr("identities AS i").
+		Join("JOIN games AS g ON g.account_id = i.account_id AND g.id = i.game_id").
+		ColumnExpr("i.deleted_at, g.deleted_at").
+		Where("i.id = ? AND i.account_id = ? AND i.game_id = ?", row.IdentityID, row.AccountID, row.GameID)
+	if !r.db.sqlite {
+		q = q.For("SHARE")
+	}
+	var identityDeleted, gameDeleted sql.NullTime
+	err := q.Scan(ctx, &identityDeleted, &gameDeleted)
+	switch {
+	case errors.Is(err, sql.ErrNoRows), err == nil && identityDeleted.Valid:
+		return identity.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("find the session's identity: %w", err)
+	case gameDeleted.Valid:
+		return game.ErrNotFound
+	}
+	return nil
+}
+
+func (r *Sessions) Get(ctx context.Context, sessionID id.SessionID) (*session.Session, error) {
+	return getOne(ctx, r.db.read, cond("id = ?", toUUID(sessionID)), session.ErrNotFound, sessionFromRow)
+}
+
+func (r *Sessions) Access(ctx context.Context, sessionID id.SessionID, now time.Time) (*session.Session, error) {
+	row := new(sessionRow)
+	err := r.db.read.NewSelect().Model(row).
+		Join("JOIN identities AS i ON i.id = ?TableAlias.identity_id").
+		Join("JOIN games AS g ON g.account_id = ?TableAlias.account_id AND g.id = ?TableAlias.game_id").
+		Where("?TableAlias.id = ?", toUUID(sessionID)).
+		Where("?TableAlias.revoked_at IS NULL AND ?TableAlias.refresh_expires_at > ?", domain.Timestamp(now)).
+		Where("i.deleted_at IS NULL AND g.deleted_at IS NULL").
+		Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, session.ErrAccessInvalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find session: %w", err)
+	}
+	return sessionFromRow(row)
+}
+
+var sessionMutable = []string{"expires_at", "refresh_expires_at", "revoked_at", "updated_at"}
+
+func (r *Sessions) Update(ctx context.Context, sessionID id.SessionID, fn func(*session.Session) error) (*session.Session, error) {
+	return updateLocked(ctx, r.db, "session", cond("id = ?", toUUID(sessionID)), session.ErrNotFound,
+		sessionFromRow, sessionToRow, fn, sessionMutable...)
+}
+
+// Rotate locks the session before it marks the token rotated, rather than
+// after: that is the order of every other write of sessions and tokens
+// (a purge deletes a session, then its tokens), so a rotation and a purge
+// never deadlock. The mark is still one conditional statement, and the
+// session's lock queues concurrent rotations of one token: the first
+// rotates, the others find it rotated.
+//
+// The port gives Rotate no clock: the times of the tokens and of a reuse's
+// revocation are the store's.
+func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time, fn func(*session.Session) error) (*session.Session, error) {
+	now = domain.Timestamp(now)
+	var out *session.Session
+	reused := false
+	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		token := new(refreshTokenRow)
+		err := tx.NewSelect().Model(token).Where("hash = ?", old).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.ErrRefreshInvalid
+		}
+		if err != nil {
+			return fmt.Errorf("find refresh token: %w", err)
+		}
+		loaded := new(sessionRow)
+		if err := r.db.forUpdate(tx.NewSelect().Model(loaded).Where("id = ?", token.SessionID)).Scan(ctx); err != nil {
+			return fmt.Errorf("load session: %w", err)
+		}
+		s, err := sessionFromRow(loaded)
+		if err != nil {
+			return err
+		}
+		before := sessionToRow(s)
+		res, err := tx.NewUpdate().Model((*refreshTokenRow)(nil)).Set("rotated_at = ?", now).
+			Where("hash = ? AND rotated_at IS NULL", old).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		} else if n == 0 {
+			// Rotated before: reuse. The revocation commits with this
+			// transaction; the caller is refused all the same.
+			reused = true
+			s.Revoke(now)
+			if err := saveIfChanged(ctx, tx, before, sessionToRow(s), sessionMutable); err != nil {
+				return fmt.Errorf("revoke session: %w", err)
+			}
+			return nil
+		}
+		// An identity or game deleted since the session began refreshes no
+		// more, even if revoking its sessions did not happen.
+		var live int
+		err = tx.NewRaw(`SELECT count(*) FROM identities AS i JOIN games AS g ON g.id = i.game_id
+			WHERE i.id = ? AND i.deleted_at IS NULL AND g.deleted_at IS NULL`, loaded.IdentityID).Scan(ctx, &live)
+		if err != nil {
+			return fmt.Errorf("check the session's identity: %w", err)
+		}
+		if live == 0 {
+			return session.ErrRefreshInvalid
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+		if err := saveIfChanged(ctx, tx, before, sessionToRow(s), sessionMutable); err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+		if _, err := tx.NewInsert().Model(&refreshTokenRow{Hash: fresh, SessionID: loaded.ID, CreatedAt: now}).Exec(ctx); err != nil {
+			return fmt.Errorf("store refresh token: %w", err)
+		}
+		out = s
+		return nil
+	})
+	if err == nil && reused {
+		return nil, session.ErrRefreshInvalid
+	}
+	return out, err
+}
+
+func (r *Sessions) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time) error {
+	return r.revokeAll(ctx, cond("identity_id = ?", toUUID(identityID)), now)
+}
+
+// RevokeGame goes by the sessions' own game: it is always their identity's.
+func (r *Sessions) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time) error {
+	return r.revokeAll(ctx, cond("game_id = ?", toUUID(gameID)), now)
+}
+
+func (r *Sessions) revokeAll(ctx context.Context, where condition, now time.Time) error {
+	now = domain.Timestamp(now)
+	_, err := r.db.write.NewUpdate().Model((*sessionRow)(nil)).
+		Set("revoked_at = ?", now).Set("updated_at = ?", now).
+		Where(where.sql, where.args...).Where("revoked_at IS NULL").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	return nil
+}
+
+func (r *Sessions) List(ctx context.Context, f ports.SessionFilter, req paging.Request) (paging.Result[*session.Session], error) {
+	return list(ctx, r.db.read, sessionListing(f), req, sessionFromRow)
+}
+
+func sessionListing(f ports.SessionFilter) listing {
+	l := listing{table: "sessions", columns: sessionColumns, sortBy: ports.SessionSchema.Spec}
+	if !f.AccountID.IsZero() {
+		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
+	}
+	if !f.IdentityID.IsZero() {
+		l.where = append(l.where, cond("identity_id = ?", toUUID(f.IdentityID)))
+	}
+	return l
+}
+
+func (r *Sessions) CreateNonce(ctx context.Context, sessionID id.SessionID, hash []byte, expiresAt time.Time) error {
+	row := &nonceRow{Hash: hash, SessionID: toUUID(sessionID), ExpiresAt: domain.Timestamp(expiresAt)}
+	if _, err := r.db.write.NewInsert().Model(row).Exec(ctx); err != nil {
+		return fmt.Errorf("create nonce: %w", translate(err, "session_nonces", sessionConstraints))
+	}
+	return nil
+}
+
+func (r *Sessions) ConsumeNonce(ctx context.Context, sessionID id.SessionID, hash []byte, now time.Time) error {
+	now = domain.Timestamp(now)
+	var used []byte
+	err := r.db.write.NewRaw(`UPDATE session_nonces SET used_at = ?
+		WHERE hash = ? AND session_id = ? AND used_at IS NULL AND expires_at > ? RETURNING hash`,
+		now, hash, toUUID(sessionID), now).Scan(ctx, &used)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("consume nonce: %w", err)
+	}
+	// Nothing consumed: what the nonce is now tells why. Being used,
+	// expired or another session's is final, so this later read agrees
+	// with what the update saw.
+	row := new(nonceRow)
+	err = r.db.read.NewSelect().Model(row).Where("hash = ?", hash).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return session.ErrNonceInvalid
+	case err != nil:
+		return fmt.Errorf("find nonce: %w", err)
+	case row.SessionID != toUUID(sessionID):
+		return session.ErrNonceInvalid
+	case row.UsedAt.Valid:
+		return session.ErrNonceUsed
+	}
+	return session.ErrNonceExpired
+}
+
+// Purge deletes with plain statements, which replicas may run at once. On
+// PostgreSQL each picks its rows with SKIP LOCKED: replicas never wait on
+// one another (a wait could close a cycle with the cascade of another
+// purge), and a row that one of them holds is simply left to it.
+func (r *Sessions) Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error) {
+	now = domain.Timestamp(now)
+	cutoff := now.Add(-keep)
+	skipLocked := " FOR UPDATE SKIP LOCKED"
+	if r.db.sqlite {
+		skipLocked = ""
+	}
+	if _, err := r.db.write.NewRaw(`DELETE FROM session_nonces WHERE hash IN (
+		SELECT hash FROM session_nonces WHERE expires_at < ?`+skipLocked+`)`, now).Exec(ctx); err != nil {
+		return 0, fmt.Errorf("purge nonces: %w", err)
+	}
+	res, err := r.db.write.NewRaw(`DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE refresh_expires_at < ? OR revoked_at < ?`+skipLocked+`)`, cutoff, cutoff).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+type sessionRow struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	ID               uuid.UUID    `bun:"id,pk,type:uuid"`
+	IdentityID       uuid.UUID    `bun:"identity_id,type:uuid"`
+	AccountID        uuid.UUID    `bun:"account_id,type:uuid"`
+	GameID           uuid.UUID    `bun:"game_id,type:uuid"`
+	ExpiresAt        time.Time    `bun:"expires_at"`
+	RefreshExpiresAt time.Time    `bun:"refresh_expires_at"`
+	RevokedAt        sql.NullTime `bun:"revoked_at"`
+	CreatedAt        time.Time    `bun:"created_at"`
+	UpdatedAt        time.Time    `bun:"updated_at"`
+}
+
+const sessionColumns = "id, identity_id, account_id, game_id, expires_at, refresh_expires_at, revoked_at, created_at, updated_at"
+
+type refreshTokenRow struct {
+	bun.BaseModel `bun:"table:session_refresh_tokens"`
+
+	Hash      []byte       `bun:"hash,pk"`
+	SessionID uuid.UUID    `bun:"session_id,type:uuid"`
+	CreatedAt time.Time    `bun:"created_at"`
+	RotatedAt sql.NullTime `bun:"rotated_at"`
+}
+
+type nonceRow struct {
+	bun.BaseModel `bun:"table:session_nonces"`
+
+	Hash      []byte       `bun:"hash,pk"`
+	SessionID uuid.UUID    `bun:"session_id,type:uuid"`
+	ExpiresAt time.Time    `bun:"expires_at"`
+	UsedAt    sql.NullTime `bun:"used_at"`
+}
+
+func sessionToRow(s *session.Session) *sessionRow {
+	snap := s.Snapshot()
+	return &sessionRow{
+		ID:               toUUID(snap.ID),
+		IdentityID:       toUUID(snap.IdentityID),
+		AccountID:        toUUID(snap.AccountID),
+		GameID:           toUUID(snap.GameID),
+		ExpiresAt:        snap.ExpiresAt,
+		RefreshExpiresAt: snap.RefreshExpiresAt,
+		RevokedAt:        sql.NullTime{Time: snap.RevokedAt, Valid: !snap.RevokedAt.IsZero()},
+		CreatedAt:        snap.CreatedAt,
+		UpdatedAt:        snap.UpdatedAt,
+	}
+}
+
+func sessionFromRow(r *sessionRow) (*session.Session, error) {
+	return session.Rehydrate(session.Snapshot{
+		ID:               fromUUID[id.Session](r.ID),
+		IdentityID:       fromUUID[id.Identity](r.IdentityID),
+		AccountID:        fromUUID[id.Account](r.AccountID),
+		GameID:           fromUUID[id.Game](r.GameID),
+		ExpiresAt:        r.ExpiresAt,
+		RefreshExpiresAt: r.RefreshExpiresAt,
+		RevokedAt:        r.RevokedAt.Time,
+		CreatedAt:        r.CreatedAt,
+		UpdatedAt:        r.UpdatedAt,
+	}), nil
+}

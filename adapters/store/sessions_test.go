@@ -1,0 +1,235 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/leadr-oss/identity/adapters/store"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
+	"github.com/leadr-oss/identity/test/pgtest"
+)
+
+// statements records what bun sends, so that a test can ask the planner
+// how it serves each statement a repository method runs.
+type statements struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (s *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	switch e.Operation() {
+	case "SELECT", "INSERT", "UPDATE", "DELETE":
+		s.mu.Lock()
+		s.sent = append(s.sent, e.Query)
+		s.mu.Unlock()
+	}
+}
+
+func (s *statements) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.sent
+	s.sent = nil
+	return out
+}
+
+// seedSessions adds to seedForPlans' data 100 000 sessions, a hundred for
+// each of a thousand identities, each with a refresh token and some with a
+// nonce. As between two purges, few are dead: one in a hundred is revoked
+// (within the last 40 hours), one in a thousand long expired.
+func seedSessions(t *testing.T, db *store.DB) {
+	t.Helper()
+	for _, q := range []string{
+		`INSERT INTO sessions (id, identity_id, account_id, game_id, expires_at, refresh_expires_at, revoked_at, created_at, updated_at)
+		 SELECT ('00000003-0000-7000-8000-' || lpad(to_hex(s), 12, '0'))::uuid, i.id, i.account_id, i.game_id,
+		        now() - s * interval '1 second' + interval '15 minutes',
+		        CASE WHEN s % 1000 = 1 THEN now() - interval '40 days' ELSE now() + interval '30 days' END,
+		        CASE WHEN s % 100 = 0 THEN now() - (s % 40) * interval '1 hour' END,
+		        now() - s * interval '1 second', now() - s * interval '1 second'
+		 FROM generate_series(1, 100000) AS s
+		 JOIN identities AS i ON i.id = ('00000001-0000-7000-8000-' || lpad(to_hex(1 + s % 1000), 12, '0'))::uuid`,
+		`INSERT INTO session_refresh_tokens (hash, session_id, created_at)
+		 SELECT sha256(id::text::bytea), id, created_at FROM sessions`,
+		`INSERT INTO session_nonces (hash, session_id, expires_at)
+		 SELECT sha256(('n' || id::text)::bytea), id, now() + (random() * 120 - 60) * interval '1 second'
+		 FROM sessions WHERE created_at > now() - interval '20000 seconds'`,
+		`ANALYZE`,
+	} {
+		if _, err := db.Bun().ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSessionQueriesAreServedByIndexes: session lists page like identity
+// lists (no sequential scan, no sort of more than a page, no scan past a
+// few pages' rows), and every statement of the other methods, Access on
+// every client request first, is served by an index.
+func TestSessionQueriesAreServedByIndexes(t *testing.T) {
+	db := pgtest.Fresh(t)
+	seedForPlans(t, db)
+	seedSessions(t, db)
+	log := &statements{}
+	db.Bun().AddQueryHook(log)
+	repo, err := store.NewSessions(store.New(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	account, _ := id.Parse[id.Account]("acc_00000000-0000-7000-8000-000000000007")
+	identity, _ := id.Parse[id.Identity]("ide_00000001-0000-7000-8000-000000000006") // account 7, a hundred sessions
+	game, _ := id.Parse[id.Game]("gam_00000002-0000-7000-8000-000000000006")
+
+	const limit = 20
+	for name, f := range map[string]ports.SessionFilter{
+		"account":              {AccountID: account},
+		"identity":             {IdentityID: identity},
+		"account and identity": {AccountID: account, IdentityID: identity},
+		"everything":           {},
+	} {
+		sort := ports.SessionSchema.DefaultSort()
+		deep, err := repo.List(ctx, f, paging.Request{Sort: sort, Limit: 50})
+		if err != nil || len(deep.Items) != 50 {
+			t.Fatalf("%s: %d sessions deep (%v)", name, len(deep.Items), err)
+		}
+		after := ports.SessionSchema.Position(deep.Items[49], sort)
+		for _, page := range []struct {
+			name string
+			req  paging.Request
+		}{
+			{"first page", paging.Request{Sort: sort, Limit: limit}},
+			{"next page", paging.Request{Sort: sort, Limit: limit, After: after}},
+			{"previous page", paging.Request{Sort: sort, Limit: limit, After: after, Backward: true}},
+		} {
+			t.Run(name+"/"+page.name, func(t *testing.T) {
+				log.take()
+				if _, err := repo.List(ctx, f, page.req); err != nil {
+					t.Fatal(err)
+				}
+				for _, q := range log.take() {
+					var check func(n planNode, parent string)
+					check = func(n planNode, parent string) {
+						touched := (n.ActualRows + n.RemovedByFilter) * max(n.Loops, 1)
+						switch {
+						case n.Type == "Seq Scan":
+							t.Errorf("the plan reads %s sequentially", n.Relation)
+						case (n.Type == "Sort" || n.Type == "Incremental Sort") && (page.req.After == nil || len(n.Plans) != 1 || n.Plans[0].Type != "Limit"):
+							t.Errorf("the plan sorts more than one page (a %s under %s)", n.Type, parent)
+						case strings.Contains(n.Type, "Scan") && touched > 4*(limit+1):
+							t.Errorf("%s on %s touches %d rows for a page of %d", n.Type, n.Index, touched, limit)
+						}
+						for _, c := range n.Plans {
+							check(c, n.Type)
+						}
+					}
+					check(explainAnalyze(t, db, q, nil), "")
+					if t.Failed() {
+						t.Logf("%s", q)
+					}
+				}
+			})
+		}
+	}
+
+	// A live session of a live identity and game, and its first token.
+	live, _ := id.Parse[id.Session]("ses_00000003-0000-7000-8000-000000001f46") // session 8006: identity 7, account 8
+	var token []byte
+	if err := db.Bun().NewRaw("SELECT hash FROM session_refresh_tokens WHERE session_id = ?", live.UUID().String()).Scan(ctx, &token); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	nonce := []byte("a nonce hash of the plan test...")
+	lifetimes := session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour}
+	for _, c := range []struct {
+		name string
+		run  func() error
+	}{
+		{"access", func() error { _, err := repo.Access(ctx, live, now); return err }},
+		{"get", func() error { _, err := repo.Get(ctx, live); return err }},
+		{"update", func() error {
+			_, err := repo.Update(ctx, live, func(s *session.Session) error { return s.Refresh(now, lifetimes) })
+			return err
+		}},
+		{"rotate", func() error {
+			_, err := repo.Rotate(ctx, token, []byte("the next token hash of the test."), now, func(s *session.Session) error { return s.Refresh(now, lifetimes) })
+			return err
+		}},
+		{"reuse", func() error {
+			_, err := repo.Rotate(ctx, token, []byte("unused"), now, nil)
+			return ignore(err, session.ErrRefreshInvalid)
+		}},
+		{"create nonce", func() error { return repo.CreateNonce(ctx, live, nonce, now.Add(time.Minute)) }},
+		{"consume nonce", func() error { return repo.ConsumeNonce(ctx, live, nonce, now) }},
+		{"consume a used nonce", func() error { return ignore(repo.ConsumeNonce(ctx, live, nonce, now), session.ErrNonceUsed) }},
+		{"revoke an identity's", func() error { return repo.RevokeIdentity(ctx, identity, now) }},
+		{"revoke a game's", func() error { return repo.RevokeGame(ctx, game, now) }},
+		{"purge", func() error { _, err := repo.Purge(ctx, now, 24*time.Hour); return err }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			log.take()
+			if err := c.run(); err != nil {
+				t.Fatal(err)
+			}
+			sent := log.take()
+			if len(sent) == 0 {
+				t.Fatal("no statement was sent")
+			}
+			if c.name == "access" && len(sent) != 1 {
+				t.Errorf("access sends %d statements, want 1", len(sent))
+			}
+			for _, q := range sent {
+				// Nonces live a minute and purges come minutes apart: the
+				// table is small and mostly expired, and is read whole.
+				nonces := c.name == "purge" && strings.HasPrefix(q, "DELETE FROM session_nonces")
+				var check func(n planNode)
+				check = func(n planNode) {
+					if n.Type == "Seq Scan" && !(nonces && n.Relation == "session_nonces") {
+						t.Errorf("the plan reads %s sequentially", n.Relation)
+					}
+					for _, child := range n.Plans {
+						check(child)
+					}
+				}
+				check(explain(t, db, q))
+				if t.Failed() {
+					t.Logf("%s", q)
+				}
+			}
+		})
+	}
+}
+
+func ignore(err, expected error) error {
+	if errors.Is(err, expected) {
+		return nil
+	}
+	return err
+}
+
+// explain plans a statement without running it: writes were run already.
+func explain(t *testing.T, db *store.DB, query string) planNode {
+	t.Helper()
+	var raw string
+	if err := db.Bun().NewRaw("EXPLAIN (FORMAT JSON) "+query).Scan(t.Context(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(raw), &plans); err != nil {
+		t.Fatal(err)
+	}
+	return plans[0].Plan
+}

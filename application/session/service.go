@@ -1,0 +1,304 @@
+// Package session holds the sign-in use cases: game clients signing in with
+// a device ID or a Steam ticket, refreshing and signing out, reading and
+// renaming their identity with single-use nonces; and the admin side, which
+// signs any identity in and lists and revokes sessions.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/leadr-oss/identity/application/auth"
+	"github.com/leadr-oss/identity/application/cursor"
+	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/game"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
+)
+
+// NonceTTL is how long a nonce may wait to be used.
+const NonceTTL = 60 * time.Second
+
+// Deps are what the use cases drive.
+type Deps struct {
+	Sessions   ports.SessionRepository
+	Identities ports.IdentityRepository
+	// GetOrCreate is the identity use case: sign-in gets or creates its
+	// identity exactly as POST /v1/identities does.
+	GetOrCreate ports.Identities
+	Games       ports.GameRepository
+	Cipher      ports.Cipher
+	Steam       ports.SteamTickets
+	Tokens      ports.AccessTokens
+	Hasher      auth.Hasher
+	Cursors     paging.Cursors
+	Now         ports.Clock
+	Lifetimes   session.Lifetimes
+}
+
+// Service implements ports.ClientSessions and ports.IdentitySessions.
+type Service struct{ d Deps }
+
+var (
+	_ ports.ClientSessions   = (*Service)(nil)
+	_ ports.IdentitySessions = (*Service)(nil)
+)
+
+func NewService(d Deps) *Service { return &Service{d: d} }
+
+// newSecret is 32 random bytes, url-safe: a refresh token or a nonce.
+func newSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// issue starts a session for i and hands out its first tokens.
+func (s *Service) issue(ctx context.Context, i *identity.Identity) (ports.Tokens, error) {
+	ses := session.New(i.ID(), i.AccountID(), i.GameID(), s.d.Now(), s.d.Lifetimes)
+	refresh := newSecret()
+	if err := s.d.Sessions.Create(ctx, ses, s.d.Hasher.Hash(refresh)); err != nil {
+		return ports.Tokens{}, fmt.Errorf("create session: %w", err)
+	}
+	return s.tokens(ses, i, refresh)
+}
+
+func (s *Service) tokens(ses *session.Session, i *identity.Identity, refresh string) (ports.Tokens, error) {
+	access, err := s.d.Tokens.Issue(ports.AccessClaims{
+		SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID(),
+		ExpiresAt: ses.ExpiresAt(),
+	})
+	if err != nil {
+		return ports.Tokens{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return ports.Tokens{Session: ses, Identity: i, AccessToken: access, RefreshToken: refresh,
+		AccessTTL: s.d.Lifetimes.Access, RefreshTTL: s.d.Lifetimes.Refresh}, nil
+}
+
+// SignIn validates the body (422), finds the game (404), verifies a Steam
+// ticket with Steam (400, 401, 403, 503), gets or creates the identity and
+// starts a session. CUSTOM identities sign in through the studio's backend
+// (POST /v1/identity-sessions), never by themselves.
+func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, error) {
+	var problems []error
+	kind, err := identity.ParseKind(c.Kind)
+	problems = append(problems, err)
+	if c.GameID.IsZero() {
+		problems = append(problems, domain.Missing("game_id"))
+	}
+	if c.DisplayName != nil {
+		_, err := identity.ParseDisplayName(*c.DisplayName)
+		problems = append(problems, err)
+	}
+	switch kind {
+	case identity.KindDevice:
+		if c.ExternalKey == nil {
+			problems = append(problems, domain.Missing("external_key"))
+		} else {
+			_, err := identity.NewExternalKey(kind, *c.ExternalKey)
+			problems = append(problems, err)
+		}
+	case identity.KindSteam:
+		problems = append(problems, checkTicket(c.SteamTicket))
+	case identity.KindCustom:
+		problems = append(problems, domain.Rejected("kind",
+			"CUSTOM identities sign in through the studio's backend (POST /v1/identity-sessions)", c.Kind))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return ports.Tokens{}, err
+	}
+
+	g, err := s.d.Games.Get(ctx, c.GameID)
+	if err != nil {
+		return ports.Tokens{}, err
+	}
+	key := c.ExternalKey
+	if kind == identity.KindSteam {
+		steamID, err := s.steamID(ctx, g, *c.SteamTicket)
+		if err != nil {
+			return ports.Tokens{}, err
+		}
+		key = &steamID
+	}
+	i, _, err := s.d.GetOrCreate.GetOrCreate(ctx, tenancy.Principal{AccountID: g.AccountID()}, ports.CreateIdentity{
+		AccountID: g.AccountID(), GameID: g.ID(), Kind: kind.String(), ExternalKey: *key, DisplayName: c.DisplayName,
+	})
+	if err != nil {
+		return ports.Tokens{}, err
+	}
+	return s.issue(ctx, i)
+}
+
+// checkTicket: a Steam session ticket is 2–4096 hexadecimal characters.
+func checkTicket(ticket *string) error {
+	switch {
+	case ticket == nil:
+		return domain.Missing("steam_ticket")
+	case len(*ticket) < 2 || len(*ticket) > 4096 || strings.Trim(*ticket, "0123456789abcdefABCDEF") != "":
+		return domain.Rejected("steam_ticket", "A Steam ticket is 2–4096 hexadecimal characters", "[redacted]")
+	}
+	return nil
+}
+
+// steamID asks Steam whose ticket this is, with the game's own settings;
+// the SteamID64 Steam answers is the identity's key, never one the client
+// gave.
+func (s *Service) steamID(ctx context.Context, g *game.Game, ticket string) (string, error) {
+	if !g.SteamConfigured() {
+		return "", session.ErrSteamNotConfigured
+	}
+	webAPIKey, err := s.d.Cipher.Open(g.SealedSteamKey(), []byte(g.ID().String()))
+	if err != nil {
+		// Sealed under another LEADR_ENCRYPTION_KEY: the studio must set it again.
+		return "", session.ErrSteamNotConfigured
+	}
+	player, err := s.d.Steam.Authenticate(ctx, g.SteamAppID().String(), string(webAPIKey), ticket)
+	if err != nil {
+		return "", err
+	}
+	if player.PublisherBanned {
+		return "", session.ErrSteamBanned
+	}
+	if _, err := identity.NewExternalKey(identity.KindSteam, player.SteamID); err != nil {
+		return "", session.ErrSteamTicketInvalid
+	}
+	return player.SteamID, nil
+}
+
+// Refresh rotates the refresh token: the one presented stops working, and
+// presenting it again revokes the whole session.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (ports.Tokens, error) {
+	if refreshToken == "" {
+		return ports.Tokens{}, session.ErrRefreshInvalid
+	}
+	fresh, now := newSecret(), s.d.Now()
+	ses, err := s.d.Sessions.Rotate(ctx, s.d.Hasher.Hash(refreshToken), s.d.Hasher.Hash(fresh), now, func(ses *session.Session) error {
+		return ses.Refresh(now, s.d.Lifetimes)
+	})
+	if err != nil {
+		return ports.Tokens{}, err
+	}
+	return s.tokens(ses, nil, fresh)
+}
+
+// Authenticate checks the token's signature and expiry, then the session
+// itself on every request: a revoked session is refused on its next
+// request, on every replica.
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (ports.ClientPrincipal, error) {
+	if accessToken == "" {
+		return ports.ClientPrincipal{}, session.ErrAccessRequired
+	}
+	now := s.d.Now()
+	claims, err := s.d.Tokens.Verify(accessToken, now)
+	if err != nil {
+		return ports.ClientPrincipal{}, session.ErrAccessInvalid
+	}
+	ses, err := s.d.Sessions.Access(ctx, claims.SessionID, now)
+	if err != nil {
+		return ports.ClientPrincipal{}, err
+	}
+	if ses.IdentityID() != claims.IdentityID || ses.AccountID() != claims.AccountID || ses.GameID() != claims.GameID {
+		return ports.ClientPrincipal{}, session.ErrAccessInvalid
+	}
+	return ports.ClientPrincipal{SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID()}, nil
+}
+
+func (s *Service) Me(ctx context.Context, p ports.ClientPrincipal) (*identity.Identity, error) {
+	return s.d.Identities.Get(ctx, p.IdentityID)
+}
+
+func (s *Service) Nonce(ctx context.Context, p ports.ClientPrincipal) (string, time.Time, error) {
+	nonce := newSecret()
+	expires := domain.Timestamp(s.d.Now().Add(NonceTTL))
+	if err := s.d.Sessions.CreateNonce(ctx, p.SessionID, s.d.Hasher.Hash(nonce), expires); err != nil {
+		return "", time.Time{}, fmt.Errorf("create nonce: %w", err)
+	}
+	return nonce, expires, nil
+}
+
+// Rename validates the name (422), consumes the nonce (412), then renames.
+func (s *Service) Rename(ctx context.Context, p ports.ClientPrincipal, nonce string, displayName *string) (*identity.Identity, error) {
+	if displayName == nil {
+		return nil, domain.Missing("display_name")
+	}
+	name, err := identity.ParseDisplayName(*displayName)
+	if err != nil {
+		return nil, err
+	}
+	if nonce == "" {
+		return nil, session.ErrNonceRequired
+	}
+	if err := s.d.Sessions.ConsumeNonce(ctx, p.SessionID, s.d.Hasher.Hash(nonce), s.d.Now()); err != nil {
+		return nil, err
+	}
+	return s.d.Identities.Update(ctx, p.IdentityID, func(i *identity.Identity) error {
+		_, err := i.Rename(name, s.d.Now())
+		return err
+	})
+}
+
+func (s *Service) SignOut(ctx context.Context, p ports.ClientPrincipal) error {
+	_, err := s.d.Sessions.Update(ctx, p.SessionID, func(ses *session.Session) error {
+		ses.Revoke(s.d.Now())
+		return nil
+	})
+	return err
+}
+
+// Create signs an identity in for a studio's backend: the identity must be
+// live, of an account the key may act on (403), in a live game (404).
+func (s *Service) Create(ctx context.Context, p tenancy.Principal, identityID id.IdentityID) (ports.Tokens, error) {
+	i, err := s.d.Identities.Get(ctx, identityID)
+	if err != nil {
+		return ports.Tokens{}, err
+	}
+	if err := auth.CheckOwner(p, i.AccountID(), identity.ErrForbidden); err != nil {
+		return ports.Tokens{}, err
+	}
+	if _, err := s.d.Games.Get(ctx, i.GameID()); err != nil {
+		return ports.Tokens{}, err
+	}
+	return s.issue(ctx, i)
+}
+
+func (s *Service) Get(ctx context.Context, p tenancy.Principal, sessionID id.SessionID) (*session.Session, error) {
+	ses, err := s.d.Sessions.Get(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.CheckOwner(p, ses.AccountID(), session.ErrForbidden); err != nil {
+		return nil, err
+	}
+	return ses, nil
+}
+
+func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListSessions) (paging.Page[*session.Session], error) {
+	scope, err := auth.ListScope(p, q.AccountID)
+	if err != nil {
+		return paging.Page[*session.Session]{}, err
+	}
+	f := ports.SessionFilter{AccountID: scope, IdentityID: q.IdentityID}
+	return cursor.List(s.d.Cursors, ports.SessionSchema, q.Page, fmt.Sprintf("account=%s;identity=%s", f.AccountID, f.IdentityID),
+		func(r paging.Request) (paging.Result[*session.Session], error) { return s.d.Sessions.List(ctx, f, r) })
+}
+
+// Revoke ends a session; revoking it again answers it unchanged. The owner
+// check runs under the row lock, so a refused revocation writes nothing.
+func (s *Service) Revoke(ctx context.Context, p tenancy.Principal, sessionID id.SessionID) (*session.Session, error) {
+	return s.d.Sessions.Update(ctx, sessionID, func(ses *session.Session) error {
+		if err := auth.CheckOwner(p, ses.AccountID(), session.ErrForbidden); err != nil {
+			return err
+		}
+		ses.Revoke(s.d.Now())
+		return nil
+	})
+}

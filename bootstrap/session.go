@@ -1,0 +1,116 @@
+package bootstrap
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/leadr-oss/identity/adapters/httpapi"
+	"github.com/leadr-oss/identity/adapters/steam"
+	"github.com/leadr-oss/identity/adapters/store"
+	"github.com/leadr-oss/identity/adapters/tokens"
+	"github.com/leadr-oss/identity/application/auth"
+	appsession "github.com/leadr-oss/identity/application/session"
+	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
+)
+
+// accessTokenSecret is the name of the generated signing key in the database.
+const accessTokenSecret = "access_token_secret"
+
+// Purging: how often, and how long a session stays listable after it
+// expired or was revoked before it goes.
+const (
+	purgeEvery = 10 * time.Minute
+	purgeKeep  = 7 * 24 * time.Hour
+)
+
+// steamTimeout bounds every call to Steam's Web API.
+const steamTimeout = 5 * time.Second
+
+// SessionModule is client sign-in: sessions, their store, access tokens,
+// Steam tickets, the client and admin endpoints, and the purge of dead
+// sessions and nonces.
+var SessionModule = fx.Module("session",
+	fx.Provide(
+		fx.Annotate(store.NewSessions, fx.As(new(ports.SessionRepository)), fx.As(new(ports.SessionRevoker))),
+		func(_ schemaReady, s ports.SecretStore, log *zap.Logger, cfg Config, now ports.Clock) (ports.AccessTokens, error) {
+			secret, err := sharedSecret(s, log, cfg.AccessTokenSecret, accessTokenSecret, "LEADR_ACCESS_TOKEN_SECRET")
+			if err != nil {
+				return nil, err
+			}
+			return tokens.New(secret, tokens.WithClock(now)), nil
+		},
+		func(cfg Config) ports.SteamTickets { return steam.New(cfg.SteamAPIURL, steamTimeout, nil) },
+		fx.Annotate(newSessionService, fx.As(new(ports.ClientSessions)), fx.As(new(ports.IdentitySessions))),
+	),
+	routes(httpapi.SessionRoutes),
+	fx.Invoke(purgeInBackground),
+)
+
+type sessionDeps struct {
+	fx.In
+	Sessions    ports.SessionRepository
+	Identities  ports.IdentityRepository
+	GetOrCreate ports.Identities
+	Games       ports.GameRepository
+	Cipher      ports.Cipher
+	Steam       ports.SteamTickets
+	Tokens      ports.AccessTokens
+	Hasher      auth.Hasher
+	Cursors     paging.Cursors
+	Now         ports.Clock
+	Config      Config
+}
+
+func newSessionService(d sessionDeps) *appsession.Service {
+	return appsession.NewService(appsession.Deps{
+		Sessions: d.Sessions, Identities: d.Identities, GetOrCreate: d.GetOrCreate, Games: d.Games,
+		Cipher: d.Cipher, Steam: d.Steam, Tokens: d.Tokens, Hasher: d.Hasher, Cursors: d.Cursors, Now: d.Now,
+		Lifetimes: session.Lifetimes{Access: d.Config.AccessTokenTTL, Refresh: d.Config.RefreshTokenTTL},
+	})
+}
+
+// purgeInBackground deletes expired nonces and long-dead sessions now and
+// then. Every replica does; the deletes are plain statements, so replicas
+// that purge at once only share the work.
+func purgeInBackground(lc fx.Lifecycle, repo ports.SessionRepository, now ports.Clock, log *zap.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tick := time.NewTicker(purgeEvery)
+				defer tick.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-tick.C:
+						purgeCtx, done := context.WithTimeout(ctx, time.Minute)
+						n, err := repo.Purge(purgeCtx, now(), purgeKeep)
+						done()
+						switch {
+						case err != nil && ctx.Err() == nil:
+							log.Warn("purge of dead sessions failed; the next one will retry", zap.Error(err))
+						case n > 0:
+							log.Info("purged dead sessions", zap.Int("sessions", n))
+						}
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			wg.Wait()
+			return nil
+		},
+	})
+}
