@@ -29,10 +29,14 @@ const refreshTimeout = 30 * time.Second
 //		GameID: game, Kind: client.KindDevice, ExternalKey: deviceID})
 //	…
 //	me, err := p.Rename(ctx, "Ada")
+//
+// A game that keeps its session across restarts gives WithSessionStore and
+// later calls ResumePlayer with the refresh token it saved last.
 type Player struct {
 	c         *Client // without an API key
 	sessionID string
 	now       func() time.Time
+	save      func(SavedSession) // nil: nothing is saved
 	// refreshing holds one token while a refresh runs: a channel rather
 	// than a mutex, so that waiting for it honours the caller's context.
 	refreshing chan struct{}
@@ -52,6 +56,7 @@ type playerTokens struct {
 	access, refresh string
 	accessExpiry    time.Time
 	lifetime        time.Duration
+	refreshExpiry   time.Time
 	// generation counts refreshes: a caller that waited for another's
 	// refresh sees it changed and uses the new token instead of refreshing
 	// again.
@@ -66,37 +71,139 @@ func (t playerTokens) due(now time.Time) bool {
 	return !now.Before(t.accessExpiry.Add(-margin))
 }
 
+// SavedSession is what a game keeps to resume its session after a restart
+// (see ResumePlayer). Only the latest one is worth keeping: its refresh
+// token is single use, and an older one, presented again, revokes the
+// session. String and GoString leave the token out, so that printing one
+// does not leak it; encoding/json keeps it, since storing it is the point.
+type SavedSession struct {
+	SessionID    string `json:"session_id"`
+	RefreshToken string `json:"refresh_token"`
+	// RefreshExpiresAt is when the token expires, by this machine's clock:
+	// past it, sign in again rather than resume.
+	RefreshExpiresAt time.Time `json:"refresh_expires_at"`
+}
+
+func (s SavedSession) String() string {
+	return fmt.Sprintf("{session %s, refresh token [redacted], expires %s}", s.SessionID, s.RefreshExpiresAt.Format(time.RFC3339))
+}
+
+func (s SavedSession) GoString() string { return "client.SavedSession" + s.String() }
+
+// PlayerOption configures a Player. It is not an Option: a store belongs
+// to one player's session, and a Client may sign in many.
+type PlayerOption func(*Player)
+
+// WithSessionStore has the Player call save with its session whenever its
+// refresh token changes: once it holds a session (signed in, given one, or
+// resumed) and after every rotation, before the call that refreshed
+// returns. save runs synchronously, one call at a time and in order, while
+// no other refresh can start, so that what it saved last is always the
+// token the service expects; polling the Player instead could miss a
+// rotation between a poll and a crash. A rotation the service made is
+// never undone, so save has no error to return: a game whose write failed
+// has an older token on disk, and resuming with it revokes the session
+// (the game signs in again). save must not call the Player.
+func WithSessionStore(save func(SavedSession)) PlayerOption {
+	return func(p *Player) { p.save = save }
+}
+
 // SignIn signs a game client in (POST /v1/client/sessions) with the service
 // at baseURL. Of opts, WithHTTPClient and WithHeader apply; an API key is
-// never sent.
+// never sent. To save the session, sign in with
+// New(baseURL, opts...).SignIn(ctx, req, WithSessionStore(save)).
 func SignIn(ctx context.Context, baseURL string, req SignInRequest, opts ...Option) (*Player, error) {
 	return New(baseURL, opts...).SignIn(ctx, req)
 }
 
 // SignIn signs a game client in through c's transport and headers, but not
 // its API key: client endpoints take none.
-func (c *Client) SignIn(ctx context.Context, req SignInRequest) (*Player, error) {
+func (c *Client) SignIn(ctx context.Context, req SignInRequest, opts ...PlayerOption) (*Player, error) {
 	anon := c.WithAPIKey("")
 	sent := time.Now()
 	var s SignInResponse
 	if _, err := anon.call(ctx, http.MethodPost, "/v1/client/sessions", req, &s); err != nil {
 		return nil, err
 	}
-	return newPlayer(anon, s, sent), nil
+	return newPlayer(anon, s, sent, opts), nil
 }
 
 // Player returns a Player holding a session that was signed in elsewhere:
 // the answer of CreateIdentitySession, which a studio's backend hands to
 // its game client. Its expiries are counted from now.
-func (c *Client) Player(s SignInResponse) *Player {
-	return newPlayer(c.WithAPIKey(""), s, time.Now())
+//
+// Give it a fresh answer only, never one kept from an earlier run: once the
+// session has refreshed, the answer's refresh token is spent, and the
+// Player's first refresh with it revokes the session. To resume a session,
+// save it with WithSessionStore and call ResumePlayer.
+func (c *Client) Player(s SignInResponse, opts ...PlayerOption) *Player {
+	return newPlayer(c.WithAPIKey(""), s, time.Now(), opts)
 }
 
-func newPlayer(c *Client, s SignInResponse, sent time.Time) *Player {
+// ResumePlayer resumes a session saved earlier (see WithSessionStore) with
+// the service at baseURL; of opts, WithHTTPClient and WithHeader apply.
+// save receives the session from then on, as with WithSessionStore.
+func ResumePlayer(ctx context.Context, baseURL, refreshToken string, save func(SavedSession), opts ...Option) (*Player, error) {
+	return New(baseURL, opts...).ResumePlayer(ctx, refreshToken, save)
+}
+
+// ResumePlayer resumes a session with the refresh token saved last, after
+// a restart: it refreshes at once (the access token of the earlier run is
+// not kept), hands the rotated token to save, which then receives the
+// session as WithSessionStore's save does, and reads the player's identity
+// (GET /v1/client/me) so that Identity answers as after SignIn. save is
+// required: without it the rotated token would live in this Player only,
+// and the session could not be resumed again.
+//
+// refreshToken must be the latest the session was given. An older one was
+// rotated already: the service takes it for a stolen copy, revokes the
+// session and answers 401, as it does to the token of a session revoked or
+// expired. On a 401, sign in again. If the refresh worked
+// but reading the identity did not, save has the new token already, and
+// resuming again with it works.
+func (c *Client) ResumePlayer(ctx context.Context, refreshToken string, save func(SavedSession)) (*Player, error) {
+	if save == nil {
+		return nil, errors.New("leadr: ResumePlayer needs a save function for the rotated refresh token")
+	}
+	// A call given up before it began must not rotate: refresh sends its
+	// request whatever becomes of ctx.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	anon := c.WithAPIKey("")
+	r, sent, err := exchange(ctx, anon, refreshToken, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	p := newPlayer(anon, SignInResponse{SessionID: r.SessionID, AccessToken: r.AccessToken, TokenType: r.TokenType,
+		ExpiresIn: r.ExpiresIn, RefreshToken: r.RefreshToken, RefreshExpiresIn: r.RefreshExpiresIn}, sent, []PlayerOption{WithSessionStore(save)})
+	if _, err := p.Me(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// newPlayer saves the session at once: no one else has the Player yet, so
+// nothing can refresh before it.
+func newPlayer(c *Client, s SignInResponse, sent time.Time, opts []PlayerOption) *Player {
 	p := &Player{c: c, sessionID: s.SessionID, now: time.Now, refreshing: make(chan struct{}, 1), identity: s.Identity}
+	for _, o := range opts {
+		o(p)
+	}
 	p.tokens = playerTokens{access: s.AccessToken, refresh: s.RefreshToken,
-		accessExpiry: sent.Add(seconds(s.ExpiresIn)), lifetime: seconds(s.ExpiresIn)}
+		accessExpiry: sent.Add(seconds(s.ExpiresIn)), lifetime: seconds(s.ExpiresIn),
+		refreshExpiry: sent.Add(seconds(s.RefreshExpiresIn))}
+	p.saveTokens(p.tokens)
 	return p
+}
+
+// saveTokens hands t to the store, if any. Its callers hold the refresh
+// token (p.refreshing) or have not published p, so that saves never
+// overtake each other.
+func (p *Player) saveTokens(t playerTokens) {
+	if p.save != nil {
+		p.save(SavedSession{SessionID: p.sessionID, RefreshToken: t.refresh, RefreshExpiresAt: t.refreshExpiry})
+	}
 }
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
@@ -273,27 +380,44 @@ func (p *Player) refresh(ctx context.Context, seen uint64) error {
 	if t.generation != seen {
 		return nil
 	}
-	// The caller's cancellation does not reach the request: once the
-	// service has rotated the refresh token its answer is the only copy of
-	// the new one, and the old one, presented again, would revoke the
-	// session.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
-	defer cancel()
-	sent := p.now()
-	var r RefreshResponse
-	_, err := p.c.call(rctx, http.MethodPost, "/v1/client/sessions/refresh", RefreshRequest{RefreshToken: t.refresh}, &r)
+	r, sent, err := exchange(ctx, p.c, t.refresh, p.now)
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if err != nil {
 		if StatusOf(err) == http.StatusUnauthorized {
 			p.tokens = playerTokens{}
 			p.ended = err
 		}
+		p.mu.Unlock()
 		return err
 	}
+	// A SignOut while the request was out forgot the tokens for good: the
+	// new ones are of a revoked session, not worth keeping or saving.
+	if ended := p.ended; ended != nil {
+		p.mu.Unlock()
+		return ended
+	}
 	p.tokens = playerTokens{access: r.AccessToken, refresh: r.RefreshToken, accessExpiry: sent.Add(seconds(r.ExpiresIn)),
-		lifetime: seconds(r.ExpiresIn), generation: t.generation + 1}
+		lifetime: seconds(r.ExpiresIn), refreshExpiry: sent.Add(seconds(r.RefreshExpiresIn)), generation: t.generation + 1}
+	t = p.tokens
+	p.mu.Unlock()
+	// Outside p.mu, so that a slow save does not hold up calls that need
+	// no refresh; still under p.refreshing, so that saves keep their order.
+	p.saveTokens(t)
 	return nil
+}
+
+// exchange rotates refreshToken (POST /v1/client/sessions/refresh) and
+// returns the new tokens and when the request was sent, by now. The
+// caller's cancellation does not reach the request: once the service has
+// rotated the refresh token its answer is the only copy of the new one, and
+// the old one, presented again, would revoke the session.
+func exchange(ctx context.Context, c *Client, refreshToken string, now func() time.Time) (RefreshResponse, time.Time, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+	defer cancel()
+	sent := now()
+	var r RefreshResponse
+	_, err := c.call(rctx, http.MethodPost, "/v1/client/sessions/refresh", RefreshRequest{RefreshToken: refreshToken}, &r)
+	return r, sent, err
 }
 
 func (p *Player) setIdentity(i Identity) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,11 +15,12 @@ import (
 	"time"
 
 	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/test/harness"
 )
 
 // fakeSessions is the client endpoints reduced to what a Player relies on:
 // tokens that expire by the wall clock, single-use refresh tokens (reuse
-// is counted, not forgiven) and nonces. It lets the tests below control
+// is counted and, as the service does, revokes the session) and nonces. It lets the tests below control
 // what the real service would not let them: when tokens stop working and
 // how long a refresh takes.
 type fakeSessions struct {
@@ -41,7 +43,7 @@ type fakeSessions struct {
 	// refuses refreshes, as for a revoked session.
 	refuseAccess, refuseRefresh bool
 	refreshDelay                time.Duration
-	signedOut                   bool
+	signedOut, revoked          bool
 }
 
 func newFakeSessions(t *testing.T, ttl int) *fakeSessions {
@@ -93,10 +95,11 @@ func (f *fakeSessions) serve(w http.ResponseWriter, r *http.Request) {
 	case "POST /v1/client/sessions/refresh":
 		token, _ := body["refresh_token"].(string)
 		switch {
-		case f.refuseRefresh || f.signedOut:
+		case f.refuseRefresh || f.signedOut || f.revoked:
 			answer(http.StatusUnauthorized, map[string]string{"detail": "Invalid or expired refresh token"})
 		case f.used[token]:
 			f.reuses++
+			f.revoked = true
 			answer(http.StatusUnauthorized, map[string]string{"detail": "Invalid or expired refresh token"})
 		case token != f.refresh:
 			answer(http.StatusUnauthorized, map[string]string{"detail": "Invalid or expired refresh token"})
@@ -109,7 +112,7 @@ func (f *fakeSessions) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	expiry, known := f.access[token]
-	if !ok || !known || !time.Now().Before(expiry) || f.refuseAccess || f.signedOut {
+	if !ok || !known || !time.Now().Before(expiry) || f.refuseAccess || f.signedOut || f.revoked {
 		f.refused++
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		answer(http.StatusUnauthorized, map[string]string{"detail": "Invalid or expired access token"})
@@ -335,5 +338,276 @@ func TestPlayerSendsNoAPIKeyAndPrintsNoToken(t *testing.T) {
 	}
 	if out := fmt.Sprintf("%v %+v %#v", p, p, p); strings.Contains(out, "access-") || strings.Contains(out, "refresh-") {
 		t.Fatalf("printed: %s", out)
+	}
+	saved := client.SavedSession{SessionID: "ses_1", RefreshToken: "secret-refresh", RefreshExpiresAt: time.Now()}
+	nested := struct{ S client.SavedSession }{saved}
+	if out := fmt.Sprintf("%v %+v %#v %s %v %+v", saved, saved, saved, saved, nested, nested); strings.Contains(out, "secret") || !strings.Contains(out, "ses_1") {
+		t.Fatalf("printed: %s", out)
+	}
+	// Stored, it keeps the token: storing it is what it is for.
+	if b, err := json.Marshal(saved); err != nil || !strings.Contains(string(b), `"refresh_token":"secret-refresh"`) {
+		t.Fatalf("encoded: %s %v", b, err)
+	}
+}
+
+// savedSessions is a game's disk: what a Player saved, in order.
+type savedSessions struct {
+	mu    sync.Mutex
+	saved []client.SavedSession
+}
+
+func (s *savedSessions) save(saved client.SavedSession) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.saved = append(s.saved, saved)
+}
+
+// tokens are the refresh tokens saved so far.
+func (s *savedSessions) tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var tokens []string
+	for _, saved := range s.saved {
+		tokens = append(tokens, saved.RefreshToken)
+	}
+	return tokens
+}
+
+// last is what a game restarting now would read.
+func (s *savedSessions) last(t *testing.T) client.SavedSession {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.saved) == 0 {
+		t.Fatal("nothing saved")
+	}
+	return s.saved[len(s.saved)-1]
+}
+
+func (f *fakeSessions) current() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refresh
+}
+
+// Every refresh token the fake hands out is saved before the call that
+// got it returns, once, in order: at sign-in, on a due token, on a refused
+// one, and once for many calls that found it due together.
+func TestPlayerSavesEveryRotation(t *testing.T) {
+	f := newFakeSessions(t, 2)
+	var disk savedSessions
+	before := time.Now()
+	p, err := client.New(f.srv.URL).SignIn(t.Context(), client.SignInRequest{GameID: "gam_1", Kind: client.KindDevice, ExternalKey: "device-0001"},
+		client.WithSessionStore(disk.save))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := disk.last(t)
+	if got := disk.tokens(); len(got) != 1 || first.SessionID != "ses_1" || first.RefreshToken != "refresh-1" ||
+		first.RefreshExpiresAt.Before(before.Add(time.Hour)) || first.RefreshExpiresAt.After(time.Now().Add(time.Hour)) {
+		t.Fatalf("saved at sign-in: %v %+v", got, first)
+	}
+
+	time.Sleep(1100 * time.Millisecond)
+	f.set(func(f *fakeSessions) { f.refreshDelay = 100 * time.Millisecond })
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := p.Me(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	f.set(func(f *fakeSessions) { f.refreshDelay = 0 })
+	if got := disk.tokens(); len(got) != 2 || got[1] != "refresh-2" || got[1] != f.current() {
+		t.Fatalf("saved %v, the service expects %s", got, f.current())
+	}
+
+	f.set(func(f *fakeSessions) { clear(f.access) })
+	if _, err := p.Me(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := disk.tokens(); len(got) != 3 || got[2] != f.current() {
+		t.Fatalf("after a refusal: saved %v, the service expects %s", got, f.current())
+	}
+	if refreshes, reuses, _ := f.counts(); refreshes != 2 || reuses != 0 {
+		t.Fatalf("%d refreshes, %d reuses", refreshes, reuses)
+	}
+	if err := p.SignOut(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := disk.tokens(); len(got) != 3 {
+		t.Fatalf("saved after sign-out: %v", got)
+	}
+
+	// A session handed over by a studio's backend is saved at once too.
+	var handed savedSessions
+	client.New(f.srv.URL).Player(client.SignInResponse{SessionID: "ses_2", AccessToken: "a", ExpiresIn: 900, RefreshToken: "given", RefreshExpiresIn: 60},
+		client.WithSessionStore(handed.save))
+	if got := handed.last(t); got.SessionID != "ses_2" || got.RefreshToken != "given" {
+		t.Fatalf("saved %+v", got)
+	}
+}
+
+// A game restarts with the token it saved last and carries on in the same
+// session; restarting with an older one revokes the session, as the
+// service does with a token presented twice.
+func TestResumePlayer(t *testing.T) {
+	f := newFakeSessions(t, 2)
+	var disk savedSessions
+	p, err := client.New(f.srv.URL).SignIn(t.Context(), client.SignInRequest{GameID: "gam_1", Kind: client.KindDevice, ExternalKey: "device-0001"},
+		client.WithSessionStore(disk.save))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Rename(t.Context(), "Ada"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := p.Me(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	stale := disk.last(t) // refresh-2; the resume below rotates it
+
+	// The restart: p is gone without signing out.
+	resumed, err := client.ResumePlayer(t.Context(), f.srv.URL, stale.RefreshToken, disk.save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.SessionID() != "ses_1" || resumed.Identity().ID != "ide_1" || *resumed.Identity().DisplayName != "Ada" {
+		t.Fatalf("resumed %s %+v", resumed.SessionID(), resumed.Identity())
+	}
+	if got := disk.tokens(); len(got) != 3 || got[2] != f.current() {
+		t.Fatalf("saved %v, the service expects %s", got, f.current())
+	}
+	if _, err := resumed.Rename(t.Context(), "Ada L."); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := resumed.Me(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if refreshes, reuses, refused := f.counts(); refreshes != 3 || reuses != 0 || refused != 0 || disk.last(t).RefreshToken != f.current() {
+		t.Fatalf("%d refreshes, %d reuses, %d refusals; saved %v", refreshes, reuses, refused, disk.tokens())
+	}
+
+	// A game restarting with a token it should have replaced.
+	var other savedSessions
+	_, err = client.New(f.srv.URL).ResumePlayer(t.Context(), stale.RefreshToken, other.save)
+	if client.StatusOf(err) != http.StatusUnauthorized || len(other.tokens()) != 0 {
+		t.Fatalf("resumed with a rotated token: %v, saved %v", err, other.tokens())
+	}
+	if _, reuses, _ := f.counts(); reuses != 1 {
+		t.Fatalf("%d reuses", reuses)
+	}
+	// The session is revoked: its latest token and its Player fail too.
+	if _, err := client.ResumePlayer(t.Context(), f.srv.URL, disk.last(t).RefreshToken, other.save); client.StatusOf(err) != http.StatusUnauthorized {
+		t.Fatalf("resumed a revoked session: %v", err)
+	}
+	if _, err := resumed.Me(t.Context()); client.StatusOf(err) != http.StatusUnauthorized {
+		t.Fatalf("the player of a revoked session: %v", err)
+	}
+	if len(other.tokens()) != 0 {
+		t.Fatalf("saved %v", other.tokens())
+	}
+}
+
+func TestResumePlayerRefusesToLoseTheToken(t *testing.T) {
+	f := newFakeSessions(t, 900)
+	p := f.signIn(t)
+	c := client.New(f.srv.URL)
+	if _, err := c.ResumePlayer(t.Context(), "refresh-1", nil); err == nil {
+		t.Fatal("resumed with nowhere to save the rotated token")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var disk savedSessions
+	if _, err := c.ResumePlayer(ctx, "refresh-1", disk.save); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled resume: %v", err)
+	}
+	if refreshes, _, _ := f.counts(); refreshes != 0 || len(disk.tokens()) != 0 {
+		t.Fatalf("%d refreshes, saved %v", refreshes, disk.tokens())
+	}
+	// The token was never presented: the signed-in Player still refreshes.
+	f.set(func(f *fakeSessions) { clear(f.access) })
+	if _, err := p.Me(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Save and resume against the real service: a game signs in, keeps every
+// token it is given, restarts from what it saved and goes on in the same
+// session; a copy of the game restarting from an older token gets a 401
+// and revokes the session for both.
+func TestResumePlayerAgainstTheService(t *testing.T) {
+	svc := harness.StartService(t, harness.WithDatabaseURL("sqlite:"+filepath.Join(t.TempDir(), "leadr.db")),
+		harness.WithEnv("LEADR_ACCESS_TOKEN_TTL", "4s"))
+	tenant := harness.NewTenant(t, svc)
+	ctx := t.Context()
+	var disk savedSessions
+	p, err := svc.Anonymous().SignIn(ctx, client.SignInRequest{GameID: tenant.Game.ID, Kind: client.KindDevice, ExternalKey: "device-" + harness.Unique()},
+		client.WithSessionStore(disk.save))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := disk.last(t); s.SessionID != p.SessionID() || s.RefreshToken == "" || time.Until(s.RefreshExpiresAt) < time.Hour {
+		t.Fatalf("saved at sign-in: %v", s)
+	}
+	if _, err := p.Rename(ctx, "Ada"); err != nil {
+		t.Fatal(err)
+	}
+	// Past the half of its access token's life: the next call rotates.
+	time.Sleep(2100 * time.Millisecond)
+	if _, err := p.Me(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tokens := disk.tokens()
+	if len(tokens) != 2 || tokens[0] == tokens[1] {
+		t.Fatalf("saved %d tokens, want the sign-in's and the rotation's", len(tokens))
+	}
+
+	// The restart, through the client that checks every answer against
+	// the OpenAPI document.
+	resumed, err := svc.Anonymous().ResumePlayer(ctx, disk.last(t).RefreshToken, disk.save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.SessionID() != p.SessionID() || resumed.Identity().ID != p.Identity().ID || *resumed.Identity().DisplayName != "Ada" {
+		t.Fatalf("resumed %s %+v", resumed.SessionID(), resumed.Identity())
+	}
+	if me, err := resumed.Rename(ctx, "Ada L."); err != nil || *me.DisplayName != "Ada L." {
+		t.Fatalf("rename after the restart: %+v %v", me, err)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if _, err := resumed.Me(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(disk.tokens()); n != 4 {
+		t.Fatalf("saved %d tokens, want two more: the resume's and a rotation's", n)
+	}
+	// A second restart from what was saved last works as the first did.
+	again, err := svc.Anonymous().ResumePlayer(ctx, disk.last(t).RefreshToken, disk.save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := tenant.Client.GetIdentitySession(ctx, p.SessionID()); err != nil || s.RevokedAt != nil {
+		t.Fatalf("the session after two restarts: %+v %v", s, err)
+	}
+
+	// Restarting from an older token: 401, and the session is revoked.
+	var copied savedSessions
+	_, err = client.ResumePlayer(ctx, svc.URL, tokens[1], copied.save)
+	if client.StatusOf(err) != http.StatusUnauthorized || len(copied.tokens()) != 0 {
+		t.Fatalf("resumed with a rotated token: %v, saved %d", err, len(copied.tokens()))
+	}
+	if s, err := tenant.Client.GetIdentitySession(ctx, p.SessionID()); err != nil || s.RevokedAt == nil {
+		t.Fatalf("the session after a rotated token came back: %+v %v", s, err)
+	}
+	if _, err := svc.Anonymous().ResumePlayer(ctx, disk.last(t).RefreshToken, copied.save); client.StatusOf(err) != http.StatusUnauthorized {
+		t.Fatalf("resumed a revoked session with its latest token: %v", err)
+	}
+	if _, err := again.Me(ctx); client.StatusOf(err) != http.StatusUnauthorized {
+		t.Fatalf("the player of a revoked session: %v", err)
 	}
 }

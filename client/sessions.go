@@ -68,6 +68,12 @@ type Nonce struct {
 	ExpiresAt  time.Time `json:"expires_at" description:"60 seconds after it was issued."`
 }
 
+// String and GoString never print the nonce: it is a single-use secret.
+func (n Nonce) String() string {
+	return "client.Nonce{[redacted], expires " + n.ExpiresAt.String() + "}"
+}
+func (n Nonce) GoString() string { return n.String() }
+
 // UpdateMeRequest is the body of PATCH /v1/client/me.
 type UpdateMeRequest struct {
 	DisplayName string `json:"display_name" description:"Trimmed, NFC-normalised, 1–64 characters, no control characters."`

@@ -2,8 +2,10 @@ package client_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,4 +144,11 @@ func TestPlayerAgainstTheService(t *testing.T) {
 			t.Fatalf("unknown game: %v", err)
 		}
 	})
+}
+
+func TestNoncesDoNotPrintThemselves(t *testing.T) {
+	n := client.Nonce{NonceValue: "nonce-secret-value", ExpiresAt: time.Unix(0, 0).UTC()}
+	if out := fmt.Sprintf("%v %+v %#v %s", n, n, n, n); strings.Contains(out, "nonce-secret-value") {
+		t.Fatalf("a nonce printed itself: %s", out)
+	}
 }

@@ -65,10 +65,11 @@ type SessionRepository interface {
 	// another session's is ErrNonceInvalid; an expired one ErrNonceExpired.
 	ConsumeNonce(ctx context.Context, sessionID id.SessionID, hash []byte, now time.Time) error
 
-	// Purge deletes nonces that expired before now and sessions whose
-	// refresh token expired (or that were revoked) more than keep before
-	// now, with their refresh tokens, and reports how many sessions went.
-	// Replicas may purge at once: each row goes once.
+	// Purge deletes what died more than keep before now: nonces that
+	// expired, refresh tokens that were rotated, and sessions whose refresh
+	// token expired or that were revoked (with their tokens and nonces). It
+	// reports how many sessions went. Replicas may purge at once: each row
+	// goes once.
 	Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error)
 }
 
@@ -157,6 +158,13 @@ type ClientSessions interface {
 	SignOut(ctx context.Context, p ClientPrincipal) error
 }
 
+// GetSession names a session and, optionally, the account the caller
+// expects it in (checked as for identities).
+type GetSession struct {
+	ID        id.SessionID
+	AccountID id.AccountID
+}
+
 type ListSessions struct {
 	AccountID  id.AccountID
 	IdentityID id.IdentityID
@@ -168,7 +176,7 @@ type IdentitySessions interface {
 	// Create signs any identity in, CUSTOM ones included: how a studio's
 	// backend gives its players sessions.
 	Create(ctx context.Context, p tenancy.Principal, identityID id.IdentityID) (Tokens, error)
-	Get(ctx context.Context, p tenancy.Principal, id id.SessionID) (*session.Session, error)
+	Get(ctx context.Context, p tenancy.Principal, q GetSession) (*session.Session, error)
 	List(ctx context.Context, p tenancy.Principal, q ListSessions) (paging.Page[*session.Session], error)
-	Revoke(ctx context.Context, p tenancy.Principal, id id.SessionID) (*session.Session, error)
+	Revoke(ctx context.Context, p tenancy.Principal, q GetSession) (*session.Session, error)
 }

@@ -97,7 +97,11 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "alive"}) })
 
 	api := v1.Group("", authenticate(d.Authenticator), limitBody())
-	client := r.Group(ClientPrefix, limitBody())
+	// The client group has no authentication of its own (sign-in is the
+	// authentication) and so no body limit either: each route puts
+	// limitBody after its bearer check, so that 401 comes before 413 as on
+	// the admin endpoints.
+	client := r.Group(ClientPrefix)
 	for _, rs := range d.Routes {
 		if rs.Mount != nil {
 			rs.Mount(api)

@@ -159,6 +159,12 @@ func TestRouteAndAuthComeBeforeBodySize(t *testing.T) {
 	e.do("POST", "/v1/identities", e.super, big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
 	e.do("POST", "/v1/games", "", big).want(t, http.StatusUnauthorized, "API key required")
 	e.do("PATCH", "/v1/games/gam_0195f2a0-0000-7000-8000-000000000000", e.super, big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
+	// Client endpoints: the bearer check comes first too; sign-in and
+	// refresh are the authentication, so their size is checked at once.
+	e.do("PATCH", "/v1/client/me", "", big).want(t, http.StatusUnauthorized, "Access token required")
+	e.do("DELETE", "/v1/client/sessions/current", "", big).want(t, http.StatusUnauthorized, "Access token required")
+	e.do("POST", "/v1/client/sessions", "", big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
+	e.do("POST", "/v1/client/sessions/refresh", "", big).want(t, http.StatusRequestEntityTooLarge, "Request body too large")
 	// A GET's body is never read, so its size does not matter.
 	e.do("GET", "/v1/identities", e.super, big).want(t, http.StatusOK)
 }

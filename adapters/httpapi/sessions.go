@@ -61,14 +61,14 @@ func SessionRoutes(clients ports.ClientSessions, admin ports.IdentitySessions) R
 		},
 		MountClient: func(api gin.IRoutes) {
 			// Sign-in and refresh are the authentication: no bearer.
-			api.POST("/sessions", h.signIn)
-			api.POST("/sessions/refresh", h.refresh)
+			api.POST("/sessions", limitBody(), h.signIn)
+			api.POST("/sessions/refresh", limitBody(), h.refresh)
 			// The bearer check goes per route rather than api.Use: the group
 			// is shared with other slices' client endpoints.
-			api.GET("/me", h.bearer, h.me)
-			api.PATCH("/me", h.bearer, h.rename)
-			api.GET("/nonce", h.bearer, h.nonce)
-			api.DELETE("/sessions/current", h.bearer, h.signOut)
+			api.GET("/me", h.bearer, limitBody(), h.me)
+			api.PATCH("/me", h.bearer, limitBody(), h.rename)
+			api.GET("/nonce", h.bearer, limitBody(), h.nonce)
+			api.DELETE("/sessions/current", h.bearer, limitBody(), h.signOut)
 		},
 	}
 }
@@ -242,11 +242,14 @@ func (h sessionHandlers) list(c *gin.Context) {
 
 func (h sessionHandlers) get(c *gin.Context) {
 	var ps problems
-	sessionID := pathID[id.Session](c, &ps, "session_id")
+	q := ports.GetSession{
+		ID:        pathID[id.Session](c, &ps, "session_id"),
+		AccountID: queryID[id.Account](c, &ps, "account_id"),
+	}
 	if !parsed(c, &ps) {
 		return
 	}
-	s, err := h.admin.Get(c.Request.Context(), principal(c), sessionID)
+	s, err := h.admin.Get(c.Request.Context(), principal(c), q)
 	writeOne(c, http.StatusOK, s, err, toIdentitySession)
 }
 
@@ -254,11 +257,14 @@ func (h sessionHandlers) get(c *gin.Context) {
 // revoked, and revoking it again answers the same.
 func (h sessionHandlers) revoke(c *gin.Context) {
 	var ps problems
-	sessionID := pathID[id.Session](c, &ps, "session_id")
+	q := ports.GetSession{
+		ID:        pathID[id.Session](c, &ps, "session_id"),
+		AccountID: queryID[id.Account](c, &ps, "account_id"),
+	}
 	if !parsed(c, &ps) {
 		return
 	}
-	s, err := h.admin.Revoke(c.Request.Context(), principal(c), sessionID)
+	s, err := h.admin.Revoke(c.Request.Context(), principal(c), q)
 	writeOne(c, http.StatusOK, s, err, toIdentitySession)
 }
 

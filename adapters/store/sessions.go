@@ -132,9 +132,6 @@ func (r *Sessions) Update(ctx context.Context, sessionID id.SessionID, fn func(*
 // never deadlock. The mark is still one conditional statement, and the
 // session's lock queues concurrent rotations of one token: the first
 // rotates, the others find it rotated.
-//
-// The port gives Rotate no clock: the times of the tokens and of a reuse's
-// revocation are the store's.
 func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time, fn func(*session.Session) error) (*session.Session, error) {
 	now = domain.Timestamp(now)
 	var out *session.Session
@@ -149,7 +146,11 @@ func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time,
 			return fmt.Errorf("find refresh token: %w", err)
 		}
 		loaded := new(sessionRow)
-		if err := r.db.forUpdate(tx.NewSelect().Model(loaded).Where("id = ?", token.SessionID)).Scan(ctx); err != nil {
+		err = r.db.forUpdate(tx.NewSelect().Model(loaded).Where("id = ?", token.SessionID)).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.ErrRefreshInvalid // purged while this waited for its lock
+		}
+		if err != nil {
 			return fmt.Errorf("load session: %w", err)
 		}
 		s, err := sessionFromRow(loaded)
@@ -288,9 +289,16 @@ func (r *Sessions) Purge(ctx context.Context, now time.Time, keep time.Duration)
 	if r.db.sqlite {
 		skipLocked = ""
 	}
+	// Nonces and rotated refresh tokens stay for keep after they die, so
+	// that presenting one late is still told apart ("Nonce expired", reuse
+	// that revokes) from presenting garbage.
 	if _, err := r.db.write.NewRaw(`DELETE FROM session_nonces WHERE hash IN (
-		SELECT hash FROM session_nonces WHERE expires_at < ?`+skipLocked+`)`, now).Exec(ctx); err != nil {
+		SELECT hash FROM session_nonces WHERE expires_at < ?`+skipLocked+`)`, cutoff).Exec(ctx); err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
+	}
+	if _, err := r.db.write.NewRaw(`DELETE FROM session_refresh_tokens WHERE hash IN (
+		SELECT hash FROM session_refresh_tokens WHERE rotated_at < ?`+skipLocked+`)`, cutoff).Exec(ctx); err != nil {
+		return 0, fmt.Errorf("purge refresh tokens: %w", err)
 	}
 	res, err := r.db.write.NewRaw(`DELETE FROM sessions WHERE id IN (
 		SELECT id FROM sessions WHERE refresh_expires_at < ? OR revoked_at < ?`+skipLocked+`)`, cutoff, cutoff).Exec(ctx)

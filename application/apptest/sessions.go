@@ -28,7 +28,7 @@ type sessionTable struct {
 type refreshToken struct {
 	hash      []byte
 	sessionID id.SessionID
-	rotated   bool
+	rotatedAt time.Time // zero while current
 }
 
 type nonce struct {
@@ -122,7 +122,7 @@ func (r *memSessions) Rotate(_ context.Context, old, fresh []byte, now time.Time
 	}
 	i := r.index(tokens[k].sessionID)
 	s := session.Rehydrate(r.t().rows[i])
-	if tokens[k].rotated {
+	if !tokens[k].rotatedAt.IsZero() {
 		s.Revoke(now)
 		r.t().rows[i] = s.Snapshot()
 		return nil, session.ErrRefreshInvalid
@@ -133,7 +133,7 @@ func (r *memSessions) Rotate(_ context.Context, old, fresh []byte, now time.Time
 	if err := fn(s); err != nil {
 		return nil, err
 	}
-	tokens[k].rotated = true
+	tokens[k].rotatedAt = domain.Timestamp(now)
 	r.t().rows[i] = s.Snapshot()
 	r.t().tokens = append(tokens, refreshToken{hash: bytes.Clone(fresh), sessionID: s.ID()})
 	return s, nil
@@ -206,7 +206,8 @@ func (r *memSessions) Purge(_ context.Context, now time.Time, keep time.Duration
 	now = domain.Timestamp(now)
 	cutoff := now.Add(-keep)
 	t := r.t()
-	t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool { return n.expiresAt.Before(now) })
+	t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool { return n.expiresAt.Before(cutoff) })
+	t.tokens = slices.DeleteFunc(t.tokens, func(k refreshToken) bool { return !k.rotatedAt.IsZero() && k.rotatedAt.Before(cutoff) })
 	gone := map[id.SessionID]bool{}
 	t.rows = slices.DeleteFunc(t.rows, func(s session.Snapshot) bool {
 		dead := s.RefreshExpiresAt.Before(cutoff) || !s.RevokedAt.IsZero() && s.RevokedAt.Before(cutoff)

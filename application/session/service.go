@@ -270,15 +270,30 @@ func (s *Service) Create(ctx context.Context, p tenancy.Principal, identityID id
 	return s.issue(ctx, i)
 }
 
-func (s *Service) Get(ctx context.Context, p tenancy.Principal, sessionID id.SessionID) (*session.Session, error) {
-	ses, err := s.d.Sessions.Get(ctx, sessionID)
+func (s *Service) Get(ctx context.Context, p tenancy.Principal, q ports.GetSession) (*session.Session, error) {
+	if err := auth.CheckNamed(p, q.AccountID); err != nil {
+		return nil, err
+	}
+	ses, err := s.d.Sessions.Get(ctx, q.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := auth.CheckOwner(p, ses.AccountID(), session.ErrForbidden); err != nil {
+	if err := checkAccess(p, q.AccountID, ses); err != nil {
 		return nil, err
 	}
 	return ses, nil
+}
+
+// checkAccess answers 403 for another tenant's session, and 404 when a
+// superadmin named an account the session is not in.
+func checkAccess(p tenancy.Principal, named id.AccountID, ses *session.Session) error {
+	if err := auth.CheckOwner(p, ses.AccountID(), session.ErrForbidden); err != nil {
+		return err
+	}
+	if !named.IsZero() && named != ses.AccountID() {
+		return session.ErrNotFound
+	}
+	return nil
 }
 
 func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListSessions) (paging.Page[*session.Session], error) {
@@ -293,9 +308,12 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListSes
 
 // Revoke ends a session; revoking it again answers it unchanged. The owner
 // check runs under the row lock, so a refused revocation writes nothing.
-func (s *Service) Revoke(ctx context.Context, p tenancy.Principal, sessionID id.SessionID) (*session.Session, error) {
-	return s.d.Sessions.Update(ctx, sessionID, func(ses *session.Session) error {
-		if err := auth.CheckOwner(p, ses.AccountID(), session.ErrForbidden); err != nil {
+func (s *Service) Revoke(ctx context.Context, p tenancy.Principal, q ports.GetSession) (*session.Session, error) {
+	if err := auth.CheckNamed(p, q.AccountID); err != nil {
+		return nil, err
+	}
+	return s.d.Sessions.Update(ctx, q.ID, func(ses *session.Session) error {
+		if err := checkAccess(p, q.AccountID, ses); err != nil {
 			return err
 		}
 		ses.Revoke(s.d.Now())

@@ -757,7 +757,7 @@ func TestAuthenticateRefusesDeadSessions(t *testing.T) {
 		kill func(e *env, tok ports.Tokens)
 	}{
 		{"revoked by an admin", func(e *env, tok ports.Tokens) {
-			if _, err := e.svc.Revoke(e.ctx, e.regular, tok.Session.ID()); err != nil {
+			if _, err := e.svc.Revoke(e.ctx, e.regular, ports.GetSession{ID: tok.Session.ID()}); err != nil {
 				e.t.Fatal(err)
 			}
 		}},
@@ -1052,27 +1052,44 @@ func TestGet(t *testing.T) {
 	e := newEnv(t)
 	mine := e.device(deviceKey)
 	theirs := e.signIn(ports.SignIn{GameID: e.theirs, Kind: "DEVICE", ExternalKey: ptr(deviceKey)})
-	got, err := e.svc.Get(e.ctx, e.regular, mine.Session.ID())
+	got, err := e.svc.Get(e.ctx, e.regular, ports.GetSession{ID: mine.Session.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.ID() != mine.Session.ID() || got.IdentityID() != mine.Identity.ID() || !got.ExpiresAt().Equal(mine.Session.ExpiresAt()) {
 		t.Errorf("Get = %+v, want %+v", got.Snapshot(), mine.Session.Snapshot())
 	}
-	if _, err := e.svc.Get(e.ctx, e.regular, theirs.Session.ID()); !errors.Is(err, session.ErrForbidden) {
+	if _, err := e.svc.Get(e.ctx, e.regular, ports.GetSession{ID: theirs.Session.ID()}); !errors.Is(err, session.ErrForbidden) {
 		t.Errorf("another account's session: %v, want session.ErrForbidden", err)
 	}
-	if _, err := e.svc.Get(e.ctx, e.super, theirs.Session.ID()); err != nil {
+	if _, err := e.svc.Get(e.ctx, e.super, ports.GetSession{ID: theirs.Session.ID()}); err != nil {
 		t.Errorf("superadmin: %v", err)
 	}
-	if _, err := e.svc.Get(e.ctx, e.regular, id.New[id.Session]()); !errors.Is(err, session.ErrNotFound) {
+	if _, err := e.svc.Get(e.ctx, e.regular, ports.GetSession{ID: id.New[id.Session]()}); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("unknown session: %v, want session.ErrNotFound", err)
+	}
+	// A named account is checked as for identities: a regular key names only
+	// its own (403), a superadmin naming another account finds nothing.
+	if _, err := e.svc.Get(e.ctx, e.regular, ports.GetSession{ID: mine.Session.ID(), AccountID: e.acme}); err != nil {
+		t.Errorf("own account named: %v", err)
+	}
+	if _, err := e.svc.Get(e.ctx, e.regular, ports.GetSession{ID: mine.Session.ID(), AccountID: e.other}); !errors.Is(err, auth.ErrAccountDenied) {
+		t.Errorf("another account named: %v, want auth.ErrAccountDenied", err)
+	}
+	if _, err := e.svc.Get(e.ctx, e.super, ports.GetSession{ID: theirs.Session.ID(), AccountID: e.acme}); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("superadmin naming the wrong account: %v, want session.ErrNotFound", err)
+	}
+	if _, err := e.svc.Revoke(e.ctx, e.super, ports.GetSession{ID: theirs.Session.ID(), AccountID: e.acme}); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("superadmin revoking in the wrong account: %v, want session.ErrNotFound", err)
+	}
+	if got, err := e.svc.Get(e.ctx, e.super, ports.GetSession{ID: theirs.Session.ID()}); err != nil || got.IsRevoked() {
+		t.Errorf("a refused revocation wrote: %v, %v", got, err)
 	}
 	// Revoked sessions stay readable: that is how an admin sees they ended.
 	if err := e.svc.SignOut(e.ctx, e.authenticate(mine)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := e.svc.Get(e.ctx, e.regular, mine.Session.ID()); err != nil || !got.IsRevoked() {
+	if got, err := e.svc.Get(e.ctx, e.regular, ports.GetSession{ID: mine.Session.ID()}); err != nil || !got.IsRevoked() {
 		t.Errorf("revoked session: %v, %v", got, err)
 	}
 }
@@ -1103,7 +1120,7 @@ func TestListScope(t *testing.T) {
 	a2 := e.device(deviceKey)
 	b1 := e.device("another-device")
 	o1 := e.signIn(ports.SignIn{GameID: e.theirs, Kind: "DEVICE", ExternalKey: ptr(deviceKey)})
-	if _, err := e.svc.Revoke(e.ctx, e.regular, a2.Session.ID()); err != nil {
+	if _, err := e.svc.Revoke(e.ctx, e.regular, ports.GetSession{ID: a2.Session.ID()}); err != nil {
 		t.Fatal(err)
 	}
 	A, B, O := a1.Identity.ID(), b1.Identity.ID(), o1.Identity.ID()
@@ -1302,7 +1319,7 @@ func TestRevoke(t *testing.T) {
 	tok := e.device(deviceKey)
 	e.clock.Advance(time.Minute)
 	revokedAt := e.now()
-	got, err := e.svc.Revoke(e.ctx, e.regular, tok.Session.ID())
+	got, err := e.svc.Revoke(e.ctx, e.regular, ports.GetSession{ID: tok.Session.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1318,7 +1335,7 @@ func TestRevoke(t *testing.T) {
 
 	// Again: 200 with the session as it was revoked.
 	e.clock.Advance(time.Hour)
-	again, err := e.svc.Revoke(e.ctx, e.regular, tok.Session.ID())
+	again, err := e.svc.Revoke(e.ctx, e.regular, ports.GetSession{ID: tok.Session.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1337,17 +1354,17 @@ func TestRevokeTenancy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	theirs := e.signIn(ports.SignIn{GameID: e.theirs, Kind: "DEVICE", ExternalKey: ptr(deviceKey)})
-	if _, err := e.svc.Revoke(e.ctx, e.regular, theirs.Session.ID()); !errors.Is(err, session.ErrForbidden) {
+	if _, err := e.svc.Revoke(e.ctx, e.regular, ports.GetSession{ID: theirs.Session.ID()}); !errors.Is(err, session.ErrForbidden) {
 		t.Errorf("another account's session: %v, want session.ErrForbidden", err)
 	}
 	if s := e.stored(theirs.Session.ID()); s.IsRevoked() {
 		t.Error("a refused revocation revoked the session")
 	}
 	e.authenticate(theirs)
-	if _, err := e.svc.Revoke(e.ctx, e.regular, id.New[id.Session]()); !errors.Is(err, session.ErrNotFound) {
+	if _, err := e.svc.Revoke(e.ctx, e.regular, ports.GetSession{ID: id.New[id.Session]()}); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("unknown session: %v, want session.ErrNotFound", err)
 	}
-	got, err := e.svc.Revoke(e.ctx, e.super, theirs.Session.ID())
+	got, err := e.svc.Revoke(e.ctx, e.super, ports.GetSession{ID: theirs.Session.ID()})
 	if err != nil || !got.IsRevoked() {
 		t.Errorf("superadmin: %v, %v", got, err)
 	}

@@ -52,3 +52,7 @@ CREATE TABLE session_nonces (
 CREATE INDEX session_nonces_session_idx ON session_nonces (session_id);
 -- No index on expires_at: nonces live a minute and purges come minutes
 -- apart, so the table is small and mostly expired when a purge reads it.
+
+-- What the purge looks for.
+CREATE INDEX session_refresh_tokens_rotated_idx ON session_refresh_tokens (rotated_at) WHERE rotated_at IS NOT NULL;
+CREATE INDEX session_nonces_expires_idx ON session_nonces (expires_at);

@@ -40,3 +40,7 @@ CREATE TABLE session_nonces (
     used_at    TIMESTAMP
 );
 CREATE INDEX session_nonces_session_idx ON session_nonces (session_id);
+
+-- What the purge looks for.
+CREATE INDEX session_refresh_tokens_rotated_idx ON session_refresh_tokens (rotated_at) WHERE rotated_at IS NOT NULL;
+CREATE INDEX session_nonces_expires_idx ON session_nonces (expires_at);

@@ -734,11 +734,22 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 		revoke(t, env, revokedLong, cutoff.Add(-time.Microsecond))
 		revokedAtCutoff, _ := newSession(t, env, i, now.Add(-48*time.Hour))
 		revokedAtCutoff = revoke(t, env, revokedAtCutoff, cutoff)
-		live, _ := newSession(t, env, i, now.Add(-time.Hour))
-		nonces := map[string][]byte{"expired": newHash(), "expiring now": newHash(), "later": newHash()}
-		for name, expires := range map[string]time.Time{"expired": now.Add(-time.Microsecond), "expiring now": now, "later": now.Add(time.Minute)} {
+		live, liveHash := newSession(t, env, i, now.Add(-time.Hour))
+		nonces := map[string][]byte{"expired long ago": newHash(), "expired recently": newHash(), "expiring now": newHash(), "later": newHash()}
+		for name, expires := range map[string]time.Time{
+			"expired long ago": cutoff.Add(-time.Microsecond), "expired recently": now.Add(-time.Microsecond),
+			"expiring now": now, "later": now.Add(time.Minute),
+		} {
 			must(t, env.Sessions().CreateNonce(ctx(t), live.ID(), nonces[name], expires))
 		}
+		// Refresh tokens rotated long ago go; recent ones stay, for reuse
+		// detection.
+		rotatedLong, rotatedRecently := liveHash, newHash()
+		_, err := env.Sessions().Rotate(ctx(t), rotatedLong, rotatedRecently, cutoff.Add(-2*time.Microsecond), refreshAt(now.Add(-time.Hour)))
+		must(t, err)
+		_, err = env.Sessions().Rotate(ctx(t), rotatedRecently, newHash(), now.Add(-time.Minute), refreshAt(now.Add(-time.Hour)))
+		must(t, err)
+		live = getSession(t, env, live.ID())
 
 		n, err := env.Sessions().Purge(ctx(t), now, keep)
 		must(t, err)
@@ -758,10 +769,22 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 			wantErr(t, err, session.ErrRefreshInvalid)
 		}
 		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), expiredLong.ID(), expiredLongNonce, now), session.ErrNonceInvalid)
-		// An expired nonce is gone: unknown, no longer expired.
-		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expired"], now), session.ErrNonceInvalid)
+		// A nonce that expired long ago is gone (unknown); a recent one is
+		// still told to be expired.
+		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expired long ago"], now), session.ErrNonceInvalid)
+		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expired recently"], now), session.ErrNonceExpired)
 		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expiring now"], now), session.ErrNonceExpired)
 		must(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["later"], now))
+		// A token rotated long ago is unknown now: refused, and the session
+		// stays; one rotated recently is still reuse, which revokes.
+		_, err = env.Sessions().Rotate(ctx(t), rotatedLong, newHash(), now, notCalled(t))
+		wantErr(t, err, session.ErrRefreshInvalid)
+		unchanged(t, env, live)
+		_, err = env.Sessions().Rotate(ctx(t), rotatedRecently, newHash(), now, notCalled(t))
+		wantErr(t, err, session.ErrRefreshInvalid)
+		if !getSession(t, env, live.ID()).IsRevoked() {
+			t.Fatal("a recently rotated token presented again did not revoke the session")
+		}
 
 		n, err = env.Sessions().Purge(ctx(t), now, keep)
 		must(t, err)
