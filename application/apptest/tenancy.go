@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"testing"
+	"time"
 
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
@@ -205,3 +207,17 @@ func (r *memTenancy) Bootstrap(_ context.Context, a *tenancy.Account, u *tenancy
 }
 
 func (r *memTenancy) tenancy() *tenancyTables { return (*Memory)(r).tenancy() }
+
+// NewAccount creates an account named and slugged slug at the given time,
+// for the use cases' tests.
+func (m *Memory) NewAccount(t testing.TB, slug string, at time.Time) id.AccountID {
+	t.Helper()
+	a, err := tenancy.NewAccount(slug, slug, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Tenancy().CreateAccount(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID()
+}

@@ -68,17 +68,7 @@ func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	mem := apptest.NewMemory()
 	clk := &clock{now: time.Date(2025, 6, 1, 10, 0, 0, 123456789, time.UTC)}
-	account := func(slug string) id.AccountID {
-		a, err := tenancy.NewAccount(slug, slug, clk.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := mem.Tenancy().CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		return a.ID()
-	}
-	acme, other, system := account("acme"), account("other"), account("system")
+	acme, other, system := mem.NewAccount(t, "acme", clk.Now()), mem.NewAccount(t, "other", clk.Now()), mem.NewAccount(t, "system", clk.Now())
 	repo := &countingRepo{GameRepository: mem.Games()}
 	cipher := sealing.NewCipher([]byte("a sealing secret of enough length"))
 	return &env{
