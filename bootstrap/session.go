@@ -86,24 +86,7 @@ func purgeInBackground(lc fx.Lifecycle, repo ports.SessionRepository, now ports.
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				tick := time.NewTicker(purgeEvery)
-				defer tick.Stop()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case <-tick.C:
-						purgeCtx, done := context.WithTimeout(ctx, time.Minute)
-						n, err := repo.Purge(purgeCtx, now(), purgeKeep)
-						done()
-						switch {
-						case err != nil && ctx.Err() == nil:
-							log.Warn("purge of dead sessions failed; the next one will retry", zap.Error(err))
-						case n > 0:
-							log.Info("purged dead sessions", zap.Int("sessions", n))
-						}
-					}
-				}
+				purgeEveryTick(ctx, purgeEvery, repo, now, log)
 			}()
 			return nil
 		},
@@ -113,4 +96,26 @@ func purgeInBackground(lc fx.Lifecycle, repo ports.SessionRepository, now ports.
 			return nil
 		},
 	})
+}
+
+// purgeEveryTick purges once every interval until ctx ends.
+func purgeEveryTick(ctx context.Context, every time.Duration, repo ports.SessionRepository, now ports.Clock, log *zap.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			purgeCtx, done := context.WithTimeout(ctx, time.Minute)
+			n, err := repo.Purge(purgeCtx, now(), purgeKeep)
+			done()
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("purge of dead sessions failed; the next one will retry", zap.Error(err))
+			case n > 0:
+				log.Info("purged dead sessions", zap.Int("sessions", n))
+			}
+		}
+	}
 }
