@@ -462,21 +462,10 @@ func TestGet(t *testing.T) {
 // list follows next cursors to the end and returns every item in order.
 func (e *env) list(t *testing.T, p tenancy.Principal, q ports.ListGames) []*game.Game {
 	t.Helper()
-	var all []*game.Game
-	for pages := 0; ; pages++ {
-		if pages > 1000 {
-			t.Fatal("more than 1000 pages: the walk does not end")
-		}
-		pg, err := e.svc.List(e.ctx, p, q)
-		if err != nil {
-			t.Fatalf("List(%+v): %v", q, err)
-		}
-		all = append(all, pg.Items...)
-		if !pg.HasNext {
-			return all
-		}
-		q.Page.Cursor = pg.Next
-	}
+	return apptest.WalkPages(t, func(cursor string) (paging.Page[*game.Game], error) {
+		q.Page.Cursor = cursor
+		return e.svc.List(e.ctx, p, q)
+	})
 }
 
 func slugs(items []*game.Game) []string {

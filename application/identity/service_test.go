@@ -799,21 +799,10 @@ func TestUpdateRefused(t *testing.T) {
 // list follows next cursors to the end and returns every item.
 func (e *env) list(t *testing.T, p tenancy.Principal, q ports.ListIdentities) []*identity.Identity {
 	t.Helper()
-	var all []*identity.Identity
-	for pages := 0; ; pages++ {
-		if pages > 1000 {
-			t.Fatal("more than 1000 pages: the walk does not end")
-		}
-		pg, err := e.svc.List(e.ctx, p, q)
-		if err != nil {
-			t.Fatalf("List(%+v): %v", q, err)
-		}
-		all = append(all, pg.Items...)
-		if !pg.HasNext {
-			return all
-		}
-		q.Page.Cursor = pg.Next
-	}
+	return apptest.WalkPages(t, func(cursor string) (paging.Page[*identity.Identity], error) {
+		q.Page.Cursor = cursor
+		return e.svc.List(e.ctx, p, q)
+	})
 }
 
 func ids(items []*identity.Identity) []id.IdentityID {

@@ -1086,21 +1086,10 @@ func TestGet(t *testing.T) {
 
 func (e *env) list(t *testing.T, p tenancy.Principal, q ports.ListSessions) []*session.Session {
 	t.Helper()
-	var all []*session.Session
-	for pages := 0; ; pages++ {
-		if pages > 1000 {
-			t.Fatal("more than 1000 pages: the walk does not end")
-		}
-		pg, err := e.svc.List(e.ctx, p, q)
-		if err != nil {
-			t.Fatalf("List(%+v): %v", q, err)
-		}
-		all = append(all, pg.Items...)
-		if !pg.HasNext {
-			return all
-		}
-		q.Page.Cursor = pg.Next
-	}
+	return apptest.WalkPages(t, func(cursor string) (paging.Page[*session.Session], error) {
+		q.Page.Cursor = cursor
+		return e.svc.List(e.ctx, p, q)
+	})
 }
 
 func TestListScope(t *testing.T) {
