@@ -26,7 +26,9 @@ type Config struct {
 	DatabaseDefaulted bool
 	DBMaxOpenConns    int
 	HTTPAddr          string
-	ShutdownTimeout   time.Duration
+	// DebugAddr serves pprof when set; never the public address.
+	DebugAddr       string
+	ShutdownTimeout time.Duration
 	// SuperadminAPIKey is the bootstrap key's value; empty: generate one.
 	SuperadminAPIKey Secret
 	// APIKeyPepper, CursorSecret and EncryptionKey are empty when not
@@ -39,6 +41,9 @@ type Config struct {
 	AccessTokenSecret Secret
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration
+	// AuthCacheTTL bounds how long a verified API key or session is kept
+	// in process; 0 turns the caches off.
+	AuthCacheTTL time.Duration
 	// SteamAPIURL is the base of Steam's Web API (a local fake in tests).
 	SteamAPIURL string
 	// CORSAllowedOrigins may call the client endpoints from a browser.
@@ -121,6 +126,7 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg := Config{
 		DatabaseURL:       Secret(get("LEADR_DATABASE_URL", "")),
 		HTTPAddr:          get("LEADR_HTTP_ADDR", ":8080"),
+		DebugAddr:         get("LEADR_DEBUG_ADDR", ""),
 		SuperadminAPIKey:  Secret(get("LEADR_SUPERADMIN_API_KEY", "")),
 		APIKeyPepper:      Secret(get("LEADR_API_KEY_PEPPER", "")),
 		CursorSecret:      Secret(get("LEADR_CURSOR_SECRET", "")),
@@ -155,6 +161,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	if cfg.RefreshTokenTTL, err = time.ParseDuration(get("LEADR_REFRESH_TOKEN_TTL", "720h")); err != nil || cfg.RefreshTokenTTL <= cfg.AccessTokenTTL {
 		bad("LEADR_REFRESH_TOKEN_TTL", "must be a duration longer than LEADR_ACCESS_TOKEN_TTL, such as 720h")
 	}
+	if cfg.AuthCacheTTL, err = time.ParseDuration(get("LEADR_AUTH_CACHE_TTL", "10s")); err != nil || cfg.AuthCacheTTL < 0 {
+		bad("LEADR_AUTH_CACHE_TTL", "must be a duration such as 10s, or 0 to turn the caches off")
+	}
 	if u, err := url.Parse(cfg.SteamAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("LEADR_STEAM_API_URL", "must be an http(s) URL such as "+steam.DefaultBaseURL)
 	}
@@ -167,6 +176,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 			continue
 		}
 		cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, o)
+	}
+	if cfg.DebugAddr != "" && cfg.DebugAddr == cfg.HTTPAddr {
+		bad("LEADR_DEBUG_ADDR", "must differ from LEADR_HTTP_ADDR: profiles are not for the public port")
 	}
 	var known bool
 	if cfg.LogLevel, known = logLevels[get("LEADR_LOG_LEVEL", "info")]; !known {

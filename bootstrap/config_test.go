@@ -24,7 +24,8 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if cfg.HTTPAddr != ":8080" || cfg.ShutdownTimeout != 15*time.Second || !cfg.AutoMigrate ||
 		cfg.LogLevel != zapcore.InfoLevel || cfg.LogFormat != "json" || cfg.DBMaxOpenConns != 20 ||
-		cfg.SuperadminAPIKey != "" || cfg.APIKeyPepper != "" || cfg.CursorSecret != "" {
+		cfg.SuperadminAPIKey != "" || cfg.APIKeyPepper != "" || cfg.CursorSecret != "" ||
+		cfg.AuthCacheTTL != 10*time.Second || cfg.DebugAddr != "" {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	if cfg.DatabaseURL.Reveal() != dbURL {
@@ -39,13 +40,15 @@ func TestConfigValues(t *testing.T) {
 		"LEADR_SUPERADMIN_API_KEY": key, "LEADR_API_KEY_PEPPER": strings.Repeat("p", 32),
 		"LEADR_CURSOR_SECRET": strings.Repeat("c", 40), "LEADR_AUTO_MIGRATE": "false",
 		"LEADR_LOG_LEVEL": "debug", "LEADR_LOG_FORMAT": "console", "LEADR_DB_MAX_OPEN_CONNS": "7",
+		"LEADR_AUTH_CACHE_TTL": "0", "LEADR_DEBUG_ADDR": "127.0.0.1:6060",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.HTTPAddr != "127.0.0.1:9000" || cfg.ShutdownTimeout != 3*time.Second || cfg.AutoMigrate ||
 		cfg.LogLevel != zapcore.DebugLevel || cfg.LogFormat != "console" || cfg.DBMaxOpenConns != 7 ||
-		cfg.SuperadminAPIKey.Reveal() != key || len(cfg.APIKeyPepper.Reveal()) != 32 || len(cfg.CursorSecret.Reveal()) != 40 {
+		cfg.SuperadminAPIKey.Reveal() != key || len(cfg.APIKeyPepper.Reveal()) != 32 || len(cfg.CursorSecret.Reveal()) != 40 ||
+		cfg.AuthCacheTTL != 0 || cfg.DebugAddr != "127.0.0.1:6060" {
 		t.Fatalf("values: %+v", cfg)
 	}
 }
@@ -56,12 +59,14 @@ func TestConfigErrorsNameEveryProblem(t *testing.T) {
 		"LEADR_SHUTDOWN_TIMEOUT": "soon", "LEADR_AUTO_MIGRATE": "sometimes", "LEADR_LOG_LEVEL": "loud",
 		"LEADR_LOG_FORMAT": "xml", "LEADR_SUPERADMIN_API_KEY": "hunter2", "LEADR_API_KEY_PEPPER": "short",
 		"LEADR_CURSOR_SECRET": "short", "LEADR_DB_MAX_OPEN_CONNS": "0",
+		"LEADR_AUTH_CACHE_TTL": "-1s", "LEADR_HTTP_ADDR": ":9000", "LEADR_DEBUG_ADDR": ":9000",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, name := range []string{"LEADR_DATABASE_URL", "LEADR_SHUTDOWN_TIMEOUT", "LEADR_AUTO_MIGRATE", "LEADR_LOG_LEVEL",
-		"LEADR_LOG_FORMAT", "LEADR_SUPERADMIN_API_KEY", "LEADR_API_KEY_PEPPER", "LEADR_CURSOR_SECRET", "LEADR_DB_MAX_OPEN_CONNS"} {
+		"LEADR_LOG_FORMAT", "LEADR_SUPERADMIN_API_KEY", "LEADR_API_KEY_PEPPER", "LEADR_CURSOR_SECRET", "LEADR_DB_MAX_OPEN_CONNS",
+		"LEADR_AUTH_CACHE_TTL", "LEADR_DEBUG_ADDR"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s:\n%v", name, err)
 		}

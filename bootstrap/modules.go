@@ -22,6 +22,7 @@ import (
 	"github.com/leadr-oss/identity/adapters/httpapi"
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/application/auth"
+	"github.com/leadr-oss/identity/application/credcache"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -50,6 +51,7 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		ObservabilityModule,
 		ApplicationModule,
 		HTTPModule,
+		DebugModule,
 		fx.Options(Aggregates...),
 		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
 		fx.StartTimeout(startTimeout),
@@ -91,8 +93,50 @@ var DatabaseModule = fx.Module("database",
 		store.New,
 		fx.Annotate(store.NewSecrets, fx.As(new(ports.SecretStore))),
 		fx.Annotate(func(s *store.Store) *store.Store { return s }, fx.As(new(ports.Pinger))),
+		func(db *store.DB) ports.Changes { return db.Changes() },
 	),
+	fx.Invoke(listenForChanges),
 )
+
+// credCacheMax is the most API keys, and the most sessions, a replica keeps
+// verified: some 200 bytes each.
+const credCacheMax = 100_000
+
+// credCache configures the caches of verified credentials.
+func credCache(cfg Config, changes ports.Changes) credcache.Options {
+	return credcache.Options{Changes: changes, TTL: cfg.AuthCacheTTL, Max: credCacheMax}
+}
+
+// listenForChanges keeps the change feed live while the service runs; the
+// caches serve nothing while it is down.
+func listenForChanges(lc fx.Lifecycle, db *store.DB, log *zap.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				down := false
+				db.Listen(ctx, func(err error) {
+					switch {
+					case err != nil:
+						log.Warn("change feed lost: cached API keys and sessions are not used until it is back", zap.Error(err))
+						down = true
+					case down:
+						log.Info("change feed back: caching API keys and sessions again")
+						down = false
+					}
+				})
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			<-done
+			return nil
+		},
+	})
+}
 
 func OpenDatabase(lc fx.Lifecycle, cfg Config, log *zap.Logger) (*store.DB, error) {
 	if cfg.DatabaseDefaulted {

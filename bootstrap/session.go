@@ -64,6 +64,7 @@ type sessionDeps struct {
 	Hasher      auth.Hasher
 	Cursors     paging.Cursors
 	Now         ports.Clock
+	Changes     ports.Changes
 	Config      Config
 }
 
@@ -72,6 +73,7 @@ func newSessionService(d sessionDeps) *appsession.Service {
 		Sessions: d.Sessions, Identities: d.Identities, GetOrCreate: d.GetOrCreate, Games: d.Games,
 		Cipher: d.Cipher, Steam: d.Steam, Tokens: d.Tokens, Hasher: d.Hasher, Cursors: d.Cursors, Now: d.Now,
 		Lifetimes: session.Lifetimes{Access: d.Config.AccessTokenTTL, Refresh: d.Config.RefreshTokenTTL},
+		Cache:     credCache(d.Config, d.Changes),
 	})
 }
 

@@ -20,7 +20,9 @@ var TenancyModule = fx.Module("tenancy",
 	fx.Provide(
 		fx.Annotate(store.NewTenancy, fx.As(new(ports.TenancyRepository))),
 		fx.Annotate(apptenancy.NewService, fx.As(new(ports.Tenancy))),
-		fx.Annotate(auth.NewAuthenticator, fx.As(new(ports.Authenticator))),
+		fx.Annotate(func(repo ports.TenancyRepository, hasher auth.Hasher, now ports.Clock, cfg Config, changes ports.Changes) *auth.Authenticator {
+			return auth.NewAuthenticator(repo, hasher, now).WithCache(credCache(cfg, changes))
+		}, fx.As(new(ports.Authenticator))),
 	),
 	routes(httpapi.TenancyRoutes),
 	fx.Invoke(bootstrapSuperadmin),

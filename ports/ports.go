@@ -31,3 +31,30 @@ type Clock func() time.Time
 type Authenticator interface {
 	Authenticate(ctx context.Context, key string) (tenancy.Principal, error)
 }
+
+// Change names a committed change that may make a cached verdict on a
+// credential wrong: a key updated, a session revoked, an identity or a game
+// deleted. The zero Change means "anything may have changed".
+type Change struct {
+	Kind ChangeKind
+	ID   string
+}
+
+type ChangeKind string
+
+const (
+	ChangedAPIKey   ChangeKind = "api_key"
+	ChangedSession  ChangeKind = "session"
+	ChangedIdentity ChangeKind = "identity"
+	ChangedGame     ChangeKind = "game"
+)
+
+// Changes tells a replica of the changes committed by every replica.
+type Changes interface {
+	// Subscribe calls fn with every change, from any goroutine, and with
+	// the zero Change whenever some may have been missed.
+	Subscribe(fn func(Change))
+	// Live reports whether changes committed now reach the subscribers
+	// within a second. While they do not, nothing cached may be trusted.
+	Live() bool
+}

@@ -11,10 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/leadr-oss/identity/ports"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
@@ -32,6 +35,18 @@ type PoolOptions struct {
 type DB struct {
 	read, write *bun.DB
 	sqlite      bool
+	// pgx configures the change listener's own connection; nil on SQLite.
+	pgx     *pgx.ConnConfig
+	changes *Changes
+}
+
+// Changes is the feed of committed changes, live while Listen runs; nil on
+// SQLite, where there is none to trust.
+func (d *DB) Changes() ports.Changes {
+	if d.pgx == nil {
+		return nil
+	}
+	return d.changes
 }
 
 // Bun returns the handle that writes, for migrations and tests.
@@ -69,39 +84,53 @@ func Open(databaseURL string, pool PoolOptions) (*DB, error) {
 	scheme, rest, _ := strings.Cut(databaseURL, ":")
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-		db, err := openPostgres(databaseURL, pool)
+		cfg, err := pgxConfig(databaseURL)
 		if err != nil {
 			return nil, err
 		}
-		return &DB{read: db, write: db}, nil
+		db := openPostgres(cfg, pool)
+		return &DB{read: db, write: db, pgx: cfg, changes: new(Changes)}, nil
 	case "sqlite", "file":
 		return openSQLite(rest, pool)
 	}
 	return nil, fmt.Errorf("database URL: unsupported scheme %q (want postgres://…, sqlite:PATH or file:PATH)", scheme)
 }
 
-func openPostgres(databaseURL string, pool PoolOptions) (db *bun.DB, err error) {
-	if _, err := url.Parse(databaseURL); err != nil {
-		return nil, errors.New("database URL: not a valid URL")
-	}
-	defer func() {
-		// pgdriver.WithDSN panics on DSNs it cannot use.
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("database URL: %v", r)
-		}
-	}()
-	// Defaults first, so that the URL's parameters (read_timeout, …) win.
-	// pgdriver's own read timeout, 10 s, would fail a long migration.
-	sqldb := sql.OpenDB(pgdriver.NewConnector(
-		pgdriver.WithApplicationName("leadr"),
-		pgdriver.WithReadTimeout(time.Minute),
-		pgdriver.WithWriteTimeout(time.Minute),
-		pgdriver.WithDSN(databaseURL),
-	))
+func openPostgres(cfg *pgx.ConnConfig, pool PoolOptions) *bun.DB {
+	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(pool.MaxOpenConns)
 	sqldb.SetMaxIdleConns(pool.MaxOpenConns)
 	sqldb.SetConnMaxLifetime(pool.ConnMaxLifetime)
-	return bun.NewDB(sqldb, pgdialect.New()), nil
+	return bun.NewDB(sqldb, pgdialect.New())
+}
+
+// pgxConfig parses a postgres:// URL for pgx (libpq's keywords, several
+// hosts, target_session_attrs). Without sslmode it requires TLS, as the
+// README promises: libpq's default, prefer, would fall back to plaintext.
+// bun writes its arguments into the statement, so its statements go as
+// simple queries: caching them as prepared statements would prepare every
+// distinct ID anew. The hot reads that pass arguments ask for the statement
+// cache themselves (see prepared).
+func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return nil, errors.New("database URL: not a valid URL")
+	}
+	q := u.Query()
+	if !q.Has("sslmode") {
+		q.Set("sslmode", "require")
+	}
+	if !q.Has("application_name") {
+		q.Set("application_name", "leadr")
+	}
+	u.RawQuery = q.Encode()
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("database URL: pgx cannot use it (check the host, port and parameters)")
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	return cfg, nil
 }
 
 // sqliteParams make SQLite a real database: foreign keys enforced, WAL so
@@ -141,7 +170,7 @@ func openSQLite(path string, pool PoolOptions) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	return &DB{read: read, write: write, sqlite: true}, nil
+	return &DB{read: read, write: write, sqlite: true, changes: new(Changes)}, nil
 }
 
 // withSessionLock runs fn while holding a PostgreSQL session advisory lock

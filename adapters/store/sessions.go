@@ -122,8 +122,12 @@ func (r *Sessions) Access(ctx context.Context, sessionID id.SessionID, now time.
 var sessionMutable = []string{"expires_at", "refresh_expires_at", "revoked_at", "updated_at"}
 
 func (r *Sessions) Update(ctx context.Context, sessionID id.SessionID, fn func(*session.Session) error) (*session.Session, error) {
-	return updateLocked(ctx, r.db, "session", cond("id = ?", toUUID(sessionID)), session.ErrNotFound,
+	s, err := updateLocked(ctx, r.db, "session", cond("id = ?", toUUID(sessionID)), session.ErrNotFound,
 		sessionFromRow, sessionToRow, fn, sessionMutable...)
+	if err == nil {
+		r.db.changes.publish(ports.Change{Kind: ports.ChangedSession, ID: sessionID.String()})
+	}
+	return s, err
 }
 
 // Rotate locks the session before it marks the token rotated, rather than
@@ -135,7 +139,7 @@ func (r *Sessions) Update(ctx context.Context, sessionID id.SessionID, fn func(*
 func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time, fn func(*session.Session) error) (*session.Session, error) {
 	now = domain.Timestamp(now)
 	var out *session.Session
-	reused := false
+	var reused *session.Session
 	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		token := new(refreshTokenRow)
 		err := tx.NewSelect().Model(token).Where("hash = ?", old).Scan(ctx)
@@ -168,7 +172,7 @@ func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time,
 		} else if n == 0 {
 			// Rotated before: reuse. The revocation commits with this
 			// transaction; the caller is refused all the same.
-			reused = true
+			reused = s
 			s.Revoke(now)
 			if err := saveIfChanged(ctx, tx, before, sessionToRow(s), sessionMutable); err != nil {
 				return fmt.Errorf("revoke session: %w", err)
@@ -198,18 +202,23 @@ func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time,
 		out = s
 		return nil
 	})
-	if err == nil && reused {
+	if err == nil && reused != nil {
+		r.db.changes.publish(ports.Change{Kind: ports.ChangedSession, ID: reused.ID().String()})
 		return nil, session.ErrRefreshInvalid
 	}
 	return out, err
 }
 
+// RevokeIdentity follows the identity's deletion, which already refuses
+// its sessions: the change is published even if revoking them fails.
 func (r *Sessions) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time) error {
+	defer r.db.changes.publish(ports.Change{Kind: ports.ChangedIdentity, ID: identityID.String()})
 	return r.revokeAll(ctx, cond("identity_id = ?", toUUID(identityID)), now)
 }
 
 // RevokeGame goes by the sessions' own game: it is always their identity's.
 func (r *Sessions) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time) error {
+	defer r.db.changes.publish(ports.Change{Kind: ports.ChangedGame, ID: gameID.String()})
 	return r.revokeAll(ctx, cond("game_id = ?", toUUID(gameID)), now)
 }
 

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"modernc.org/sqlite"
 
 	"github.com/leadr-oss/identity/domain/id"
@@ -59,11 +59,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // reports columns rather than names, "table.column" of a unique constraint
 // and "table.foreign_key" of a foreign key (table is the one written to).
 func violationKey(err error, table string) (string, bool) {
-	var pgErr pgdriver.Error
+	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		switch pgErr.Field('C') {
+		switch pgErr.Code {
 		case "23505", "23503":
-			return pgErr.Field('n'), true
+			return pgErr.ConstraintName, true
 		}
 		return "", false
 	}

@@ -115,8 +115,12 @@ func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req pag
 }
 
 func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey) error) (*tenancy.APIKey, error) {
-	return updateLocked(ctx, r.db, "API key", cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound,
+	k, err := updateLocked(ctx, r.db, "API key", cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound,
 		apiKeyFromRow, apiKeyToRow, fn, "status", "updated_at")
+	if err == nil {
+		r.db.changes.publish(ports.Change{Kind: ports.ChangedAPIKey, ID: keyID.String()})
+	}
+	return k, err
 }
 
 // authRow is an API key joined with its user: authentication is one read.

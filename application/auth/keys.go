@@ -5,7 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"time"
 
+	"github.com/leadr-oss/identity/application/credcache"
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
@@ -26,16 +28,32 @@ func (h Hasher) Hash(plaintext string) []byte {
 	return m.Sum(nil)
 }
 
-// Authenticator implements ports.Authenticator. It keeps no cache: a revoked
-// key fails on its very next use, on every replica.
+// Authenticator implements ports.Authenticator.
 type Authenticator struct {
 	repo   ports.TenancyRepository
 	hasher Hasher
 	now    ports.Clock
+	cache  *credcache.Cache[verifiedKey]
+}
+
+// verifiedKey is what a lookup found; the key is checked again at every use,
+// so that one expiring while cached fails on time.
+type verifiedKey struct {
+	key       *tenancy.APIKey
+	principal tenancy.Principal
 }
 
 func NewAuthenticator(repo ports.TenancyRepository, hasher Hasher, now ports.Clock) *Authenticator {
 	return &Authenticator{repo: repo, hasher: hasher, now: now}
+}
+
+// WithCache keeps verified keys in process, so that most requests read no
+// key from the database. A key revoked on any replica is forgotten when the
+// change reaches this one (at once for this replica's own writes).
+func (a *Authenticator) WithCache(o credcache.Options) *Authenticator {
+	c := *a
+	c.cache = credcache.New[verifiedKey](o)
+	return &c
 }
 
 func (a *Authenticator) Authenticate(ctx context.Context, key string) (tenancy.Principal, error) {
@@ -45,7 +63,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (tenancy.P
 	if !tenancy.WellFormedKey(key) {
 		return tenancy.Principal{}, tenancy.ErrKeyInvalid
 	}
-	hash := a.hasher.Hash(key)
+	hash, now := a.hasher.Hash(key), a.now()
+	v, ok, ticket := a.cache.Get(string(hash), now)
+	if ok && v.key.Authenticates(now) {
+		return v.principal, nil
+	}
 	k, u, err := a.repo.Authenticate(ctx, hash)
 	if err != nil {
 		if domain.CategoryOf(err) == domain.CategoryUnauthenticated {
@@ -55,8 +77,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (tenancy.P
 	}
 	// The lookup was by hash; compare again in constant time so that the
 	// decision never rests on a storage engine's comparison.
-	if !hmac.Equal(k.Hash(), hash) || !k.Authenticates(a.now()) {
+	if !hmac.Equal(k.Hash(), hash) || !k.Authenticates(now) {
 		return tenancy.Principal{}, tenancy.ErrKeyInvalid
 	}
-	return tenancy.Principal{KeyID: k.ID(), UserID: u.ID(), AccountID: u.AccountID(), SuperAdmin: u.SuperAdmin()}, nil
+	p := tenancy.Principal{KeyID: k.ID(), UserID: u.ID(), AccountID: u.AccountID(), SuperAdmin: u.SuperAdmin()}
+	a.cache.Put(ticket, string(hash), verifiedKey{key: k, principal: p}, now, time.Time{},
+		ports.Change{Kind: ports.ChangedAPIKey, ID: k.ID().String()})
+	return p, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leadr-oss/identity/application/auth"
+	"github.com/leadr-oss/identity/application/credcache"
 	"github.com/leadr-oss/identity/application/cursor"
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/game"
@@ -43,17 +44,27 @@ type Deps struct {
 	Cursors     paging.Cursors
 	Now         ports.Clock
 	Lifetimes   session.Lifetimes
+	// Cache keeps live sessions in process (off when zero).
+	Cache credcache.Options
 }
 
 // Service implements ports.ClientSessions and ports.IdentitySessions.
-type Service struct{ d Deps }
+type Service struct {
+	d Deps
+	// live holds the sessions Authenticate found live, by ID. A session
+	// revoked, or whose identity or game is deleted, is forgotten when the
+	// change reaches this replica (at once for this replica's own writes).
+	live *credcache.Cache[ports.ClientPrincipal]
+}
 
 var (
 	_ ports.ClientSessions   = (*Service)(nil)
 	_ ports.IdentitySessions = (*Service)(nil)
 )
 
-func NewService(d Deps) *Service { return &Service{d: d} }
+func NewService(d Deps) *Service {
+	return &Service{d: d, live: credcache.New[ports.ClientPrincipal](d.Cache)}
+}
 
 // newSecret is 32 random bytes, url-safe: a refresh token or a nonce.
 func newSecret() string {
@@ -190,9 +201,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (ports.Token
 	return s.tokens(ses, nil, fresh)
 }
 
-// Authenticate checks the token's signature and expiry, then the session
-// itself on every request: a revoked session is refused on its next
-// request, on every replica.
+// Authenticate checks the token's signature and expiry, then that its
+// session is live: a revoked session is refused on its next request, on
+// every replica.
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (ports.ClientPrincipal, error) {
 	if accessToken == "" {
 		return ports.ClientPrincipal{}, session.ErrAccessRequired
@@ -202,14 +213,23 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (ports.C
 	if err != nil {
 		return ports.ClientPrincipal{}, session.ErrAccessInvalid
 	}
-	ses, err := s.d.Sessions.Access(ctx, claims.SessionID, now)
-	if err != nil {
-		return ports.ClientPrincipal{}, err
+	key := claims.SessionID.String()
+	p, ok, ticket := s.live.Get(key, now)
+	if !ok {
+		ses, err := s.d.Sessions.Access(ctx, claims.SessionID, now)
+		if err != nil {
+			return ports.ClientPrincipal{}, err
+		}
+		p = ports.ClientPrincipal{SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID()}
+		s.live.Put(ticket, key, p, now, ses.RefreshExpiresAt(),
+			ports.Change{Kind: ports.ChangedSession, ID: key},
+			ports.Change{Kind: ports.ChangedIdentity, ID: p.IdentityID.String()},
+			ports.Change{Kind: ports.ChangedGame, ID: p.GameID.String()})
 	}
-	if ses.IdentityID() != claims.IdentityID || ses.AccountID() != claims.AccountID || ses.GameID() != claims.GameID {
+	if p.IdentityID != claims.IdentityID || p.AccountID != claims.AccountID || p.GameID != claims.GameID {
 		return ports.ClientPrincipal{}, session.ErrAccessInvalid
 	}
-	return ports.ClientPrincipal{SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID()}, nil
+	return p, nil
 }
 
 func (s *Service) Me(ctx context.Context, p ports.ClientPrincipal) (*identity.Identity, error) {

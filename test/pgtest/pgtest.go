@@ -213,6 +213,19 @@ func Fresh(t testing.TB) *store.DB {
 	return open(t, newDatabase(t, true))
 }
 
+// FreshURL returns the URL of a new migrated database, dropped at cleanup,
+// for tests that open it more than once (replicas).
+func FreshURL(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, true)
+}
+
+// OpenURL returns a handle on dbURL, closed at cleanup.
+func OpenURL(t testing.TB, dbURL string) *store.DB {
+	t.Helper()
+	return open(t, dbURL)
+}
+
 // Empty returns the URL of a new database without tables, dropped at
 // cleanup.
 func Empty(t testing.TB) string {

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// changesChannel is the channel the migrations' triggers notify on, with
+// "kind:id" payloads (see the notify_changes migration).
+const changesChannel = "leadr_changes"
+
+// Changes is the feed of committed changes that invalidate cached
+// credentials: this replica's own writes as soon as they commit (so that a
+// key revoked here fails on its very next use), and every replica's through
+// PostgreSQL's LISTEN/NOTIFY, which the triggers send within the writing
+// transaction. On SQLite it is never live: nothing tells one process of
+// another's writes to the file.
+type Changes struct {
+	mu   sync.RWMutex
+	subs []func(ports.Change)
+	live atomic.Bool
+}
+
+var _ ports.Changes = (*Changes)(nil)
+
+func (c *Changes) Subscribe(fn func(ports.Change)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subs = append(c.subs, fn)
+}
+
+func (c *Changes) Live() bool { return c.live.Load() }
+
+func (c *Changes) publish(ch ports.Change) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, fn := range c.subs {
+		fn(ch)
+	}
+}
+
+// up forgets everything first, then trusts: a change missed while the feed
+// was down must not survive in a cache.
+func (c *Changes) up() {
+	c.publish(ports.Change{})
+	c.live.Store(true)
+}
+
+func (c *Changes) down() {
+	c.live.Store(false)
+	c.publish(ports.Change{})
+}
+
+// Listener timings: how long a quiet connection may go unchecked, how long
+// the check may take, and the longest wait between reconnections.
+const (
+	listenHeartbeat = 2 * time.Second
+	listenPingLimit = time.Second
+	listenMaxDelay  = 5 * time.Second
+)
+
+// Listen feeds the changes of every replica into db's Changes until ctx
+// ends, on a connection of its own, and reconnects when it is lost. report
+// hears each time the feed goes down (with why) and comes back (nil). On
+// SQLite it returns at once.
+func (d *DB) Listen(ctx context.Context, report func(error)) {
+	if d.pgx == nil {
+		return
+	}
+	delay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := d.listenOnce(ctx, func() {
+			delay = 100 * time.Millisecond
+			report(nil)
+		})
+		d.changes.down()
+		if ctx.Err() != nil {
+			return
+		}
+		report(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, listenMaxDelay)
+	}
+}
+
+func (d *DB) listenOnce(ctx context.Context, connected func()) error {
+	conn, err := pgx.ConnectConfig(ctx, d.pgx.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+		return err
+	}
+	d.changes.up()
+	connected()
+	for {
+		wait, cancel := context.WithTimeout(ctx, listenHeartbeat)
+		n, err := conn.WaitForNotification(wait)
+		cancel()
+		switch {
+		case err == nil:
+			d.changes.publish(parseChange(n.Payload))
+			continue
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !errors.Is(err, context.DeadlineExceeded):
+			return err
+		}
+		// Quiet for a while: a connection that died without a word would
+		// otherwise keep the feed "live" while it hears nothing.
+		ping, cancel := context.WithTimeout(ctx, listenPingLimit)
+		err = conn.Ping(ping)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// parseChange reads a trigger's "kind:uuid" into the change the service
+// publishes for its own writes; anything else means that anything may have
+// changed.
+func parseChange(payload string) ports.Change {
+	kind, raw, _ := strings.Cut(payload, ":")
+	u, err := uuid.Parse(raw)
+	if err != nil {
+		return ports.Change{}
+	}
+	var typed string
+	switch k := ports.ChangeKind(kind); k {
+	case ports.ChangedAPIKey:
+		typed = fromUUID[id.APIKey](u).String()
+	case ports.ChangedSession:
+		typed = fromUUID[id.Session](u).String()
+	case ports.ChangedIdentity:
+		typed = fromUUID[id.Identity](u).String()
+	case ports.ChangedGame:
+		typed = fromUUID[id.Game](u).String()
+	default:
+		return ports.Change{}
+	}
+	return ports.Change{Kind: ports.ChangeKind(kind), ID: typed}
+}

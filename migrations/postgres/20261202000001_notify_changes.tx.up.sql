@@ -1,0 +1,30 @@
+-- Replicas cache verified API keys and sessions; these triggers tell every
+-- replica, through NOTIFY leadr_changes, of the changes that may make a
+-- cached verdict wrong. NOTIFY is sent when the writing transaction
+-- commits, and not at all if it rolls back. Payload: "kind:id".
+CREATE FUNCTION leadr_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('leadr_changes', TG_ARGV[0] || ':' || OLD.id::text);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER api_keys_notify_change AFTER UPDATE OR DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION leadr_notify_change('api_key');
+
+-- Refreshes update sessions too; only a revocation matters. The purge
+-- deletes only dead sessions, which no replica may have cached.
+CREATE TRIGGER sessions_notify_revoke AFTER UPDATE ON sessions
+    FOR EACH ROW WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at)
+    EXECUTE FUNCTION leadr_notify_change('session');
+CREATE TRIGGER sessions_notify_delete AFTER DELETE ON sessions
+    FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND OLD.refresh_expires_at > now())
+    EXECUTE FUNCTION leadr_notify_change('session');
+
+-- Renames are frequent and change no verdict; deletions refuse sessions.
+CREATE TRIGGER identities_notify_delete AFTER UPDATE ON identities
+    FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+    EXECUTE FUNCTION leadr_notify_change('identity');
+CREATE TRIGGER games_notify_delete AFTER UPDATE ON games
+    FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+    EXECUTE FUNCTION leadr_notify_change('game');

@@ -1,0 +1,107 @@
+package acceptance
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/test/harness"
+)
+
+// revocationLimit is how soon every replica must refuse a revoked key or
+// session: replicas cache verified credentials, and hear of another's
+// revocation through PostgreSQL's notifications.
+const revocationLimit = time.Second
+
+// refusedWithin sends do until it answers 401 with detail, and fails t if
+// that takes longer than revocationLimit. It returns how long it took. (Until
+// then a session of a deleted identity may find its identity gone: 404.)
+func refusedWithin(t *testing.T, do func() harness.Answer, detail string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		a := do()
+		if a.Status == http.StatusUnauthorized {
+			a.Want(http.StatusUnauthorized, detail)
+			return time.Since(start)
+		}
+		if time.Since(start) > revocationLimit {
+			t.Fatalf("still served %v after the revocation", time.Since(start).Round(time.Millisecond))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// twoReplicas starts two services on one database (PostgreSQL only: an
+// SQLite file has one process).
+func twoReplicas(t *testing.T) (one, two *harness.Service) {
+	t.Helper()
+	if harness.Backend() != "postgres" {
+		t.Skip("replicas share a PostgreSQL database; an SQLite file has one process")
+	}
+	one = harness.StartService(t)
+	return one, harness.StartService(t, harness.WithDatabaseURL(one.DatabaseURL))
+}
+
+func TestRevocationReachesEveryReplicaWithinASecond(t *testing.T) {
+	t.Parallel()
+	one, two := twoReplicas(t)
+	tenant := harness.NewTenant(t, one)
+	replicas := map[string]*harness.Service{"the revoking replica": one, "the other replica": two}
+
+	t.Run("API key", func(t *testing.T) {
+		u := harness.NewUser(t, tenant.Client, tenant.Account.ID)
+		key := harness.NewAPIKey(t, tenant.Client, tenant.Account.ID, u.ID)
+		use := func(svc *harness.Service) func() harness.Answer {
+			return func() harness.Answer { return harness.Over(t, svc.Client(key.Key)).Do("GET", "/v1/games", nil) }
+		}
+		for _, svc := range replicas { // both have verified, and cached, the key
+			use(svc)().Want(http.StatusOK)
+			use(svc)().Want(http.StatusOK)
+		}
+		if _, err := one.Client(tenant.Key.Key).RevokeAPIKey(t.Context(), key.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The replica that revoked refuses at once: "its next use".
+		use(one)().Want(http.StatusUnauthorized, "Invalid or expired API key")
+		t.Logf("the other replica refused the key after %v", refusedWithin(t, use(two), "Invalid or expired API key"))
+	})
+
+	t.Run("session", func(t *testing.T) {
+		for _, how := range []string{"signed out", "revoked by an admin", "identity deleted", "game deleted"} {
+			t.Run(how, func(t *testing.T) {
+				g := tenant.Game
+				if how == "game deleted" {
+					g = harness.NewGame(t, tenant.Client, client.CreateGameRequest{})
+				}
+				s := deviceSignIn(t, two, g.ID, newDevice())
+				me := func(svc *harness.Service) func() harness.Answer {
+					return func() harness.Answer { return bearer(t, svc, s.AccessToken).Do("GET", "/v1/client/me", nil) }
+				}
+				for _, svc := range replicas {
+					me(svc)().Want(http.StatusOK)
+					me(svc)().Want(http.StatusOK)
+				}
+				var err error
+				switch how {
+				case "signed out":
+					if a := bearer(t, one, s.AccessToken).Do("DELETE", "/v1/client/sessions/current", nil); a.Status != http.StatusNoContent {
+						t.Fatalf("sign out: %d %s", a.Status, a.Body)
+					}
+				case "revoked by an admin":
+					_, err = one.Client(tenant.Key.Key).RevokeIdentitySession(t.Context(), s.SessionID)
+				case "identity deleted":
+					_, err = one.Client(tenant.Key.Key).DeleteIdentity(t.Context(), s.Identity.ID)
+				case "game deleted":
+					_, err = one.Client(tenant.Key.Key).DeleteGame(t.Context(), g.ID)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantBearerRefused(t, me(one)(), accessRefused)
+				t.Logf("the other replica refused the session after %v", refusedWithin(t, me(two), accessRefused))
+			})
+		}
+	})
+}
