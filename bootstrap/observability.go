@@ -97,8 +97,6 @@ func newTracing(lc fx.Lifecycle, exp sdktrace.SpanExporter, db *store.DB) (*Trac
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	lc.Append(fx.StopHook(tp.Shutdown)) // flushes what is left
 	propagators := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
-	for _, b := range db.Buns() {
-		b.AddQueryHook(bunotel.NewQueryHook(bunotel.WithTracerProvider(tp), bunotel.WithFormattedQueries(false)))
-	}
+	db.AddQueryHook(bunotel.NewQueryHook(bunotel.WithTracerProvider(tp), bunotel.WithFormattedQueries(false)))
 	return &Tracing{Middleware: otelgin.Middleware(ServiceName, otelgin.WithTracerProvider(tp), otelgin.WithPropagators(propagators))}, nil
 }

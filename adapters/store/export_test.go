@@ -15,6 +15,9 @@ func IdentityListQuery(f ports.IdentityFilter, req paging.Request) (string, []an
 	return keysetQuery(identityListing(f), req)
 }
 
+// NumberPlaceholders is how the store's reads reach PostgreSQL.
+var NumberPlaceholders = numberPlaceholders
+
 // MigrateThrough applies the embedded migrations up to and including the
 // version last, and records them as NewMigrator does, so that a test can
 // fill a database of an older schema and then upgrade it with Up.

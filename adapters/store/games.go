@@ -55,7 +55,7 @@ func liveGame(gameID id.GameID) condition {
 }
 
 func (r *Games) Get(ctx context.Context, gameID id.GameID) (*game.Game, error) {
-	return getOne(ctx, r.db.read, liveGame(gameID), game.ErrNotFound, gameFromRow)
+	return getOne(ctx, r.db, "games", gameColumns, liveGame(gameID), game.ErrNotFound, gameFromRow)
 }
 
 func (r *Games) Update(ctx context.Context, gameID id.GameID, fn func(*game.Game) error) (*game.Game, error) {
@@ -71,7 +71,7 @@ func (r *Games) List(ctx context.Context, f ports.GameFilter, req paging.Request
 	if f.Slug != "" {
 		l.where = append(l.where, cond("slug = ?", f.Slug))
 	}
-	return list(ctx, r.db.read, l, req, gameFromRow)
+	return list(ctx, r.db, l, req, gameFromRow)
 }
 
 type gameRow struct {

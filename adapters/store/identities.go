@@ -53,13 +53,15 @@ func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, 
 	// no transaction and no lock. Anything else takes the locked path below,
 	// which also refuses a game that is gone.
 	key := sameKey(fresh)
-	row := new(identityRow)
-	err := r.db.read.NewSelect().Model(row).Where(key.sql, key.args...).
-		Where("EXISTS (SELECT 1 FROM games AS g WHERE g.id = ?TableAlias.game_id AND g.deleted_at IS NULL)").
-		Scan(ctx)
+	var rows []identityRow
+	err := r.db.selectRows(ctx, "SELECT "+identityColumns+" FROM identities WHERE "+key.sql+
+		" AND EXISTS (SELECT 1 FROM games AS g WHERE g.id = identities.game_id AND g.deleted_at IS NULL)", key.args, &rows)
+	if err == nil && len(rows) == 0 {
+		err = sql.ErrNoRows
+	}
 	switch {
 	case err == nil:
-		existing, err := identityFromRow(row)
+		existing, err := identityFromRow(&rows[0])
 		if err != nil {
 			return nil, false, err
 		}
@@ -153,7 +155,7 @@ func sameKey(i *identity.Identity) condition {
 var identityMutable = []string{"display_name", "updated_at", "deleted_at"}
 
 func (r *Identities) Get(ctx context.Context, identityID id.IdentityID) (*identity.Identity, error) {
-	return getOne(ctx, r.db.read, liveIdentity(identityID), identity.ErrNotFound, identityFromRow)
+	return getOne(ctx, r.db, "identities", identityColumns, liveIdentity(identityID), identity.ErrNotFound, identityFromRow)
 }
 
 func liveIdentity(identityID id.IdentityID) condition {
@@ -166,7 +168,7 @@ func (r *Identities) Update(ctx context.Context, identityID id.IdentityID, fn fu
 }
 
 func (r *Identities) List(ctx context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {
-	return list(ctx, r.db.read, identityListing(f), req, identityFromRow)
+	return list(ctx, r.db, identityListing(f), req, identityFromRow)
 }
 
 func identityListing(f ports.IdentityFilter) listing {

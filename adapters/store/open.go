@@ -38,6 +38,9 @@ type DB struct {
 	// pgx configures the change listener's own connection; nil on SQLite.
 	pgx     *pgx.ConnConfig
 	changes *Changes
+	// statements is how selectRows sends its statements to PostgreSQL.
+	statements pgx.QueryExecMode
+	hooks      []bun.QueryHook
 }
 
 // Changes is the feed of committed changes, live while Listen runs; nil on
@@ -60,8 +63,7 @@ func (d *DB) Pools() map[string]*sql.DB {
 	return map[string]*sql.DB{"leadr_read": d.read.DB, "leadr_write": d.write.DB}
 }
 
-// Buns returns every bun handle, to install query hooks on.
-func (d *DB) Buns() []*bun.DB {
+func (d *DB) buns() []*bun.DB {
 	if d.read == d.write {
 		return []*bun.DB{d.write}
 	}
@@ -89,7 +91,7 @@ func Open(databaseURL string, pool PoolOptions) (*DB, error) {
 			return nil, err
 		}
 		db := openPostgres(cfg, pool)
-		return &DB{read: db, write: db, pgx: cfg, changes: new(Changes)}, nil
+		return &DB{read: db, write: db, pgx: cfg, changes: new(Changes), statements: pgx.QueryExecModeCacheStatement}, nil
 	case "sqlite", "file":
 		return openSQLite(rest, pool)
 	}

@@ -98,7 +98,7 @@ func (r *Sessions) lockLiveIdentity(ctx context.Context, tx bun.Tx, row *session
 }
 
 func (r *Sessions) Get(ctx context.Context, sessionID id.SessionID) (*session.Session, error) {
-	return getOne(ctx, r.db.read, cond("id = ?", toUUID(sessionID)), session.ErrNotFound, sessionFromRow)
+	return getOne(ctx, r.db, "sessions", sessionColumns, cond("id = ?", toUUID(sessionID)), session.ErrNotFound, sessionFromRow)
 }
 
 func (r *Sessions) Access(ctx context.Context, sessionID id.SessionID, now time.Time) (*session.Session, error) {
@@ -235,7 +235,7 @@ func (r *Sessions) revokeAll(ctx context.Context, where condition, now time.Time
 }
 
 func (r *Sessions) List(ctx context.Context, f ports.SessionFilter, req paging.Request) (paging.Result[*session.Session], error) {
-	return list(ctx, r.db.read, sessionListing(f), req, sessionFromRow)
+	return list(ctx, r.db, sessionListing(f), req, sessionFromRow)
 }
 
 func sessionListing(f ports.SessionFilter) listing {

@@ -24,17 +24,32 @@ import (
 type statements struct {
 	mu   sync.Mutex
 	sent []string
+	// The last statement's template and arguments, for a prepared plan.
+	template string
+	args     []any
 }
 
 func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 func (s *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	q := e.Query
+	if len(e.QueryArgs) > 0 { // the store's own reads send their arguments apart
+		q = e.DB.QueryGen().FormatQuery(e.QueryTemplate, e.QueryArgs...)
+	}
 	switch e.Operation() {
 	case "SELECT", "INSERT", "UPDATE", "DELETE":
 		s.mu.Lock()
-		s.sent = append(s.sent, e.Query)
+		s.sent = append(s.sent, q)
+		s.template, s.args = e.QueryTemplate, e.QueryArgs
 		s.mu.Unlock()
 	}
+}
+
+// last is the last statement's template and arguments.
+func (s *statements) last() (string, []any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.template, s.args
 }
 
 func (s *statements) take() []string {
@@ -82,7 +97,7 @@ func TestSessionQueriesAreServedByIndexes(t *testing.T) {
 	seedForPlans(t, db)
 	seedSessions(t, db)
 	log := &statements{}
-	db.Bun().AddQueryHook(log)
+	db.AddQueryHook(log)
 	repo, err := store.NewSessions(store.New(db))
 	if err != nil {
 		t.Fatal(err)

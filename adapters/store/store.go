@@ -139,17 +139,17 @@ func saveIfChanged[R any](ctx context.Context, tx bun.Tx, before, after *R, colu
 	return err
 }
 
-// getOne loads one row and maps it; no row is notFound.
-func getOne[R any, A any](ctx context.Context, db bun.IDB, where condition, notFound error, fromRow func(*R) (A, error)) (A, error) {
-	row := new(R)
-	err := db.NewSelect().Model(row).Where(where.sql, where.args...).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		var zero A
-		return zero, notFound
+// getOne loads the one row of table with columns where holds, and maps it;
+// no row is notFound.
+func getOne[R any, A any](ctx context.Context, db *DB, table, columns string, where condition, notFound error, fromRow func(*R) (A, error)) (A, error) {
+	var rows []R
+	err := db.selectRows(ctx, "SELECT "+columns+" FROM "+table+" WHERE "+where.sql, where.args, &rows)
+	if err == nil && len(rows) == 0 {
+		err = notFound
 	}
 	if err != nil {
 		var zero A
 		return zero, err
 	}
-	return fromRow(row)
+	return fromRow(&rows[0])
 }

@@ -68,7 +68,7 @@ func (r *Tenancy) CreateAccount(ctx context.Context, a *tenancy.Account) error {
 }
 
 func (r *Tenancy) GetAccount(ctx context.Context, accountID id.AccountID) (*tenancy.Account, error) {
-	return getOne(ctx, r.db.read, cond("id = ?", toUUID(accountID)), tenancy.ErrAccountNotFound, accountFromRow)
+	return getOne(ctx, r.db, "accounts", accountColumns, cond("id = ?", toUUID(accountID)), tenancy.ErrAccountNotFound, accountFromRow)
 }
 
 func (r *Tenancy) ListAccounts(ctx context.Context, only id.AccountID, req paging.Request) (paging.Result[*tenancy.Account], error) {
@@ -76,7 +76,7 @@ func (r *Tenancy) ListAccounts(ctx context.Context, only id.AccountID, req pagin
 	if !only.IsZero() {
 		l.where = append(l.where, cond("id = ?", toUUID(only)))
 	}
-	return list(ctx, r.db.read, l, req, accountFromRow)
+	return list(ctx, r.db, l, req, accountFromRow)
 }
 
 func (r *Tenancy) CreateUser(ctx context.Context, u *tenancy.User) error {
@@ -84,7 +84,7 @@ func (r *Tenancy) CreateUser(ctx context.Context, u *tenancy.User) error {
 }
 
 func (r *Tenancy) GetUser(ctx context.Context, userID id.UserID) (*tenancy.User, error) {
-	return getOne(ctx, r.db.read, cond("id = ?", toUUID(userID)), tenancy.ErrUserNotFound, userFromRow)
+	return getOne(ctx, r.db, "users", userColumns, cond("id = ?", toUUID(userID)), tenancy.ErrUserNotFound, userFromRow)
 }
 
 func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.Request) (paging.Result[*tenancy.User], error) {
@@ -92,7 +92,7 @@ func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.
 	if !f.AccountID.IsZero() {
 		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
-	return list(ctx, r.db.read, l, req, userFromRow)
+	return list(ctx, r.db, l, req, userFromRow)
 }
 
 func (r *Tenancy) CreateAPIKey(ctx context.Context, k *tenancy.APIKey) error {
@@ -100,7 +100,7 @@ func (r *Tenancy) CreateAPIKey(ctx context.Context, k *tenancy.APIKey) error {
 }
 
 func (r *Tenancy) GetAPIKey(ctx context.Context, keyID id.APIKeyID) (*tenancy.APIKey, error) {
-	return getOne(ctx, r.db.read, cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound, apiKeyFromRow)
+	return getOne(ctx, r.db, "api_keys", apiKeyColumns, cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound, apiKeyFromRow)
 }
 
 func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req paging.Request) (paging.Result[*tenancy.APIKey], error) {
@@ -111,7 +111,7 @@ func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req pag
 	if !f.UserID.IsZero() {
 		l.where = append(l.where, cond("user_id = ?", toUUID(f.UserID)))
 	}
-	return list(ctx, r.db.read, l, req, apiKeyFromRow)
+	return list(ctx, r.db, l, req, apiKeyFromRow)
 }
 
 func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey) error) (*tenancy.APIKey, error) {
