@@ -42,7 +42,7 @@ func newSessionService(e *env) *appsession.Service {
 	return appsession.NewService(appsession.Deps{
 		Sessions:   e.mem.Sessions(),
 		Identities: e.mem.Identities(),
-		GetOrCreate: appidentity.NewService(e.mem.Identities(), e.mem.Games(), e.mem.Tenancy(), e.mem.Sessions(),
+		GetOrCreate: appidentity.NewService(e.mem.Identities(), e.mem.Tenancy(), e.mem.Sessions(),
 			e.codec, e.now),
 		Games:     e.mem.Games(),
 		Cipher:    sealing.NewCipher([]byte(testEncryptionKey)),

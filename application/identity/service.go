@@ -22,7 +22,6 @@ import (
 // Service implements ports.Identities.
 type Service struct {
 	repo     ports.IdentityRepository
-	games    ports.GameRepository
 	accounts ports.TenancyRepository
 	sessions ports.SessionRevoker
 	cursor   paging.Cursors
@@ -31,15 +30,17 @@ type Service struct {
 
 var _ ports.Identities = (*Service)(nil)
 
-func NewService(repo ports.IdentityRepository, games ports.GameRepository, accounts ports.TenancyRepository,
+func NewService(repo ports.IdentityRepository, accounts ports.TenancyRepository,
 	sessions ports.SessionRevoker, cursor paging.Cursors, now ports.Clock,
 ) *Service {
-	return &Service{repo: repo, games: games, accounts: accounts, sessions: sessions, cursor: cursor, now: now}
+	return &Service{repo: repo, accounts: accounts, sessions: sessions, cursor: cursor, now: now}
 }
 
 // GetOrCreate validates every field first (422), then asks the policy (403),
-// then checks the game (404: unknown, deleted or of another account), then
-// gets or creates; an existing identity takes a different display name.
+// then gets or creates, in a live game of the account (404: unknown, deleted
+// or of another account; the repository checks it, so that the common case,
+// an existing identity, is one read); an existing identity takes a different
+// display name.
 func (s *Service) GetOrCreate(ctx context.Context, p tenancy.Principal, c ports.CreateIdentity) (*identity.Identity, bool, error) {
 	var problems []error
 	kind, err := identity.ParseKind(c.Kind)
@@ -64,10 +65,6 @@ func (s *Service) GetOrCreate(ctx context.Context, p tenancy.Principal, c ports.
 	if accessErr != nil {
 		return nil, false, accessErr
 	}
-	if err := s.checkGame(ctx, p, account, c.GameID); err != nil {
-		return nil, false, err
-	}
-
 	fresh, err := identity.New(account, c.GameID, key, name, s.now())
 	if err != nil {
 		return nil, false, err
@@ -79,24 +76,20 @@ func (s *Service) GetOrCreate(ctx context.Context, p tenancy.Principal, c ports.
 		_, err := existing.Rename(name, s.now())
 		return err
 	})
+	if errors.Is(err, game.ErrNotFound) {
+		return nil, false, s.missingGame(ctx, p, account)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("get or create identity: %w", err)
 	}
 	return got, created, nil
 }
 
-// checkGame finds the live game an identity is created in; a game of
+// missingGame explains why the repository found no live game of the account
+// (it checks that itself, so that the common path reads no game): a game of
 // another account is as unknown as one that does not exist. Only a
-// superadmin can name an account that does not exist, and is told so; the
-// account is read only then, off the common path.
-func (s *Service) checkGame(ctx context.Context, p tenancy.Principal, account id.AccountID, gameID id.GameID) error {
-	g, err := s.games.Get(ctx, gameID)
-	if err == nil && g.AccountID() == account {
-		return nil
-	}
-	if err != nil && !errors.Is(err, game.ErrNotFound) {
-		return err
-	}
+// superadmin can name an account that does not exist, and is told so.
+func (s *Service) missingGame(ctx context.Context, p tenancy.Principal, account id.AccountID) error {
 	if p.SuperAdmin {
 		if _, err := s.accounts.GetAccount(ctx, account); err != nil {
 			return err

@@ -32,13 +32,7 @@ func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 // countingRepo counts the writes that reach the repository.
 type countingRepo struct {
 	ports.IdentityRepository
-	updates      atomic.Int32
-	getOrCreates atomic.Int32
-}
-
-func (r *countingRepo) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
-	r.getOrCreates.Add(1)
-	return r.IdentityRepository.GetOrCreate(ctx, fresh, onExisting)
+	updates atomic.Int32
 }
 
 func (r *countingRepo) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
@@ -75,7 +69,7 @@ func newEnv(t *testing.T) *env {
 	repo := &countingRepo{IdentityRepository: mem.Identities()}
 	e := &env{
 		t: t, ctx: ctx, repo: repo, games: mem.Games(), sessions: mem.Sessions(), clock: clk,
-		svc:     appidentity.NewService(repo, mem.Games(), mem.Tenancy(), mem.Sessions(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
+		svc:     appidentity.NewService(repo, mem.Tenancy(), mem.Sessions(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
 		acme:    acme,
 		other:   other,
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
@@ -371,11 +365,6 @@ func TestGetOrCreateNeedsALiveGameOfItsAccount(t *testing.T) {
 			if all := e.list(t, e.super, ports.ListIdentities{}); len(all) != 0 {
 				t.Errorf("a refused create stored %d identities", len(all))
 			}
-			// The service decides, not a store's foreign key, which need not
-			// know about deletion or accounts.
-			if n := e.repo.getOrCreates.Load(); n != 0 {
-				t.Errorf("the repository was asked to create %d times", n)
-			}
 		})
 	}
 }
@@ -475,9 +464,6 @@ func TestDeletedGameKeepsItsIdentities(t *testing.T) {
 	})
 	if !errors.Is(err, game.ErrNotFound) {
 		t.Errorf("GetOrCreate in a deleted game: %v, want game.ErrNotFound", err)
-	}
-	if n := e.repo.getOrCreates.Load(); n != 1 {
-		t.Errorf("the repository was asked to get or create %d times, want only the first", n)
 	}
 	if after := e.stored(i.ID()); after.Snapshot() != i.Snapshot() {
 		t.Errorf("GetOrCreate in a deleted game changed the identity: %+v", after.Snapshot())

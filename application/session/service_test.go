@@ -101,6 +101,7 @@ type env struct {
 	t          *testing.T
 	ctx        context.Context
 	svc        *appsession.Service
+	deps       appsession.Deps // svc's
 	identities *appidentity.Service
 	games      ports.GameRepository
 	idRepo     ports.IdentityRepository
@@ -129,7 +130,7 @@ func newEnv(t *testing.T) *env {
 	// The tokens' iat comes from the test's clock, as the service's own
 	// clock would give it, so issued tokens are not "from the future".
 	toks := tokens.New([]byte("an access token secret of 32+ bytes"), tokens.WithClock(clk.Now))
-	identities := appidentity.NewService(mem.Identities(), mem.Games(), mem.Tenancy(), mem.Sessions(), codec, clk.Now)
+	identities := appidentity.NewService(mem.Identities(), mem.Tenancy(), mem.Sessions(), codec, clk.Now)
 	e := &env{
 		t: t, ctx: ctx, identities: identities, games: mem.Games(), idRepo: mem.Identities(), sessions: mem.Sessions(),
 		cipher: sealing.NewCipher([]byte("a sealing secret of enough length")), tokens: toks, clock: clk,
@@ -140,11 +141,12 @@ func newEnv(t *testing.T) *env {
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
 		super:   tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: system, SuperAdmin: true},
 	}
-	e.svc = appsession.NewService(appsession.Deps{
+	e.deps = appsession.Deps{
 		Sessions: e.sessions, Identities: e.idRepo, GetOrCreate: identities, Games: e.games, Cipher: e.cipher,
 		Steam: e.steam, Tokens: toks, Hasher: auth.NewHasher([]byte("a pepper")), Cursors: codec, Now: clk.Now,
 		Lifetimes: lifetimes,
-	})
+	}
+	e.svc = appsession.NewService(e.deps)
 	e.game = e.newGame(acme, "480", "0123456789abcdef0123456789abcdef")
 	e.plain = e.newGame(acme, "", "")
 	e.theirs = e.newGame(other, "570", "fedcba9876543210fedcba9876543210")
