@@ -7,6 +7,7 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -51,9 +52,12 @@ type Deps struct {
 // Service implements ports.ClientSessions and ports.IdentitySessions.
 type Service struct {
 	d Deps
-	// live holds the sessions Authenticate found live, by ID. A session
-	// revoked, or whose identity or game is deleted, is forgotten when the
-	// change reaches this replica (at once for this replica's own writes).
+	// live holds the access tokens Authenticate verified, with their live
+	// sessions, until the token expires: a cached token costs neither its
+	// signature and claims (golang-jwt: a fifth of a request's CPU) nor a
+	// read. A session revoked, or whose identity or game is deleted, is
+	// forgotten when the change reaches this replica (at once for this
+	// replica's own writes).
 	live *credcache.Cache[ports.ClientPrincipal]
 }
 
@@ -209,26 +213,33 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (ports.C
 		return ports.ClientPrincipal{}, session.ErrAccessRequired
 	}
 	now := s.d.Now()
+	// Keyed by the token's digest, not the token: no secret kept in memory.
+	digest := sha256.Sum256([]byte(accessToken))
+	key := string(digest[:])
+	p, ok, ticket := s.live.Get(key, now)
+	if ok {
+		return p, nil
+	}
 	claims, err := s.d.Tokens.Verify(accessToken, now)
 	if err != nil {
 		return ports.ClientPrincipal{}, session.ErrAccessInvalid
 	}
-	key := claims.SessionID.String()
-	p, ok, ticket := s.live.Get(key, now)
-	if !ok {
-		ses, err := s.d.Sessions.Access(ctx, claims.SessionID, now)
-		if err != nil {
-			return ports.ClientPrincipal{}, err
-		}
-		p = ports.ClientPrincipal{SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID()}
-		s.live.Put(ticket, key, p, now, ses.RefreshExpiresAt(),
-			ports.Change{Kind: ports.ChangedSession, ID: key},
-			ports.Change{Kind: ports.ChangedIdentity, ID: p.IdentityID.String()},
-			ports.Change{Kind: ports.ChangedGame, ID: p.GameID.String()})
+	ses, err := s.d.Sessions.Access(ctx, claims.SessionID, now)
+	if err != nil {
+		return ports.ClientPrincipal{}, err
 	}
-	if p.IdentityID != claims.IdentityID || p.AccountID != claims.AccountID || p.GameID != claims.GameID {
+	if ses.IdentityID() != claims.IdentityID || ses.AccountID() != claims.AccountID || ses.GameID() != claims.GameID {
 		return ports.ClientPrincipal{}, session.ErrAccessInvalid
 	}
+	p = ports.ClientPrincipal{SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID()}
+	until := claims.ExpiresAt
+	if ses.RefreshExpiresAt().Before(until) {
+		until = ses.RefreshExpiresAt()
+	}
+	s.live.Put(ticket, key, p, now, until,
+		ports.Change{Kind: ports.ChangedSession, ID: p.SessionID.String()},
+		ports.Change{Kind: ports.ChangedIdentity, ID: p.IdentityID.String()},
+		ports.Change{Kind: ports.ChangedGame, ID: p.GameID.String()})
 	return p, nil
 }
 

@@ -1,0 +1,65 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/leadr-oss/identity/application/apptest"
+	"github.com/leadr-oss/identity/application/credcache"
+	appsession "github.com/leadr-oss/identity/application/session"
+	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/ports"
+)
+
+// countingSessions counts the session reads of client requests.
+type countingSessions struct {
+	ports.SessionRepository
+	reads int
+}
+
+func (c *countingSessions) Access(ctx context.Context, sessionID id.SessionID, now time.Time) (*session.Session, error) {
+	c.reads++
+	return c.SessionRepository.Access(ctx, sessionID, now)
+}
+
+// TestCachedAccessTokens: a verified token is served from the cache until
+// it expires or a change to its session, identity or game arrives.
+func TestCachedAccessTokens(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	repo := &countingSessions{SessionRepository: e.sessions}
+	changes := new(apptest.Changes)
+	d := e.deps
+	d.Sessions = repo
+	d.Cache = credcache.Options{Changes: changes, TTL: time.Hour, Max: 100}
+	svc := appsession.NewService(d)
+	authenticate := func(tok ports.Tokens, wantReads int, wantErr error) {
+		t.Helper()
+		_, err := svc.Authenticate(e.ctx, tok.AccessToken)
+		if !errors.Is(err, wantErr) || repo.reads != wantReads {
+			t.Fatalf("err %v after %d reads; want %v after %d", err, repo.reads, wantErr, wantReads)
+		}
+	}
+
+	tok := e.device("device-0001")
+	authenticate(tok, 1, nil)
+	authenticate(tok, 1, nil)
+	for _, ch := range []ports.Change{
+		{Kind: ports.ChangedSession, ID: tok.Session.ID().String()},
+		{Kind: ports.ChangedIdentity, ID: tok.Session.IdentityID().String()},
+		{Kind: ports.ChangedGame, ID: e.game.String()},
+	} {
+		changes.Send(ch)
+		authenticate(tok, repo.reads+1, nil)
+		authenticate(tok, repo.reads, nil)
+	}
+	changes.Send(ports.Change{Kind: ports.ChangedSession, ID: id.New[id.Session]().String()})
+	authenticate(tok, repo.reads, nil) // another session's change
+
+	// A token is cached no longer than it is valid.
+	e.clock.now = e.clock.now.Add(lifetimes.Access)
+	authenticate(tok, repo.reads, session.ErrAccessInvalid)
+}
