@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/ports/paging"
 )
 
@@ -14,7 +16,8 @@ func writeOne[T, D any](c *gin.Context, status int, v T, err error, toWire func(
 		fail(c, err)
 		return
 	}
-	c.JSON(status, toWire(v))
+	enc, ok := encoderOf[D]()
+	writeJSON(c, status, toWire(v), enc, ok)
 }
 
 // writePage answers a page of resources, or the error.
@@ -23,7 +26,27 @@ func writePage[T, D any](c *gin.Context, p paging.Page[T], err error, toWire fun
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toPage(p, toWire))
+	page := toPage(p, toWire)
+	if enc, ok := encoderOf[D](); ok {
+		writeJSON(c, http.StatusOK, page, func(b []byte, p client.Page[D]) []byte { return appendPage(b, p, enc) }, true)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// jsonBuffers hold answers while they are written; most fit in 16 KiB.
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// writeJSON answers v, with enc when there is one.
+func writeJSON[W any](c *gin.Context, status int, v W, enc func([]byte, W) []byte, ok bool) {
+	if !ok {
+		c.JSON(status, v)
+		return
+	}
+	buf := jsonBuffers.Get().(*[]byte)
+	*buf = enc((*buf)[:0], v)
+	c.Data(status, "application/json; charset=utf-8", *buf)
+	jsonBuffers.Put(buf)
 }
 
 // parsed reports whether the request's input had no problems, and answers
