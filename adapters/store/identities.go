@@ -53,9 +53,8 @@ func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, 
 	// no transaction and no lock. Anything else takes the locked path below,
 	// which also refuses a game that is gone.
 	key := sameKey(fresh)
-	var rows []identityRow
-	err := r.db.selectRows(ctx, "SELECT "+identityColumns+" FROM identities WHERE "+key.sql+
-		" AND EXISTS (SELECT 1 FROM games AS g WHERE g.id = identities.game_id AND g.deleted_at IS NULL)", key.args, &rows)
+	rows, err := selectRows[identityRow](ctx, r.db, pointRead, "SELECT "+identityColumns+" FROM identities WHERE "+key.sql+
+		" AND EXISTS (SELECT 1 FROM games AS g WHERE g.id = identities.game_id AND g.deleted_at IS NULL)", key.args)
 	if err == nil && len(rows) == 0 {
 		err = sql.ErrNoRows
 	}
@@ -208,6 +207,10 @@ type identityRow struct {
 }
 
 const identityColumns = "id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at"
+
+func (r *identityRow) fields() []any {
+	return []any{&r.ID, &r.AccountID, &r.GameID, &r.Kind, &r.ExternalKey, &r.DisplayName, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
+}
 
 func identityToRow(i *identity.Identity) *identityRow {
 	s := i.Snapshot()

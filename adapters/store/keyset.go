@@ -56,7 +56,10 @@ func keysetQuery(l listing, req paging.Request) (string, []any) {
 	if req.After == nil {
 		branches = [][]condition{nil}
 	} else {
-		branches = l.after(sort, req.After, req.Inclusive)
+		branches = l.after(sort, req.After, req.Inclusive, req.Within)
+		if len(branches) == 0 { // nothing lies beyond the position
+			branches = [][]condition{{cond("false")}}
+		}
 	}
 
 	var sql strings.Builder
@@ -130,11 +133,17 @@ func (l listing) orderBy(sort paging.Sort) string {
 }
 
 // after returns the disjoint ranges of rows beyond pos in sort order, each as
-// the conditions that select it.
-func (l listing) after(sort paging.Sort, pos paging.Position, inclusive bool) [][]condition {
+// the conditions that select it. With within, only the ranges of rows that
+// differ from pos within their first within keys: the others are known to
+// be empty (paging.Request). Each range costs the query's planning as much as
+// a page of its own; a deep page without ties plans like a first page.
+func (l listing) after(sort paging.Sort, pos paging.Position, inclusive bool, within int) [][]condition {
+	if within == 0 || inclusive {
+		within = len(sort)
+	}
 	var branches [][]condition
 	var equal []condition
-	for i, k := range sort {
+	for i, k := range sort[:within] {
 		c := l.column(k.Field)
 		for _, beyond := range beyond(c, k.Desc, pos[i]) {
 			branches = append(branches, append(slices.Clone(equal), beyond))
@@ -179,29 +188,33 @@ func beyond(c column, desc bool, v any) []condition {
 	}
 }
 
-// list runs one page of a keyset walk and maps the rows. Pages go as text,
-// planned for their own arguments: a prepared statement's generic plan cannot
-// know how big a game or an account is, and sorts a whole game's rows to
-// serve a page of one (TestPointReadsArePlannedOnce shows the plans).
-func list[R any, T any](ctx context.Context, db *DB, l listing, req paging.Request, toDomain func(*R) (T, error)) (paging.Result[T], error) {
+// list runs one page of a keyset walk and maps the rows.
+func list[R any, P interface {
+	*R
+	row
+}, T any](ctx context.Context, db *DB, l listing, req paging.Request, toDomain func(*R) (T, error)) (paging.Result[T], error) {
 	query, args := keysetQuery(l, req)
-	var rows []R
-	if err := db.read.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+	rows, err := selectRows[R, P](ctx, db, pageRead, query, args)
+	if err != nil {
 		return paging.Result[T]{}, fmt.Errorf("list %s: %w", l.table, err)
 	}
-	more := len(rows) > req.Limit
-	if more {
+	res := paging.Result[T]{More: len(rows) > req.Limit}
+	if res.More {
+		if !req.Backward {
+			if res.Peek, err = toDomain(&rows[req.Limit]); err != nil {
+				return paging.Result[T]{}, err
+			}
+		}
 		rows = rows[:req.Limit]
 	}
 	if req.Backward {
 		slices.Reverse(rows)
 	}
-	items := make([]T, len(rows))
+	res.Items = make([]T, len(rows))
 	for i := range rows {
-		var err error
-		if items[i], err = toDomain(&rows[i]); err != nil {
+		if res.Items[i], err = toDomain(&rows[i]); err != nil {
 			return paging.Result[T]{}, err
 		}
 	}
-	return paging.Result[T]{Items: items, More: more}, nil
+	return res, nil
 }

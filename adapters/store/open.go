@@ -38,9 +38,7 @@ type DB struct {
 	// pgx configures the change listener's own connection; nil on SQLite.
 	pgx     *pgx.ConnConfig
 	changes *Changes
-	// statements is how selectRows sends its statements to PostgreSQL.
-	statements pgx.QueryExecMode
-	hooks      []bun.QueryHook
+	hooks   []bun.QueryHook
 }
 
 // Changes is the feed of committed changes, live while Listen runs; nil on
@@ -91,7 +89,7 @@ func Open(databaseURL string, pool PoolOptions) (*DB, error) {
 			return nil, err
 		}
 		db := openPostgres(cfg, pool)
-		return &DB{read: db, write: db, pgx: cfg, changes: new(Changes), statements: pgx.QueryExecModeCacheStatement}, nil
+		return &DB{read: db, write: db, pgx: cfg, changes: new(Changes)}, nil
 	case "sqlite", "file":
 		return openSQLite(rest, pool)
 	}
@@ -111,8 +109,7 @@ func openPostgres(cfg *pgx.ConnConfig, pool PoolOptions) *bun.DB {
 // README promises: libpq's default, prefer, would fall back to plaintext.
 // bun writes its arguments into the statement, so its statements go as
 // simple queries: caching them as prepared statements would prepare every
-// distinct ID anew. The hot reads that pass arguments ask for the statement
-// cache themselves (see prepared).
+// distinct ID anew. The reads ask for their own modes (see reads.go).
 func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {

@@ -2,28 +2,51 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 )
 
-// selectRows runs a point read (rows found by a unique key) with ?
-// placeholders on the read pool and scans its rows into dest, a pointer to a
-// slice of row models.
-//
-// On PostgreSQL the arguments go as parameters of a statement that pgx
-// prepares once per connection, so PostgreSQL plans it once rather than at
-// every request: planning these reads cost several times running them
-// (46–120 µs against 10–15 µs, on a table of nine indexes). bun cannot do
-// that: it writes the arguments into the statement. Only reads by a unique
-// key belong here, whose one plan serves every argument (lists do not; see
-// list). On SQLite bun formats it as any other statement. The query hooks
-// (tracing) see it either way.
-func (d *DB) selectRows(ctx context.Context, query string, args []any, dest any) error {
+// row is a row model that lists its fields in the order of its table's
+// columns constant, so that reads scan into them without reflection
+// (TestRowFieldsFollowTheirColumns holds each to its bun model).
+type row interface{ fields() []any }
+
+// How the reads reach PostgreSQL. bun cannot send arguments apart (it
+// writes them into the statement), so PostgreSQL would parse and plan every
+// read anew, and database/sql would convert every value: together most of a
+// read's cost, on a table of nine indexes. The reads go through pgx itself,
+// with parameters and binary values:
+//   - point reads, by a unique key, as statements prepared once per
+//     connection: planned once, their one plan serves every argument;
+//   - pages, as unnamed statements whose description pgx caches: planned
+//     for their own arguments every time, since a prepared statement's
+//     generic plan cannot know how big a game or an account is, and sorts a
+//     whole game's rows to serve a page of one.
+type readMode = pgx.QueryExecMode
+
+const (
+	pointRead readMode = pgx.QueryExecModeCacheStatement
+	pageRead  readMode = pgx.QueryExecModeCacheDescribe
+)
+
+// selectRows runs a read with ? placeholders on the read pool. On SQLite
+// bun formats it as any other statement. The query hooks (tracing) see it
+// either way.
+func selectRows[R any, P interface {
+	*R
+	row
+}](ctx context.Context, d *DB, mode readMode, query string, args []any) ([]R, error) {
+	var out []R
 	if d.pgx == nil {
-		return d.read.NewRaw(query, args...).Scan(ctx, dest)
+		err := d.read.NewRaw(query, args...).Scan(ctx, &out)
+		return out, err
 	}
 	event := &bun.QueryEvent{DB: d.read, QueryTemplate: query, QueryArgs: args, StartTime: time.Now()}
 	query = numberPlaceholders(query)
@@ -31,15 +54,55 @@ func (d *DB) selectRows(ctx context.Context, query string, args []any, dest any)
 	for _, h := range d.hooks {
 		ctx = h.BeforeQuery(ctx, event)
 	}
-	rows, err := d.read.DB.QueryContext(ctx, query, append([]any{d.statements}, args...)...)
-	if err == nil {
-		err = d.read.ScanRows(ctx, rows, dest)
-	}
+	err := d.withPgx(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, query, pgxArgs(mode, args)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			out = append(out, *new(R))
+			if err := rows.Scan(P(&out[len(out)-1]).fields()...); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 	event.Err = err
 	for i := len(d.hooks) - 1; i >= 0; i-- {
 		d.hooks[i].AfterQuery(ctx, event)
 	}
-	return err
+	return out, err
+}
+
+// withPgx lends fn a pgx connection of the read pool.
+func (d *DB) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
+	conn, err := d.read.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: a %T in the PostgreSQL pool", dc)
+		}
+		return fn(c.Conn())
+	})
+}
+
+// pgxArgs puts the mode first and gives UUIDs as their bytes, which pgx
+// encodes directly; as driver.Valuers they would go through a string.
+func pgxArgs(mode readMode, args []any) []any {
+	out := make([]any, 0, len(args)+1)
+	out = append(out, mode)
+	for _, a := range args {
+		if u, ok := a.(uuid.UUID); ok {
+			a = [16]byte(u)
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // numberPlaceholders turns ? into PostgreSQL's $1, $2, …. The store's reads

@@ -141,9 +141,11 @@ func saveIfChanged[R any](ctx context.Context, tx bun.Tx, before, after *R, colu
 
 // getOne loads the one row of table with columns where holds, and maps it;
 // no row is notFound.
-func getOne[R any, A any](ctx context.Context, db *DB, table, columns string, where condition, notFound error, fromRow func(*R) (A, error)) (A, error) {
-	var rows []R
-	err := db.selectRows(ctx, "SELECT "+columns+" FROM "+table+" WHERE "+where.sql, where.args, &rows)
+func getOne[R any, P interface {
+	*R
+	row
+}, A any](ctx context.Context, db *DB, table, columns string, where condition, notFound error, fromRow func(*R) (A, error)) (A, error) {
+	rows, err := selectRows[R, P](ctx, db, pointRead, "SELECT "+columns+" FROM "+table+" WHERE "+where.sql, where.args)
 	if err == nil && len(rows) == 0 {
 		err = notFound
 	}

@@ -73,14 +73,23 @@ func Page[T any](items []T, req paging.Request, schema *paging.Schema[T]) paging
 			}
 		})
 	}
-	more := len(items) > req.Limit
+	if req.After != nil && req.Within > 0 && !req.Backward && !req.Inclusive {
+		// Rows that tie the position on more keys than Within allows are
+		// not looked at: the hint said there are none.
+		items = slices.DeleteFunc(items, func(x T) bool {
+			return paging.Within(req.After, schema.Position(x, req.Sort)) > req.Within
+		})
+	}
+	res := paging.Result[T]{More: len(items) > req.Limit}
 	switch {
-	case more && req.Backward:
+	case res.More && req.Backward:
 		items = items[len(items)-req.Limit:]
-	case more:
+	case res.More:
+		res.Peek = items[req.Limit]
 		items = items[:req.Limit]
 	}
-	return paging.Result[T]{Items: items, More: more}
+	res.Items = items
+	return res
 }
 
 type memSecrets Memory

@@ -29,6 +29,7 @@ type state struct {
 	Filter    string            `json:"f"`
 	Backward  bool              `json:"b,omitempty"`
 	Inclusive bool              `json:"i,omitempty"`
+	Within    int               `json:"w,omitempty"`
 	Position  []json.RawMessage `json:"p"`
 }
 
@@ -55,7 +56,7 @@ var _ paging.Cursors = (*Codec)(nil)
 func (c *Codec) Cursor(spec *paging.Spec, req paging.Request, filter string) string {
 	st := state{
 		Resource: spec.Resource(), Sort: req.Sort.String(), Filter: filter,
-		Backward: req.Backward, Inclusive: req.Inclusive,
+		Backward: req.Backward, Inclusive: req.Inclusive, Within: req.Within,
 		Position: make([]json.RawMessage, len(req.After)),
 	}
 	for i, v := range req.After {
@@ -103,7 +104,7 @@ func (c *Codec) decode(spec *paging.Spec, token string) (state, paging.Position,
 		return state{}, nil, ErrInvalidCursor
 	}
 	sort, err := spec.ParseSort(st.Sort)
-	if err != nil || len(sort) != len(st.Position) {
+	if err != nil || len(sort) != len(st.Position) || st.Within < 0 || st.Within > len(sort) {
 		return state{}, nil, ErrInvalidCursor
 	}
 	pos := make(paging.Position, len(sort))

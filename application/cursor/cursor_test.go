@@ -470,3 +470,36 @@ func TestCursorsDecodeStrictly(t *testing.T) {
 		}
 	}
 }
+
+// TestNextCursorsSayHowFarTheNextPageCanTie: a next cursor carries how many
+// sort keys it takes to tell the row after the page from its last row
+// (paging.Request.Within), which lets the store skip the ranges of ties.
+func TestNextCursorsSayHowFarTheNextPageCanTie(t *testing.T) {
+	t.Parallel()
+	c := cursor.NewCodec([]byte("secret"))
+	tb := &table{rows: fixture(40)}
+	sort := "name:asc"
+	spec, _ := widgets.ParseSort(sort)
+	all := page(t, c, tb, paging.Params{Limit: 100, Sort: &sort}, "").Items
+	seen := map[int]bool{}
+	for limit := 1; limit < len(all); limit++ {
+		pg := page(t, c, tb, paging.Params{Limit: limit, Sort: &sort}, "")
+		req, err := c.Plan(widgets.Spec, paging.Params{Limit: limit, Sort: &sort, Cursor: pg.Next}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := paging.Within(positionOf(all[limit-1], spec), positionOf(all[limit], spec))
+		if req.Within != want || want == 0 {
+			t.Fatalf("a first page of %d: next cursor within %d, want %d", limit, req.Within, want)
+		}
+		seen[want] = true
+	}
+	if !seen[1] || !seen[2] {
+		t.Errorf("the fixture's pages ended both in and out of ties: %v", seen)
+	}
+
+	forged := c.Cursor(widgets.Spec, paging.Request{Sort: spec, After: positionOf(all[0], spec), Within: len(spec) + 1}, "")
+	if _, err := c.Plan(widgets.Spec, paging.Params{Sort: &sort, Cursor: forged}, ""); !errors.Is(err, cursor.ErrInvalidCursor) {
+		t.Errorf("a cursor within more keys than its sort has: %v", err)
+	}
+}

@@ -33,7 +33,7 @@ func (c *Codec) Plan(spec *paging.Spec, p paging.Params, filter string) (paging.
 	if st.Sort != sort.String() || st.Filter != filter {
 		return paging.Request{}, ErrCursorState
 	}
-	req.After, req.Backward, req.Inclusive = pos, st.Backward, st.Inclusive
+	req.After, req.Backward, req.Inclusive, req.Within = pos, st.Backward, st.Inclusive, st.Within
 	return req, nil
 }
 
@@ -69,20 +69,29 @@ func List[T any](c paging.Cursors, schema *paging.Schema[T], params paging.Param
 	default:
 		page.HasNext, page.HasPrev = res.More, true
 	}
-	cursor := func(pos paging.Position, backward, inclusive bool) string {
-		return c.Cursor(schema.Spec, paging.Request{Sort: req.Sort, After: pos, Backward: backward, Inclusive: inclusive}, filter)
+	cursor := func(r paging.Request) string {
+		r.Sort = req.Sort
+		return c.Cursor(schema.Spec, r, filter)
 	}
 	n := len(res.Items)
 	// A page with more rows ahead always has items: only a forward page past
 	// the last row can be empty, and its way back starts at its own position.
 	if page.HasNext {
-		page.Next = cursor(schema.Position(res.Items[n-1], req.Sort), false, false)
+		last := schema.Position(res.Items[n-1], req.Sort)
+		next := paging.Request{After: last}
+		if res.More && !req.Backward {
+			// The row after the page tells how far the next page's rows
+			// can tie its last one: usually not at all, which spares the
+			// next page's query its ranges of ties.
+			next.Within = paging.Within(last, schema.Position(res.Peek, req.Sort))
+		}
+		page.Next = cursor(next)
 	}
 	if page.HasPrev {
 		if n > 0 {
-			page.Prev = cursor(schema.Position(res.Items[0], req.Sort), true, false)
+			page.Prev = cursor(paging.Request{After: schema.Position(res.Items[0], req.Sort), Backward: true})
 		} else {
-			page.Prev = cursor(req.After, true, true)
+			page.Prev = cursor(paging.Request{After: req.After, Backward: true, Inclusive: true})
 		}
 	}
 	return page, nil

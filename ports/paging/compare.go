@@ -46,3 +46,14 @@ func compareValues(a, b any) int {
 	}
 	panic(fmt.Sprintf("paging: cannot compare %T", a))
 }
+
+// Within is how many leading sort keys it takes to tell b from a: the
+// index of the first key they differ on, plus one; 0 when they are equal.
+func Within(a, b Position) int {
+	for i := range min(len(a), len(b)) {
+		if compareValues(a[i], b[i]) != 0 {
+			return i + 1
+		}
+	}
+	return 0
+}

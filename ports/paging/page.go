@@ -19,13 +19,20 @@ type Request struct {
 	Backward  bool
 	Inclusive bool
 	Limit     int
+	// Within, when positive, says that the rows after the position differ
+	// from it within their first Within sort keys: the page that ended
+	// there saw the next row do so. The rows that would share more keys with
+	// it (ties of its leading keys) need no look then. Zero: nothing known.
+	Within int
 }
 
 // Result is a repository's answer: the rows in sort order, and whether more
-// rows lie beyond them in the direction of travel.
+// rows lie beyond them in the direction of travel. A forward page with more
+// has Peek, the first row beyond its items.
 type Result[T any] struct {
 	Items []T
 	More  bool
+	Peek  T
 }
 
 // Page is what a list use case returns. Next and Prev are cursors, set

@@ -247,3 +247,23 @@ func TestSchemaColumnsDefaultToNames(t *testing.T) {
 		t.Errorf("Position = %v", pos)
 	}
 }
+
+func TestWithin(t *testing.T) {
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	u1, u2 := id.New[id.Identity]().UUID(), id.New[id.Identity]().UUID()
+	for _, c := range []struct {
+		a, b paging.Position
+		want int
+	}{
+		{paging.Position{at, u1}, paging.Position{at.Add(time.Microsecond), u1}, 1},
+		{paging.Position{at, u1}, paging.Position{at, u2}, 2},
+		{paging.Position{"Ada", u1}, paging.Position{nil, u1}, 1},
+		{paging.Position{nil, u1}, paging.Position{nil, u2}, 2},
+		{paging.Position{"Ada", u1}, paging.Position{"Ada", u1}, 0},
+		{paging.Position{at, u1}, paging.Position{at.In(time.FixedZone("x", 3600)), u2}, 2}, // one instant
+	} {
+		if got := paging.Within(c.a, c.b); got != c.want {
+			t.Errorf("Within(%v, %v) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
