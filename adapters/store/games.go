@@ -28,7 +28,7 @@ func init() {
 }
 
 func NewGames(s *Store) (*Games, error) {
-	if err := checkSortColumns[gameRow](s.db.read, ports.GameSchema.Spec); err != nil {
+	if err := checkRowModel[gameRow](s.db.read, gameColumns, ports.GameSchema.Spec); err != nil {
 		return nil, err
 	}
 	return &Games{db: s.db}, nil

@@ -29,7 +29,7 @@ func init() {
 }
 
 func NewIdentities(s *Store) (*Identities, error) {
-	if err := checkSortColumns[identityRow](s.db.read, ports.IdentitySchema.Spec); err != nil {
+	if err := checkRowModel[identityRow](s.db.read, identityColumns, ports.IdentitySchema.Spec); err != nil {
 		return nil, err
 	}
 	return &Identities{db: s.db}, nil

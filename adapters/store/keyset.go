@@ -101,11 +101,27 @@ func (l listing) column(field string) column {
 	return column{name: l.sortBy.Column(field), nullable: l.sortBy.Type(field) == paging.NullableString}
 }
 
-// checkSortColumns fails unless every sort field of spec names a column of
-// the row model R, so that a schema and a table that disagree stop the
-// service at start rather than a request.
-func checkSortColumns[R any](db *bun.DB, spec *paging.Spec) error {
-	table := db.Table(reflect.TypeFor[R]())
+// checkRowModel fails unless the row model R maps the columns a table's
+// reads select in the order of R's fields() (reads scan into those), and
+// every sort field of spec names one of its columns: a model, a schema and
+// a table that disagree stop the service at start rather than a request.
+func checkRowModel[R any, P interface {
+	*R
+	row
+}](db *bun.DB, columns string, spec *paging.Spec) error {
+	r := new(R)
+	v := reflect.ValueOf(r).Elem()
+	table := db.Table(v.Type())
+	names, fields := strings.Split(columns, ", "), P(r).fields()
+	if len(names) != len(fields) || len(names) != len(table.Fields) {
+		return fmt.Errorf("store: %s selects %d columns into %d fields of a model of %d", table.Name, len(names), len(fields), len(table.Fields))
+	}
+	for i, name := range names {
+		f, ok := table.FieldMap[name]
+		if !ok || fields[i] != v.FieldByIndex(f.Index).Addr().Interface() {
+			return fmt.Errorf("store: %s's field %d is not column %s's", table.Name, i, name)
+		}
+	}
 	for _, f := range spec.Fields() {
 		if _, ok := table.FieldMap[spec.Column(f)]; !ok {
 			return fmt.Errorf("store: %s sorts by %s, but table %s has no column %q", spec.Resource(), f, table.Name, spec.Column(f))

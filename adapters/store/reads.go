@@ -15,7 +15,7 @@ import (
 
 // row is a row model that lists its fields in the order of its table's
 // columns constant, so that reads scan into them without reflection
-// (TestRowFieldsFollowTheirColumns holds each to its bun model).
+// (checkRowModel holds each to its bun model when the store is built).
 type row interface{ fields() []any }
 
 // How the reads reach PostgreSQL. bun cannot send arguments apart (it

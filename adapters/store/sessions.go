@@ -35,7 +35,7 @@ func init() {
 }
 
 func NewSessions(s *Store) (*Sessions, error) {
-	if err := checkSortColumns[sessionRow](s.db.read, ports.SessionSchema.Spec); err != nil {
+	if err := checkRowModel[sessionRow](s.db.read, sessionColumns, ports.SessionSchema.Spec); err != nil {
 		return nil, err
 	}
 	return &Sessions{db: s.db}, nil

@@ -29,9 +29,9 @@ func init() {
 
 func NewTenancy(s *Store) (*Tenancy, error) {
 	err := errors.Join(
-		checkSortColumns[accountRow](s.db.read, ports.AccountSchema.Spec),
-		checkSortColumns[userRow](s.db.read, ports.UserSchema.Spec),
-		checkSortColumns[apiKeyRow](s.db.read, ports.APIKeySchema.Spec),
+		checkRowModel[accountRow](s.db.read, accountColumns, ports.AccountSchema.Spec),
+		checkRowModel[userRow](s.db.read, userColumns, ports.UserSchema.Spec),
+		checkRowModel[apiKeyRow](s.db.read, apiKeyColumns, ports.APIKeySchema.Spec),
 	)
 	if err != nil {
 		return nil, err
