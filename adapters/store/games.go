@@ -91,7 +91,7 @@ type gameRow struct {
 const gameColumns = "id, account_id, name, slug, steam_app_id, steam_web_api_key, created_at, updated_at, deleted_at"
 
 func (r *gameRow) fields() []any {
-	return []any{&r.ID, &r.AccountID, &r.Name, &r.Slug, &r.SteamAppID, &r.SteamWebAPIKey, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.AccountID), &r.Name, &r.Slug, &r.SteamAppID, &r.SteamWebAPIKey, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
 }
 
 func gameToRow(g *game.Game) *gameRow {

@@ -209,7 +209,7 @@ type identityRow struct {
 const identityColumns = "id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at"
 
 func (r *identityRow) fields() []any {
-	return []any{&r.ID, &r.AccountID, &r.GameID, &r.Kind, &r.ExternalKey, &r.DisplayName, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.AccountID), uuidField(&r.GameID), &r.Kind, &r.ExternalKey, &r.DisplayName, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
 }
 
 func identityToRow(i *identity.Identity) *identityRow {

@@ -118,7 +118,7 @@ func checkRowModel[R any, P interface {
 	}
 	for i, name := range names {
 		f, ok := table.FieldMap[name]
-		if !ok || fields[i] != v.FieldByIndex(f.Index).Addr().Interface() {
+		if !ok || reflect.ValueOf(fields[i]).Pointer() != v.FieldByIndex(f.Index).Addr().Pointer() {
 			return fmt.Errorf("store: %s's field %d is not column %s's", table.Name, i, name)
 		}
 	}

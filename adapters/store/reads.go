@@ -18,6 +18,10 @@ import (
 // (checkRowModel holds each to its bun model when the store is built).
 type row interface{ fields() []any }
 
+// uuidField gives pgx a UUID field as the bytes it decodes a uuid into;
+// as a sql.Scanner it would go through a string.
+func uuidField(u *uuid.UUID) *[16]byte { return (*[16]byte)(u) }
+
 // How the reads reach PostgreSQL. bun cannot send arguments apart (it
 // writes them into the statement), so PostgreSQL would parse and plan every
 // read anew, and database/sql would convert every value: together most of a

@@ -338,7 +338,7 @@ type sessionRow struct {
 const sessionColumns = "id, identity_id, account_id, game_id, expires_at, refresh_expires_at, revoked_at, created_at, updated_at"
 
 func (r *sessionRow) fields() []any {
-	return []any{&r.ID, &r.IdentityID, &r.AccountID, &r.GameID, &r.ExpiresAt, &r.RefreshExpiresAt, &r.RevokedAt, &r.CreatedAt, &r.UpdatedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.IdentityID), uuidField(&r.AccountID), uuidField(&r.GameID), &r.ExpiresAt, &r.RefreshExpiresAt, &r.RevokedAt, &r.CreatedAt, &r.UpdatedAt}
 }
 
 type refreshTokenRow struct {

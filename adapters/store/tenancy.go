@@ -193,7 +193,7 @@ type accountRow struct {
 const accountColumns = "id, name, slug, created_at, updated_at"
 
 func (r *accountRow) fields() []any {
-	return []any{&r.ID, &r.Name, &r.Slug, &r.CreatedAt, &r.UpdatedAt}
+	return []any{uuidField(&r.ID), &r.Name, &r.Slug, &r.CreatedAt, &r.UpdatedAt}
 }
 
 func accountToRow(a *tenancy.Account) *accountRow {
@@ -222,7 +222,7 @@ type userRow struct {
 const userColumns = "id, account_id, email, display_name, super_admin, created_at, updated_at"
 
 func (r *userRow) fields() []any {
-	return []any{&r.ID, &r.AccountID, &r.Email, &r.DisplayName, &r.SuperAdmin, &r.CreatedAt, &r.UpdatedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.AccountID), &r.Email, &r.DisplayName, &r.SuperAdmin, &r.CreatedAt, &r.UpdatedAt}
 }
 
 func userToRow(u *tenancy.User) *userRow {
@@ -258,7 +258,7 @@ type apiKeyRow struct {
 const apiKeyColumns = "id, account_id, user_id, name, key_prefix, key_hash, status, expires_at, created_at, updated_at"
 
 func (r *apiKeyRow) fields() []any {
-	return []any{&r.ID, &r.AccountID, &r.UserID, &r.Name, &r.KeyPrefix, &r.KeyHash, &r.Status, &r.ExpiresAt, &r.CreatedAt, &r.UpdatedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.AccountID), uuidField(&r.UserID), &r.Name, &r.KeyPrefix, &r.KeyHash, &r.Status, &r.ExpiresAt, &r.CreatedAt, &r.UpdatedAt}
 }
 
 func apiKeyToRow(k *tenancy.APIKey) *apiKeyRow {
