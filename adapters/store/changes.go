@@ -19,6 +19,10 @@ import (
 // "kind:id" payloads (see the notify_changes migration).
 const changesChannel = "leadr_changes"
 
+// listenerName is the application_name of each replica's listening
+// connection.
+const listenerName = "leadr-changes"
+
 // Changes is the feed of committed changes that invalidate cached
 // credentials: this replica's own writes as soon as they commit (so that a
 // key revoked here fails on its very next use), and every replica's through
@@ -29,6 +33,10 @@ type Changes struct {
 	mu   sync.RWMutex
 	subs []func(ports.Change)
 	live atomic.Bool
+	// heard is when the connection last proved alive (UnixNano): a
+	// notification or an answered ping. A connection that dies without a
+	// word keeps the feed live no longer than listenStale.
+	heard atomic.Int64
 }
 
 var _ ports.Changes = (*Changes)(nil)
@@ -39,7 +47,11 @@ func (c *Changes) Subscribe(fn func(ports.Change)) {
 	c.subs = append(c.subs, fn)
 }
 
-func (c *Changes) Live() bool { return c.live.Load() }
+func (c *Changes) Live() bool {
+	return c.live.Load() && time.Since(time.Unix(0, c.heard.Load())) < listenStale
+}
+
+func (c *Changes) alive() { c.heard.Store(time.Now().UnixNano()) }
 
 func (c *Changes) publish(ch ports.Change) {
 	c.mu.RLock()
@@ -53,6 +65,7 @@ func (c *Changes) publish(ch ports.Change) {
 // was down must not survive in a cache.
 func (c *Changes) up() {
 	c.publish(ports.Change{})
+	c.alive()
 	c.live.Store(true)
 }
 
@@ -62,10 +75,13 @@ func (c *Changes) down() {
 }
 
 // Listener timings: how long a quiet connection may go unchecked, how long
-// the check may take, and the longest wait between reconnections.
+// the check may take, how long without a sign of life the feed stays live
+// (a revocation must reach every replica within a second), and the longest
+// wait between reconnections. A quiet replica pings four times a second.
 const (
-	listenHeartbeat = 2 * time.Second
-	listenPingLimit = time.Second
+	listenHeartbeat = 250 * time.Millisecond
+	listenPingLimit = 400 * time.Millisecond
+	listenStale     = 900 * time.Millisecond
 	listenMaxDelay  = 5 * time.Second
 )
 
@@ -98,7 +114,9 @@ func (d *DB) Listen(ctx context.Context, report func(error)) {
 }
 
 func (d *DB) listenOnce(ctx context.Context, connected func()) error {
-	conn, err := pgx.ConnectConfig(ctx, d.pgx.Copy())
+	cfg := d.pgx.Copy()
+	cfg.RuntimeParams["application_name"] = listenerName // for pg_stat_activity
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -114,6 +132,7 @@ func (d *DB) listenOnce(ctx context.Context, connected func()) error {
 		cancel()
 		switch {
 		case err == nil:
+			d.changes.alive()
 			d.changes.publish(parseChange(n.Payload))
 			continue
 		case ctx.Err() != nil:
@@ -129,6 +148,7 @@ func (d *DB) listenOnce(ctx context.Context, connected func()) error {
 		if err != nil {
 			return err
 		}
+		d.changes.alive()
 	}
 }
 
@@ -142,7 +162,7 @@ func parseChange(payload string) ports.Change {
 		return ports.Change{}
 	}
 	var typed string
-	switch k := ports.ChangeKind(kind); k {
+	switch ports.ChangeKind(kind) {
 	case ports.ChangedAPIKey:
 		typed = fromUUID[id.APIKey](u).String()
 	case ports.ChangedSession:

@@ -112,17 +112,34 @@ func TestChangesReachOtherReplicas(t *testing.T) {
 		}
 	}
 
-	tx, err := writer.Bun().BeginTx(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
+	inTx := func(commit bool, qs ...string) {
+		t.Helper()
+		tx, err := writer.Bun().BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range qs {
+			if _, err := tx.ExecContext(t.Context(), q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := tx.ExecContext(t.Context(), `UPDATE api_keys SET status = 'active', updated_at = now()`); err != nil {
-		t.Fatal(err)
+	inTx(false, `UPDATE api_keys SET status = 'active', updated_at = now()`)
+	h.none(t) // rolled back
+	inTx(true, "SET LOCAL leadr.bulk_revoke = 'on'", `UPDATE sessions SET revoked_at = NULL, updated_at = now()`)
+	h.none(t) // a deletion's bulk revocation: its identity's or game's change covers it
+	inTx(true, `UPDATE sessions SET revoked_at = now(), updated_at = now()`)
+	if got := h.next(t); got.Kind != ports.ChangedSession {
+		t.Errorf("a revocation after a bulk one in the same session: heard %+v", got)
 	}
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	h.none(t)
 }
 
 // TestChangesFeedGoesDownWithItsConnection: while the listener has no
@@ -134,7 +151,7 @@ func TestChangesFeedGoesDownWithItsConnection(t *testing.T) {
 	h, reports := listen(t, db)
 	var killed int
 	err := db.Bun().NewRaw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE 'LISTEN%'`).Scan(t.Context(), &killed)
+		WHERE datname = current_database() AND application_name = 'leadr-changes'`).Scan(t.Context(), &killed)
 	if err != nil || killed != 1 {
 		t.Fatalf("terminated %d listeners: %v", killed, err)
 	}

@@ -222,12 +222,23 @@ func (r *Sessions) RevokeGame(ctx context.Context, gameID id.GameID, now time.Ti
 	return r.revokeAll(ctx, cond("game_id = ?", toUUID(gameID)), now)
 }
 
+// revokeAll follows an identity's or a game's deletion, whose own
+// notification tells every replica: it asks the sessions' trigger for none
+// of its own (see the notify_changes migration).
 func (r *Sessions) revokeAll(ctx context.Context, where condition, now time.Time) error {
 	now = domain.Timestamp(now)
-	_, err := r.db.write.NewUpdate().Model((*sessionRow)(nil)).
-		Set("revoked_at = ?", now).Set("updated_at = ?", now).
-		Where(where.sql, where.args...).Where("revoked_at IS NULL").
-		Exec(ctx)
+	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if !r.db.sqlite {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL leadr.bulk_revoke = 'on'"); err != nil {
+				return err
+			}
+		}
+		_, err := tx.NewUpdate().Model((*sessionRow)(nil)).
+			Set("revoked_at = ?", now).Set("updated_at = ?", now).
+			Where(where.sql, where.args...).Where("revoked_at IS NULL").
+			Exec(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}

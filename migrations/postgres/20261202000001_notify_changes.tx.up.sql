@@ -12,10 +12,14 @@ $$;
 CREATE TRIGGER api_keys_notify_change AFTER UPDATE OR DELETE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION leadr_notify_change('api_key');
 
--- Refreshes update sessions too; only a revocation matters. The purge
--- deletes only dead sessions, which no replica may have cached.
+-- Refreshes update sessions too; only a revocation matters. Revoking all
+-- the sessions of a deleted identity or game sets leadr.bulk_revoke: the
+-- deletion's own notification covers them, and one per session would flood
+-- every replica. The purge deletes only dead sessions, which no replica may
+-- have cached.
 CREATE TRIGGER sessions_notify_revoke AFTER UPDATE ON sessions
-    FOR EACH ROW WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at)
+    FOR EACH ROW WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at
+        AND current_setting('leadr.bulk_revoke', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION leadr_notify_change('session');
 CREATE TRIGGER sessions_notify_delete AFTER DELETE ON sessions
     FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND OLD.refresh_expires_at > now())
