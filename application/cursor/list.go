@@ -80,10 +80,7 @@ func List[T any](c paging.Cursors, schema *paging.Schema[T], params paging.Param
 		last := schema.Position(res.Items[n-1], req.Sort)
 		next := paging.Request{After: last}
 		if res.More && !req.Backward {
-			// The row after the page tells how far the next page's rows
-			// can tie its last one: usually not at all, which spares the
-			// next page's query its ranges of ties.
-			next.Within = paging.Within(last, schema.Position(res.Peek, req.Sort))
+			next.Within = within(schema.Spec, req.Sort, last, schema.Position(res.Peek, req.Sort))
 		}
 		page.Next = cursor(next)
 	}
@@ -95,4 +92,19 @@ func List[T any](c paging.Cursors, schema *paging.Schema[T], params paging.Param
 		}
 	}
 	return page, nil
+}
+
+// within is the hint a next cursor carries (paging.Request.Within): the row
+// after the page tells how far the next page's rows can tie its last one,
+// usually not at all, which spares the next page's query its ranges of ties.
+// The hint holds for the rows as they were read, so it is only given when
+// the key the two rows differ on is a time, which the service sets to the
+// present and no row takes again: an identity renamed to the last row's
+// name after the page was read must still be found.
+func within(spec *paging.Spec, sort paging.Sort, last, peek paging.Position) int {
+	w := paging.Within(last, peek)
+	if w == 0 || spec.Type(sort[w-1].Field) != paging.Time {
+		return 0
+	}
+	return w
 }
