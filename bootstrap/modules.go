@@ -52,6 +52,7 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		ApplicationModule,
 		HTTPModule,
 		DebugModule,
+		CacheMetricsModule,
 		fx.Options(Aggregates...),
 		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
 		fx.StartTimeout(startTimeout),
@@ -98,9 +99,11 @@ var DatabaseModule = fx.Module("database",
 	fx.Invoke(listenForChanges),
 )
 
-// credCacheMax is the most API keys, and the most sessions, a replica keeps
-// verified: some 200 bytes each.
-const credCacheMax = 100_000
+// credCacheMax is the most API keys, and the most access tokens, a replica
+// keeps verified: about 1.1 KiB each with their index entries, so some
+// 11 MiB per cache when full. Past it, arbitrary entries make room: a
+// replica serving more players at once reads some tokens' sessions again.
+const credCacheMax = 10_000
 
 // credCache configures the caches of verified credentials.
 func credCache(cfg Config, changes ports.Changes) credcache.Options {

@@ -56,6 +56,9 @@ func (a *Authenticator) WithCache(o credcache.Options) *Authenticator {
 	return &c
 }
 
+// CacheCounts are the key lookups served from the cache and the others.
+func (a *Authenticator) CacheCounts() (hits, misses uint64) { return a.cache.Counts() }
+
 func (a *Authenticator) Authenticate(ctx context.Context, key string) (tenancy.Principal, error) {
 	if key == "" {
 		return tenancy.Principal{}, tenancy.ErrKeyRequired

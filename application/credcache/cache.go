@@ -11,6 +11,7 @@ package credcache
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leadr-oss/identity/ports"
@@ -28,6 +29,8 @@ type Cache[V any] struct {
 	entries map[string]*entry[V]
 	// byDep finds the entries that a change invalidates.
 	byDep map[ports.Change]map[string]struct{}
+
+	hits, misses atomic.Uint64
 }
 
 type entry[V any] struct {
@@ -75,9 +78,19 @@ func (c *Cache[V]) Get(key string, now time.Time) (V, bool, Ticket) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if e, ok := c.entries[key]; ok && now.Before(e.until) && c.changes.Live() {
+		c.hits.Add(1)
 		return e.value, true, c.gen
 	}
+	c.misses.Add(1)
 	return zero, false, c.gen
+}
+
+// Counts are the lookups served from the cache and the others, for metrics.
+func (c *Cache[V]) Counts() (hits, misses uint64) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.hits.Load(), c.misses.Load()
 }
 
 // Put stores value under key until the earlier of until (zero: none) and

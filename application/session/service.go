@@ -205,6 +205,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (ports.Token
 	return s.tokens(ses, nil, fresh)
 }
 
+// CacheCounts are the token lookups served from the cache and the others.
+func (s *Service) CacheCounts() (hits, misses uint64) { return s.live.Counts() }
+
 // Authenticate checks the token's signature and expiry, then that its
 // session is live: a revoked session is refused on its next request, on
 // every replica.

@@ -1,7 +1,10 @@
 package acceptance
 
 import (
+	"io"
 	"net/http"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,6 +36,28 @@ func refusedWithin(t *testing.T, do func() harness.Answer, detail string) time.D
 	}
 }
 
+// cacheHits reads from a replica's /metrics how many lookups its cache of
+// credentials served, so that a test knows the credential it revokes was
+// served from there (and the feed is live).
+func cacheHits(t *testing.T, svc *harness.Service, cache string) int {
+	t.Helper()
+	resp, err := http.Get(svc.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !regexp.MustCompile(`(?m)^leadr_change_feed_live 1$`).Match(body) {
+		t.Fatal("the change feed is not live")
+	}
+	m := regexp.MustCompile(`(?m)^leadr_credential_cache_lookups_total\{cache="` + cache + `",result="hit"\} (\d+)$`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no hits of %s in /metrics", cache)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
 // twoReplicas starts two services on one database (PostgreSQL only: an
 // SQLite file has one process).
 func twoReplicas(t *testing.T) (one, two *harness.Service) {
@@ -58,7 +83,11 @@ func TestRevocationReachesEveryReplicaWithinASecond(t *testing.T) {
 		}
 		for _, svc := range replicas { // both have verified, and cached, the key
 			use(svc)().Want(http.StatusOK)
+			before := cacheHits(t, svc, "api_keys")
 			use(svc)().Want(http.StatusOK)
+			if cacheHits(t, svc, "api_keys") == before {
+				t.Fatal("the key was not served from the cache")
+			}
 		}
 		if _, err := one.Client(tenant.Key.Key).RevokeAPIKey(t.Context(), key.ID); err != nil {
 			t.Fatal(err)
@@ -81,7 +110,11 @@ func TestRevocationReachesEveryReplicaWithinASecond(t *testing.T) {
 				}
 				for _, svc := range replicas {
 					me(svc)().Want(http.StatusOK)
+					before := cacheHits(t, svc, "access_tokens")
 					me(svc)().Want(http.StatusOK)
+					if cacheHits(t, svc, "access_tokens") == before {
+						t.Fatal("the token was not served from the cache")
+					}
 				}
 				var err error
 				switch how {
