@@ -104,9 +104,10 @@ func openPostgres(cfg *pgx.ConnConfig, pool PoolOptions) *bun.DB {
 	return bun.NewDB(sqldb, pgdialect.New())
 }
 
-// pgxConfig parses a postgres:// URL for pgx (libpq's keywords, several
-// hosts, target_session_attrs). Without sslmode it requires TLS, as the
-// README promises: libpq's default, prefer, would fall back to plaintext.
+// pgxConfig parses a postgres:// URL for pgx (libpq's keywords and PG*
+// variables, several hosts, target_session_attrs). Without sslmode (in the
+// URL or PGSSLMODE) it requires TLS, as the README promises: libpq's
+// default, prefer, would fall back to plaintext.
 // bun writes its arguments into the statement, so its statements go as
 // simple queries: caching them as prepared statements would prepare every
 // distinct ID anew. The reads ask for their own modes (see reads.go).
@@ -116,7 +117,7 @@ func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
 		return nil, errors.New("database URL: not a valid URL")
 	}
 	q := u.Query()
-	if !q.Has("sslmode") {
+	if !q.Has("sslmode") && os.Getenv("PGSSLMODE") == "" {
 		q.Set("sslmode", "require")
 	}
 	if !q.Has("application_name") {
