@@ -37,8 +37,7 @@ func refusedWithin(t *testing.T, do func() harness.Answer, detail string) time.D
 }
 
 // cacheHits reads from a replica's /metrics how many lookups its cache of
-// credentials served, so that a test knows the credential it revokes was
-// served from there (and the feed is live).
+// credentials served.
 func cacheHits(t *testing.T, svc *harness.Service, cache string) int {
 	t.Helper()
 	resp, err := http.Get(svc.URL + "/metrics")
@@ -47,15 +46,29 @@ func cacheHits(t *testing.T, svc *harness.Service, cache string) int {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if !regexp.MustCompile(`(?m)^leadr_change_feed_live 1$`).Match(body) {
-		t.Fatal("the change feed is not live")
-	}
 	m := regexp.MustCompile(`(?m)^leadr_credential_cache_lookups_total\{cache="` + cache + `",result="hit"\} (\d+)$`).FindSubmatch(body)
 	if m == nil {
 		t.Fatalf("no hits of %s in /metrics", cache)
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
+}
+
+// servedFromCache sends do until svc's cache of credentials serves it, so
+// that a test knows the credential it revokes next was cached there. (A
+// loaded machine may delay the change feed's heartbeat, and a replica
+// whose feed is not live serves nothing from its cache.)
+func servedFromCache(t *testing.T, svc *harness.Service, cache string, do func() harness.Answer) {
+	t.Helper()
+	for range 100 {
+		before := cacheHits(t, svc, cache)
+		do().Want(http.StatusOK)
+		if cacheHits(t, svc, cache) > before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s never served the credential from its cache", cache)
 }
 
 // twoReplicas starts two services on one database (PostgreSQL only: an
@@ -82,12 +95,7 @@ func TestRevocationReachesEveryReplicaWithinASecond(t *testing.T) {
 			return func() harness.Answer { return harness.Over(t, svc.Client(key.Key)).Do("GET", "/v1/games", nil) }
 		}
 		for _, svc := range replicas { // both have verified, and cached, the key
-			use(svc)().Want(http.StatusOK)
-			before := cacheHits(t, svc, "api_keys")
-			use(svc)().Want(http.StatusOK)
-			if cacheHits(t, svc, "api_keys") == before {
-				t.Fatal("the key was not served from the cache")
-			}
+			servedFromCache(t, svc, "api_keys", use(svc))
 		}
 		if _, err := one.Client(tenant.Key.Key).RevokeAPIKey(t.Context(), key.ID); err != nil {
 			t.Fatal(err)
@@ -109,12 +117,7 @@ func TestRevocationReachesEveryReplicaWithinASecond(t *testing.T) {
 					return func() harness.Answer { return bearer(t, svc, s.AccessToken).Do("GET", "/v1/client/me", nil) }
 				}
 				for _, svc := range replicas {
-					me(svc)().Want(http.StatusOK)
-					before := cacheHits(t, svc, "access_tokens")
-					me(svc)().Want(http.StatusOK)
-					if cacheHits(t, svc, "access_tokens") == before {
-						t.Fatal("the token was not served from the cache")
-					}
+					servedFromCache(t, svc, "access_tokens", me(svc))
 				}
 				var err error
 				switch how {
