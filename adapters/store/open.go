@@ -130,6 +130,7 @@ func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
 		return nil, errors.New("database URL: pgx cannot use it (check the host, port and parameters)")
 	}
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	cfg.DialFunc = deadPeerDialer(cfg.ConnectTimeout).DialContext
 	return cfg, nil
 }
 
