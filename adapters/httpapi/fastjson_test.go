@@ -67,10 +67,9 @@ func FuzzIdentityEncoder(f *testing.F) {
 		f.Add(s, s, int64(0))
 	}
 	f.Fuzz(func(t *testing.T, key, name string, nanos int64) {
+		// Any int64 of nanoseconds is a time between 1677 and 2262: within
+		// the years encoding/json writes.
 		w := identityWith(key, &name, wireTime(time.Unix(0, nanos)))
-		if y := w.CreatedAt.Year(); y < 0 || y > 9998 {
-			t.Skip("beyond the years a time marshals in")
-		}
 		wantSame(t, "identity", appendIdentity(nil, w), w)
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/test/harness"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
 // revocationLimit is how soon every replica must refuse a revoked key or
@@ -71,14 +72,12 @@ func servedFromCache(t *testing.T, svc *harness.Service, cache string, do func()
 	t.Fatalf("%s never served the credential from its cache", cache)
 }
 
-// twoReplicas starts two services on one database (PostgreSQL only: an
-// SQLite file has one process).
+// twoReplicas starts two services on one PostgreSQL database: replicas
+// share one, and an SQLite file serves one process, so the suite's SQLite
+// pass runs these on PostgreSQL too.
 func twoReplicas(t *testing.T) (one, two *harness.Service) {
 	t.Helper()
-	if harness.Backend() != "postgres" {
-		t.Skip("replicas share a PostgreSQL database; an SQLite file has one process")
-	}
-	one = harness.StartService(t)
+	one = harness.StartService(t, harness.WithDatabaseURL(pgtest.Empty(t)))
 	return one, harness.StartService(t, harness.WithDatabaseURL(one.DatabaseURL))
 }
 
