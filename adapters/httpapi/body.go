@@ -21,7 +21,9 @@ import (
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 const MaxBodyBytes = 1 << 20
 
-// errTooLarge answers 413.
+// errTooLarge answers 413; its text is the contract's detail.
+//
+//lint:ignore ST1005 the text is the answer's detail, worded as FastAPI words it
 var errTooLarge = errors.New("Request body too large")
 
 // redacted stands in for a write-only field's value wherever a problem

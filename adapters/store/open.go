@@ -61,13 +61,6 @@ func (d *DB) Pools() map[string]*sql.DB {
 	return map[string]*sql.DB{"leadr_read": d.read.DB, "leadr_write": d.write.DB}
 }
 
-func (d *DB) buns() []*bun.DB {
-	if d.read == d.write {
-		return []*bun.DB{d.write}
-	}
-	return []*bun.DB{d.read, d.write}
-}
-
 // Close closes every pool.
 func (d *DB) Close() error {
 	if d.read == d.write {

@@ -133,10 +133,16 @@ func numberPlaceholders(query string) string {
 	}
 }
 
-// AddQueryHook installs h on every pool and on the store's own reads.
+// AddQueryHook installs h on every pool and on the store's own reads. It
+// must be called before the repositories are used, as the tracing module
+// does at start.
 func (d *DB) AddQueryHook(h bun.QueryHook) {
-	for _, b := range d.buns() {
-		b.AddQueryHook(h)
+	same := d.read == d.write
+	d.write = d.write.WithQueryHook(h)
+	if same {
+		d.read = d.write
+	} else {
+		d.read = d.read.WithQueryHook(h)
 	}
 	d.hooks = append(d.hooks, h)
 }

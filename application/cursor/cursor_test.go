@@ -21,10 +21,9 @@ import (
 type widget = pagingtest.Widget
 
 var (
-	widgets     = pagingtest.Widgets
-	newSchema   = pagingtest.NewSchema
-	badRequest  = pagingtest.BadRequest
-	validFields = pagingtest.ValidFields
+	widgets    = pagingtest.Widgets
+	newSchema  = pagingtest.NewSchema
+	badRequest = pagingtest.BadRequest
 )
 
 func positionOf(w widget, sort paging.Sort) paging.Position { return widgets.Position(w, sort) }

@@ -17,14 +17,9 @@ type widget = pagingtest.Widget
 
 var (
 	widgets     = pagingtest.Widgets
-	newSchema   = pagingtest.NewSchema
 	badRequest  = pagingtest.BadRequest
 	validFields = pagingtest.ValidFields
 )
-
-func positionOf(w widget, sort paging.Sort) paging.Position { return widgets.Position(w, sort) }
-
-func str(s string) *string { return &s }
 
 func TestParseSort(t *testing.T) {
 	t.Parallel()
