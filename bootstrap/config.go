@@ -29,6 +29,8 @@ type Config struct {
 	// DebugAddr serves pprof when set; never the public address.
 	DebugAddr       string
 	ShutdownTimeout time.Duration
+	// RequestTimeout is every request's deadline, database included.
+	RequestTimeout time.Duration
 	// SuperadminAPIKey is the bootstrap key's value; empty: generate one.
 	SuperadminAPIKey Secret
 	// APIKeyPepper, CursorSecret and EncryptionKey are empty when not
@@ -102,6 +104,10 @@ var logLevels = map[string]zapcore.Level{
 	"error": zapcore.ErrorLevel,
 }
 
+// maxRequestTimeout keeps a request's deadline inside the HTTP server's
+// write timeout, so that a late answer is still delivered.
+const maxRequestTimeout = 25 * time.Second
+
 // minSecretLen is the shortest pepper or cursor secret accepted: 32 bytes of
 // key for HMAC-SHA256.
 const minSecretLen = 32
@@ -148,6 +154,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	var err error
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("LEADR_SHUTDOWN_TIMEOUT", "15s")); err != nil || cfg.ShutdownTimeout <= 0 {
 		bad("LEADR_SHUTDOWN_TIMEOUT", "must be a positive duration such as 15s")
+	}
+	if cfg.RequestTimeout, err = time.ParseDuration(get("LEADR_REQUEST_TIMEOUT", "5s")); err != nil || cfg.RequestTimeout < 100*time.Millisecond || cfg.RequestTimeout > maxRequestTimeout {
+		bad("LEADR_REQUEST_TIMEOUT", "must be a duration from 100ms to %s, such as 5s", maxRequestTimeout)
 	}
 	if cfg.DBMaxOpenConns, err = strconv.Atoi(get("LEADR_DB_MAX_OPEN_CONNS", "20")); err != nil || cfg.DBMaxOpenConns < 1 {
 		bad("LEADR_DB_MAX_OPEN_CONNS", "must be a positive integer")

@@ -25,7 +25,7 @@ func TestConfigDefaults(t *testing.T) {
 	if cfg.HTTPAddr != ":8080" || cfg.ShutdownTimeout != 15*time.Second || !cfg.AutoMigrate ||
 		cfg.LogLevel != zapcore.InfoLevel || cfg.LogFormat != "json" || cfg.DBMaxOpenConns != 20 ||
 		cfg.SuperadminAPIKey != "" || cfg.APIKeyPepper != "" || cfg.CursorSecret != "" ||
-		cfg.AuthCacheTTL != 10*time.Second || cfg.DebugAddr != "" {
+		cfg.AuthCacheTTL != 10*time.Second || cfg.DebugAddr != "" || cfg.RequestTimeout != 5*time.Second {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	if cfg.DatabaseURL.Reveal() != dbURL {
@@ -40,7 +40,7 @@ func TestConfigValues(t *testing.T) {
 		"LEADR_SUPERADMIN_API_KEY": key, "LEADR_API_KEY_PEPPER": strings.Repeat("p", 32),
 		"LEADR_CURSOR_SECRET": strings.Repeat("c", 40), "LEADR_AUTO_MIGRATE": "false",
 		"LEADR_LOG_LEVEL": "debug", "LEADR_LOG_FORMAT": "console", "LEADR_DB_MAX_OPEN_CONNS": "7",
-		"LEADR_AUTH_CACHE_TTL": "0", "LEADR_DEBUG_ADDR": "127.0.0.1:6060",
+		"LEADR_AUTH_CACHE_TTL": "0", "LEADR_DEBUG_ADDR": "127.0.0.1:6060", "LEADR_REQUEST_TIMEOUT": "1500ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestConfigValues(t *testing.T) {
 	if cfg.HTTPAddr != "127.0.0.1:9000" || cfg.ShutdownTimeout != 3*time.Second || cfg.AutoMigrate ||
 		cfg.LogLevel != zapcore.DebugLevel || cfg.LogFormat != "console" || cfg.DBMaxOpenConns != 7 ||
 		cfg.SuperadminAPIKey.Reveal() != key || len(cfg.APIKeyPepper.Reveal()) != 32 || len(cfg.CursorSecret.Reveal()) != 40 ||
-		cfg.AuthCacheTTL != 0 || cfg.DebugAddr != "127.0.0.1:6060" {
+		cfg.AuthCacheTTL != 0 || cfg.DebugAddr != "127.0.0.1:6060" || cfg.RequestTimeout != 1500*time.Millisecond {
 		t.Fatalf("values: %+v", cfg)
 	}
 }
@@ -60,13 +60,14 @@ func TestConfigErrorsNameEveryProblem(t *testing.T) {
 		"LEADR_LOG_FORMAT": "xml", "LEADR_SUPERADMIN_API_KEY": "hunter2", "LEADR_API_KEY_PEPPER": "short",
 		"LEADR_CURSOR_SECRET": "short", "LEADR_DB_MAX_OPEN_CONNS": "0",
 		"LEADR_AUTH_CACHE_TTL": "-1s", "LEADR_HTTP_ADDR": ":9000", "LEADR_DEBUG_ADDR": ":9000",
+		"LEADR_REQUEST_TIMEOUT": "1m",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, name := range []string{"LEADR_DATABASE_URL", "LEADR_SHUTDOWN_TIMEOUT", "LEADR_AUTO_MIGRATE", "LEADR_LOG_LEVEL",
 		"LEADR_LOG_FORMAT", "LEADR_SUPERADMIN_API_KEY", "LEADR_API_KEY_PEPPER", "LEADR_CURSOR_SECRET", "LEADR_DB_MAX_OPEN_CONNS",
-		"LEADR_AUTH_CACHE_TTL", "LEADR_DEBUG_ADDR"} {
+		"LEADR_AUTH_CACHE_TTL", "LEADR_DEBUG_ADDR", "LEADR_REQUEST_TIMEOUT"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s:\n%v", name, err)
 		}

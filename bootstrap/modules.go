@@ -146,7 +146,7 @@ func OpenDatabase(lc fx.Lifecycle, cfg Config, log *zap.Logger) (*store.DB, erro
 		log.Info("LEADR_DATABASE_URL is not set: using SQLite at " + strings.TrimPrefix(DefaultDatabaseURL, "sqlite:") +
 			"; PostgreSQL is the backend for production (set LEADR_DATABASE_URL=postgres://…)")
 	}
-	db, err := store.Open(cfg.DatabaseURL.Reveal(), store.PoolOptions{MaxOpenConns: cfg.DBMaxOpenConns, ConnMaxLifetime: 30 * time.Minute})
+	db, err := store.Open(cfg.DatabaseURL.Reveal(), servingPool(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -154,12 +154,34 @@ func OpenDatabase(lc fx.Lifecycle, cfg Config, log *zap.Logger) (*store.DB, erro
 	return db, nil
 }
 
-func migrateAtStart(cfg Config, db *store.DB, log *zap.Logger) (schemaReady, error) {
+// servingPool bounds the statements of requests below their deadline:
+// PostgreSQL ends a statement at 4/5 of it, and a wait for a lock at half
+// of it, so that a slow or blocked statement ends with a clean error and
+// its connection intact, and is answered 503 in time. When the deadline
+// comes first, pgx has to drop the connection.
+func servingPool(cfg Config) store.PoolOptions {
+	return store.PoolOptions{
+		MaxOpenConns:     cfg.DBMaxOpenConns,
+		ConnMaxLifetime:  30 * time.Minute,
+		StatementTimeout: cfg.RequestTimeout * 4 / 5,
+		LockTimeout:      cfg.RequestTimeout / 2,
+	}
+}
+
+// migrateAtStart migrates on a pool of its own, without the serving pool's
+// statement timeouts: building an index on a large table, or waiting for
+// another replica's migrations, takes longer than any request may.
+func migrateAtStart(cfg Config, log *zap.Logger) (schemaReady, error) {
 	if !cfg.AutoMigrate {
 		return schemaReady{}, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
+	db, err := store.Open(cfg.DatabaseURL.Reveal(), store.PoolOptions{MaxOpenConns: 2})
+	if err != nil {
+		return schemaReady{}, err
+	}
+	defer db.Close()
 	m, err := store.NewMigrator(db)
 	if err != nil {
 		return schemaReady{}, err
@@ -240,7 +262,8 @@ var HTTPModule = fx.Module("http",
 		Config        Config
 	}) httpapi.Deps {
 		d := httpapi.Deps{Routes: in.Routes, Authenticator: in.Authenticator,
-			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics, CORSAllowedOrigins: in.Config.CORSAllowedOrigins}
+			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics, CORSAllowedOrigins: in.Config.CORSAllowedOrigins,
+			RequestTimeout: in.Config.RequestTimeout, Unavailable: store.Unavailable}
 		if in.Tracing != nil {
 			d.Tracing = in.Tracing.Middleware
 		}

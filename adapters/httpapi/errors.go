@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -30,13 +31,15 @@ var statusOf = map[domain.Category]int{
 	domain.CategoryUnavailable:        http.StatusServiceUnavailable,
 }
 
-// fail answers err: the one place where errors become responses. Anything
-// without a category is a bug: it is logged and answered with a bare 500
-// that reveals nothing.
+// fail answers err: the one place where errors become responses. A fault
+// of the database, or the request's deadline, is 503; a request its client
+// abandoned is 499 to the logs and metrics. Anything else without a
+// category is a bug: it is logged and answered with a bare 500 that reveals
+// nothing.
 func fail(c *gin.Context, err error) {
 	var invalid *invalidRequest
 	if errors.As(err, &invalid) {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": invalid.problems})
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": bounded(invalid.problems)})
 		return
 	}
 	if errors.Is(err, errTooLarge) {
@@ -44,10 +47,21 @@ func fail(c *gin.Context, err error) {
 		return
 	}
 	var de *domain.Error
-	if !errors.As(err, &de) {
-		logger(c).Error("request failed", zap.Error(err))
-		internalError(c)
+	categorised := errors.As(err, &de)
+	if (!categorised || de.Category == domain.CategoryUnavailable) && abandoned(c) {
+		// Nobody reads the answer: not an error of ours, and not one to
+		// count as one.
+		logger(c).Info("client closed the request", zap.Error(err))
+		c.AbortWithStatus(StatusClientClosedRequest)
 		return
+	}
+	if !categorised {
+		if !unavailable(c, err) {
+			logger(c).Error("request failed", zap.Error(err))
+			internalError(c)
+			return
+		}
+		de = errUnavailable
 	}
 	if de.Category == domain.CategoryInvalid {
 		// Use-case input arrives in request bodies (path and query inputs are
@@ -60,7 +74,7 @@ func fail(c *gin.Context, err error) {
 				ps.list[i].Input, _ = c.Get(bodyKey)
 			}
 		}
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": ps.list})
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": bounded(ps.list)})
 		return
 	}
 	status, ok := statusOf[de.Category]
@@ -70,10 +84,12 @@ func fail(c *gin.Context, err error) {
 		return
 	}
 	if de.Category == domain.CategoryUnavailable {
-		// The caller is told only that a dependency is down; the operator
-		// needs the reason (Steam down, or refusing the game's key). The
-		// wrapped reasons hold no secret (see adapters/steam).
+		// The caller is told only that a dependency is down, and when to
+		// try again; the operator needs the reason (the database, Steam
+		// down or refusing the game's key). The wrapped reasons hold no
+		// secret (see adapters/steam; database errors name no value).
 		logger(c).Warn("a dependency is unavailable", zap.Error(err))
+		c.Header("Retry-After", retryAfterSeconds)
 	}
 	if errors.Is(err, session.ErrAccessRequired) || errors.Is(err, session.ErrAccessInvalid) {
 		// RFC 6750: a 401 of a bearer check names the scheme the client
@@ -83,6 +99,36 @@ func fail(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", "Bearer")
 	}
 	c.JSON(status, detail{Detail: de.Message})
+}
+
+// StatusClientClosedRequest is nginx's name for a request whose client
+// went away before the answer: logged and counted, never sent.
+const StatusClientClosedRequest = 499
+
+// errUnavailable answers a fault of the database.
+var errUnavailable = domain.Unavailable("Service temporarily unavailable")
+
+// retryAfterSeconds is the Retry-After of a 503: the faults behind one (a
+// restarting database, a lock, a full pool) pass in seconds, and clients
+// that wait longer only add to the queue when it passes.
+const retryAfterSeconds = "1"
+
+// abandoned reports whether the client went away: the request's context
+// was cancelled rather than past its deadline.
+func abandoned(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
+}
+
+// unavailable reports whether err is the request's deadline passing or a
+// fault the database adapter recognises (Deps.Unavailable).
+func unavailable(c *gin.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(c.Request.Context().Err(), context.DeadlineExceeded) {
+		return true
+	}
+	if classify, ok := c.Get(faultsKey); ok {
+		return classify.(func(error) bool)(err)
+	}
+	return false
 }
 
 // internalError answers the contract's 500, with the request ID that finds

@@ -109,6 +109,10 @@ const (
 
 type options struct {
 	identities ports.Identities // replaces the real use cases when set
+	// requestTimeout and unavailable are Deps' RequestTimeout and
+	// Unavailable.
+	requestTimeout time.Duration
+	unavailable    func(error) bool
 }
 
 func newEnv(t *testing.T, opts ...func(*options)) *env {
@@ -128,10 +132,12 @@ func newEnv(t *testing.T, opts ...func(*options)) *env {
 	e.super = key
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(e.logs), zapcore.DebugLevel)
 	e.router = newRouter(t, httpapi.Deps{
-		Routes:        e.routes(),
-		Authenticator: auth.NewAuthenticator(e.mem.Tenancy(), e.hasher, e.now),
-		Health:        e.pinger,
-		Logger:        zap.New(core),
+		Routes:         e.routes(),
+		Authenticator:  auth.NewAuthenticator(e.mem.Tenancy(), e.hasher, e.now),
+		Health:         e.pinger,
+		Logger:         zap.New(core),
+		RequestTimeout: o.requestTimeout,
+		Unavailable:    o.unavailable,
 	})
 	return e
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -22,6 +23,7 @@ const (
 	requestIDKey = "leadr.request_id"
 	principalKey = "leadr.principal"
 	bodyKey      = "leadr.body"
+	faultsKey    = "leadr.faults"
 )
 
 // RequestIDHeader carries a request's ID in and out.
@@ -97,12 +99,57 @@ func accessLog() gin.HandlerFunc {
 			fields = append(fields, zap.String("api_key_id", p.(tenancy.Principal).KeyID.String()))
 		}
 		l := logger(c)
-		switch {
-		case c.Writer.Status() >= 500:
+		switch status := c.Writer.Status(); {
+		case status == http.StatusServiceUnavailable:
+			// A dependency's fault, logged with its reason by fail: not a
+			// bug of ours.
+			l.Warn("request", fields...)
+		case status >= 500 && status != StatusClientClosedRequest:
 			l.Error("request", fields...)
 		default:
 			l.Info("request", fields...)
 		}
+	}
+}
+
+// deadline gives the request its deadline (LEADR_REQUEST_TIMEOUT), which
+// reaches the database through the request's context, and tells fail which
+// errors are faults of the database.
+func deadline(timeout time.Duration, unavailable func(error) bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if unavailable != nil {
+			c.Set(faultsKey, unavailable)
+		}
+		if timeout <= 0 {
+			c.Next()
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+// MaxHeaderBytes is the most a request's headers may take; more is 431.
+// The HTTP server itself refuses what passes its own, larger, limit.
+const MaxHeaderBytes = 64 << 10
+
+// limitHeaders answers 431 to a request whose header lines (names, values
+// and their separators) take more than MaxHeaderBytes.
+func limitHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n := 0
+		for name, values := range c.Request.Header {
+			for _, v := range values {
+				n += len(name) + len(v) + len(": \r\n")
+			}
+		}
+		if n > MaxHeaderBytes {
+			c.AbortWithStatusJSON(http.StatusRequestHeaderFieldsTooLarge, detail{Detail: "Request Header Fields Too Large"})
+			return
+		}
+		c.Next()
 	}
 }
 

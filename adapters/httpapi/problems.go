@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/leadr-oss/identity/domain"
 )
@@ -127,4 +130,83 @@ func expectedOneOf(values []string) string {
 		return strings.Join(quoted, "")
 	}
 	return strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
+}
+
+// A 422 echoes the input it refuses, as FastAPI does, but never more than
+// maxInputDepth levels and about maxInputBytes of it: an error body must not
+// amplify a request (a 5,000-level array would otherwise come back whole).
+const (
+	maxInputDepth = 32
+	maxInputBytes = 1024
+	// cutMark stands where some of the input was left out.
+	cutMark = "…"
+)
+
+// bounded returns the problems with their inputs cut to the bounds; the
+// budget is shared, so many problems cannot add up past it either.
+func bounded(list []problem) []problem {
+	k := cutter{budget: maxInputBytes}
+	out := make([]problem, len(list))
+	for i, p := range list {
+		p.Input = k.cut(p.Input, 0)
+		out[i] = p
+	}
+	return out
+}
+
+// cutter walks an input, spending its budget on roughly the bytes each
+// value takes in JSON.
+type cutter struct{ budget int }
+
+func (k *cutter) cut(v any, depth int) any {
+	switch x := v.(type) {
+	case string:
+		return k.text(x)
+	case []any:
+		if depth >= maxInputDepth || k.budget <= 0 {
+			return cutMark
+		}
+		out := make([]any, 0, min(len(x), 16))
+		for _, e := range x {
+			if k.budget <= 0 {
+				return append(out, cutMark)
+			}
+			k.budget--
+			out = append(out, k.cut(e, depth+1))
+		}
+		return out
+	case map[string]any:
+		if depth >= maxInputDepth || k.budget <= 0 {
+			return cutMark
+		}
+		// In key order, as encoding/json writes them, so that the same
+		// input is always cut the same way.
+		out := make(map[string]any, min(len(x), 16))
+		for _, name := range slices.Sorted(maps.Keys(x)) {
+			if k.budget <= 0 {
+				out[cutMark] = cutMark
+				break
+			}
+			out[k.text(name)] = k.cut(x[name], depth+1)
+		}
+		return out
+	default: // numbers, booleans, null
+		k.budget -= 8
+		return v
+	}
+}
+
+// text spends len(s) and cuts s, on a character boundary, where the budget
+// ends.
+func (k *cutter) text(s string) string {
+	if len(s)+2 <= k.budget {
+		k.budget -= len(s) + 2
+		return s
+	}
+	keep := max(k.budget-2, 0)
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	k.budget = 0
+	return s[:keep] + cutMark
 }

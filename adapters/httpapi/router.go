@@ -49,6 +49,12 @@ type Deps struct {
 	// (LEADR_CORS_ALLOWED_ORIGINS): scheme://host[:port], no wildcard. None
 	// by default. Admin endpoints answer no origin.
 	CORSAllowedOrigins []string
+	// RequestTimeout is every request's deadline (LEADR_REQUEST_TIMEOUT);
+	// zero: none.
+	RequestTimeout time.Duration
+	// Unavailable tells faults of the database (503) from bugs (500); see
+	// store.Unavailable.
+	Unavailable func(error) bool
 }
 
 // NewRouter builds the whole HTTP API. Checks run in the contract's order:
@@ -85,7 +91,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	}
 	// CORS on the engine, not on the client group: a preflight is an
 	// OPTIONS, which gin answers 405 without running any group's middleware.
-	r.Use(recovery(), policy.handle)
+	r.Use(recovery(), limitHeaders(), deadline(d.RequestTimeout, d.Unavailable), policy.handle)
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", document) })
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)

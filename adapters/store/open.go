@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,10 +22,19 @@ import (
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
-// PoolOptions size the connection pool.
+// PoolOptions size the connection pool and bound its statements.
 type PoolOptions struct {
 	MaxOpenConns    int
 	ConnMaxLifetime time.Duration
+	// StatementTimeout ends any statement that runs longer (PostgreSQL's
+	// statement_timeout; SQLite's busy_timeout, the wait for another
+	// process's write lock), and LockTimeout any wait for a lock
+	// (PostgreSQL's lock_timeout). The server then stops the statement
+	// itself and the connection stays usable, whereas a context that ends
+	// first makes pgx drop the connection. Zero: unbounded (SQLite waits
+	// 10 s).
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
 }
 
 // DB is the database the repositories read from and write to. On
@@ -81,7 +91,13 @@ func Open(databaseURL string, pool PoolOptions) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		db := openPostgres(cfg, pool)
+		serving := cfg.Copy()
+		for param, d := range map[string]time.Duration{"statement_timeout": pool.StatementTimeout, "lock_timeout": pool.LockTimeout} {
+			if d > 0 {
+				serving.RuntimeParams[param] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+			}
+		}
+		db := openPostgres(serving, pool)
 		return &DB{read: db, write: db, pgx: cfg, changes: new(Changes)}, nil
 	case "sqlite", "file":
 		return openSQLite(rest, pool)
@@ -131,8 +147,10 @@ func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
 // that reads never block behind the writer, a busy timeout for another
 // process's writes, and every transaction taking the write lock when it
 // begins (no deadlock-prone upgrade from a read lock).
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+const sqliteParams = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+const sqliteBusyTimeout = 10 * time.Second
 
 func openSQLite(path string, pool PoolOptions) (*DB, error) {
 	path = strings.TrimPrefix(path, "//")
@@ -145,7 +163,11 @@ func openSQLite(path string, pool PoolOptions) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("database folder: %w", err)
 	}
-	dsn := "file:" + path + "?" + sqliteParams
+	busy := sqliteBusyTimeout
+	if pool.StatementTimeout > 0 {
+		busy = pool.StatementTimeout
+	}
+	dsn := fmt.Sprintf("file:%s?%s&_pragma=busy_timeout(%d)", path, sqliteParams, max(busy.Milliseconds(), 1))
 	open := func(conns int) (*bun.DB, error) {
 		sqldb, err := sql.Open("sqlite", dsn)
 		if err != nil {
