@@ -6,6 +6,7 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/leadr-oss/identity/adapters/steam"
 	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
 )
 
 // Config is everything the service reads from its environment, once, at
@@ -50,9 +52,20 @@ type Config struct {
 	SteamAPIURL string
 	// CORSAllowedOrigins may call the client endpoints from a browser.
 	CORSAllowedOrigins []string
-	AutoMigrate        bool
-	LogLevel           zapcore.Level
-	LogFormat          string
+	// RateLimitAPIKey, RateLimitSession and RateLimitClientIP are the
+	// limits per API key, per session and per client address (sign-in and
+	// refresh); a zero Rate is off.
+	RateLimitAPIKey   ports.RateLimit
+	RateLimitSession  ports.RateLimit
+	RateLimitClientIP ports.RateLimit
+	// RedisURL, when set, keeps the limits' counts in Redis, shared by
+	// every replica; otherwise each replica counts its own.
+	RedisURL Secret
+	// TrustedProxies may name the client in X-Forwarded-For.
+	TrustedProxies []string
+	AutoMigrate    bool
+	LogLevel       zapcore.Level
+	LogFormat      string
 	// TracesExporter is OTEL_TRACES_EXPORTER: tracing is on when it names an
 	// exporter; the other OTEL_* variables configure it.
 	TracesExporter string
@@ -104,6 +117,21 @@ var logLevels = map[string]zapcore.Level{
 	"error": zapcore.ErrorLevel,
 }
 
+// parseRateLimit reads "N/s", "N/m" or "N/h" (N at once, then N a
+// second, minute or hour) or "off".
+func parseRateLimit(s string) (ports.RateLimit, bool) {
+	if s == "off" {
+		return ports.RateLimit{}, true
+	}
+	n, unit, ok := strings.Cut(s, "/")
+	rate, err := strconv.Atoi(n)
+	period, known := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[unit]
+	if !ok || err != nil || rate < 1 || !known {
+		return ports.RateLimit{}, false
+	}
+	return ports.RateLimit{Rate: rate, Period: period, Burst: rate}, true
+}
+
 // maxRequestTimeout keeps a request's deadline inside the HTTP server's
 // write timeout, so that a late answer is still delivered.
 const maxRequestTimeout = 25 * time.Second
@@ -141,6 +169,7 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 		SteamAPIURL:       get("LEADR_STEAM_API_URL", steam.DefaultBaseURL),
 		LogFormat:         get("LEADR_LOG_FORMAT", "json"),
 		TracesExporter:    get("OTEL_TRACES_EXPORTER", ""),
+		RedisURL:          Secret(get("LEADR_REDIS_URL", "")),
 		Version:           "devel",
 	}
 
@@ -185,6 +214,34 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 			continue
 		}
 		cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, o)
+	}
+	for _, l := range []struct {
+		name, def string
+		to        *ports.RateLimit
+	}{
+		{"LEADR_RATE_LIMIT_API_KEY", "100/s", &cfg.RateLimitAPIKey},
+		{"LEADR_RATE_LIMIT_SESSION", "10/s", &cfg.RateLimitSession},
+		{"LEADR_RATE_LIMIT_CLIENT_IP", "60/m", &cfg.RateLimitClientIP},
+	} {
+		var ok bool
+		if *l.to, ok = parseRateLimit(get(l.name, l.def)); !ok {
+			bad(l.name, "must be a rate such as 100/s, 600/m or 1000/h (that many at once, then at that pace), or off")
+		}
+	}
+	if u := cfg.RedisURL.Reveal(); u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") && !strings.HasPrefix(u, "unix://") {
+		bad("LEADR_REDIS_URL", "must be a redis://, rediss:// or unix:// URL, e.g. redis://localhost:6379/0")
+	}
+	for _, p := range strings.Split(get("LEADR_TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("LEADR_TRUSTED_PROXIES", "must be comma-separated addresses or CIDRs such as 10.0.0.0/8,192.168.1.5")
+				continue
+			}
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
 	}
 	if cfg.DebugAddr != "" && cfg.DebugAddr == cfg.HTTPAddr {
 		bad("LEADR_DEBUG_ADDR", "must differ from LEADR_HTTP_ADDR: profiles are not for the public port")

@@ -51,6 +51,7 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		ObservabilityModule,
 		ApplicationModule,
 		HTTPModule,
+		RateLimitModule,
 		DebugModule,
 		CacheMetricsModule,
 		fx.Options(Aggregates...),
@@ -260,10 +261,12 @@ var HTTPModule = fx.Module("http",
 		Metrics       *httpapi.Metrics
 		Tracing       *Tracing
 		Config        Config
+		RateLimits    httpapi.RateLimits
 	}) httpapi.Deps {
 		d := httpapi.Deps{Routes: in.Routes, Authenticator: in.Authenticator,
 			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics, CORSAllowedOrigins: in.Config.CORSAllowedOrigins,
-			RequestTimeout: in.Config.RequestTimeout, Unavailable: store.Unavailable}
+			RequestTimeout: in.Config.RequestTimeout, Unavailable: store.Unavailable,
+			RateLimits: in.RateLimits, TrustedProxies: in.Config.TrustedProxies}
 		if in.Tracing != nil {
 			d.Tracing = in.Tracing.Middleware
 		}

@@ -125,10 +125,8 @@ func unavailable(c *gin.Context, err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(c.Request.Context().Err(), context.DeadlineExceeded) {
 		return true
 	}
-	if classify, ok := c.Get(faultsKey); ok {
-		return classify.(func(error) bool)(err)
-	}
-	return false
+	classify := requestRuntime(c).unavailable
+	return classify != nil && classify(err)
 }
 
 // internalError answers the contract's 500, with the request ID that finds

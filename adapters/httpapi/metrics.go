@@ -17,7 +17,10 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
-	gatherer prometheus.Gatherer
+	// limiterFailures counts requests let through because the rate
+	// limiter could not decide.
+	limiterFailures *prometheus.CounterVec
+	gatherer        prometheus.Gatherer
 }
 
 // NewMetrics registers the HTTP metrics with reg and serves what gatherer
@@ -37,9 +40,13 @@ func NewMetrics(reg prometheus.Registerer, gatherer prometheus.Gatherer) *Metric
 			Name: "leadr_http_requests_in_flight",
 			Help: "HTTP requests being answered.",
 		}),
+		limiterFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadr_rate_limiter_failures_total",
+			Help: "Requests let through unlimited because the rate limiter (Redis) failed, by limit.",
+		}, []string{"limit"}),
 		gatherer: gatherer,
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight)
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.limiterFailures)
 	return m
 }
 

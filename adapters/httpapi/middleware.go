@@ -23,7 +23,7 @@ const (
 	requestIDKey = "leadr.request_id"
 	principalKey = "leadr.principal"
 	bodyKey      = "leadr.body"
-	faultsKey    = "leadr.faults"
+	runtimeKey   = "leadr.runtime"
 )
 
 // RequestIDHeader carries a request's ID in and out.
@@ -112,14 +112,25 @@ func accessLog() gin.HandlerFunc {
 	}
 }
 
+// runtime is what the adapter's helpers need beyond the request: fail,
+// which errors are faults of the database; allowRate, the limits.
+type runtime struct {
+	unavailable func(error) bool
+	limits      *rateLimiter
+}
+
+func requestRuntime(c *gin.Context) *runtime {
+	if rt, ok := c.Get(runtimeKey); ok {
+		return rt.(*runtime)
+	}
+	return &runtime{}
+}
+
 // deadline gives the request its deadline (LEADR_REQUEST_TIMEOUT), which
-// reaches the database through the request's context, and tells fail which
-// errors are faults of the database.
-func deadline(timeout time.Duration, unavailable func(error) bool) gin.HandlerFunc {
+// reaches the database through the request's context, and its runtime.
+func deadline(timeout time.Duration, rt *runtime) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if unavailable != nil {
-			c.Set(faultsKey, unavailable)
-		}
+		c.Set(runtimeKey, rt)
 		if timeout <= 0 {
 			c.Next()
 			return
@@ -177,6 +188,9 @@ func authenticate(auth ports.Authenticator) gin.HandlerFunc {
 			return
 		}
 		c.Set(principalKey, p)
+		if !allowRate(c, scopeAPIKey, p.KeyID.String()) {
+			return
+		}
 		c.Next()
 	}
 }

@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -55,6 +56,11 @@ type Deps struct {
 	// Unavailable tells faults of the database (503) from bugs (500); see
 	// store.Unavailable.
 	Unavailable func(error) bool
+	RateLimits  RateLimits
+	// TrustedProxies are the addresses or CIDRs of the proxies whose
+	// X-Forwarded-For names the client (LEADR_TRUSTED_PROXIES); none by
+	// default: the client is the connection's peer.
+	TrustedProxies []string
 }
 
 // NewRouter builds the whole HTTP API. Checks run in the contract's order:
@@ -78,7 +84,15 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = false // "/v1/identities/" is not a route: 404
-	_ = r.SetTrustedProxies(nil)    // client_ip is the peer; no header may forge it
+	// The client's address (logs, per-address limits) is the peer's unless
+	// the peer is a trusted proxy; then X-Forwarded-For, read from the
+	// right, names it. X-Real-IP is not read: proxies rarely strip it.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	rt := &runtime{unavailable: d.Unavailable,
+		limits: &rateLimiter{RateLimits: d.RateLimits, metrics: d.Metrics, log: d.Logger}}
 	if d.Tracing != nil {
 		r.Use(d.Tracing)
 	}
@@ -91,7 +105,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	}
 	// CORS on the engine, not on the client group: a preflight is an
 	// OPTIONS, which gin answers 405 without running any group's middleware.
-	r.Use(recovery(), limitHeaders(), deadline(d.RequestTimeout, d.Unavailable), policy.handle)
+	r.Use(recovery(), limitHeaders(), deadline(d.RequestTimeout, rt), policy.handle)
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", document) })
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)

@@ -61,8 +61,10 @@ func SessionRoutes(clients ports.ClientSessions, admin ports.IdentitySessions) R
 		},
 		MountClient: func(api gin.IRoutes) {
 			// Sign-in and refresh are the authentication: no bearer.
-			api.POST("/sessions", limitBody(), h.signIn)
-			api.POST("/sessions/refresh", limitBody(), h.refresh)
+			// Limited per client address: nothing else stops a client
+			// that guesses refresh tokens or mints identities.
+			api.POST("/sessions", limitClientIP, limitBody(), h.signIn)
+			api.POST("/sessions/refresh", limitClientIP, limitBody(), h.refresh)
 			// The bearer check goes per route rather than api.Use: the group
 			// is shared with other slices' client endpoints.
 			api.GET("/me", h.bearer, limitBody(), h.me)
@@ -94,6 +96,9 @@ func (h sessionHandlers) bearer(c *gin.Context) {
 		return
 	}
 	c.Set(clientPrincipalKey, p)
+	if !allowRate(c, scopeSession, p.SessionID.String()) {
+		return
+	}
 	c.Next()
 }
 

@@ -72,6 +72,7 @@ var layers = []layer{
 	},
 	{pkgs: "./adapters/tokens", allow: []string{"./domain/...", "./ports/...", "github.com/golang-jwt/jwt/v5"}},
 	{pkgs: "./adapters/steam", allow: []string{"./domain/...", "./ports/..."}},
+	{pkgs: "./adapters/ratelimit", allow: []string{"./ports/...", "github.com/redis/go-redis/v9", "github.com/go-redis/redis_rate/v10"}},
 	{
 		pkgs: "./adapters/store/...",
 		allow: []string{

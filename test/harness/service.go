@@ -94,6 +94,11 @@ func StartService(t testing.TB, opts ...Option) *Service {
 		"LEADR_HTTP_ADDR":          "127.0.0.1:0",
 		"LEADR_LOG_LEVEL":          "error",
 		"LEADR_SUPERADMIN_API_KEY": tenancy.GenerateKey(),
+		// Tests ask faster than any client should; WithEnv turns a
+		// limit on where a test is about it.
+		"LEADR_RATE_LIMIT_API_KEY":   "off",
+		"LEADR_RATE_LIMIT_SESSION":   "off",
+		"LEADR_RATE_LIMIT_CLIENT_IP": "off",
 	}
 	for k, v := range s.env {
 		env[k] = v

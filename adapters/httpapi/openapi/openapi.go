@@ -56,6 +56,8 @@ func Assemble(base []byte, fragments ...[]byte) ([]byte, error) {
 	if err := json.Unmarshal(base, &doc); err != nil {
 		return nil, fmt.Errorf("openapi: base: %w", err)
 	}
+	baseDoc := doc
+	baseDoc.Paths = maps.Clone(doc.Paths)
 	for i, raw := range fragments {
 		var f fragment
 		if err := json.Unmarshal(raw, &f); err != nil {
@@ -68,6 +70,9 @@ func Assemble(base []byte, fragments ...[]byte) ([]byte, error) {
 		if err := merge(doc.Components.Schemas, f.Components.Schemas, "schema"); err != nil {
 			return nil, err
 		}
+	}
+	if err := addCommonResponses(doc.Paths, baseDoc); err != nil {
+		return nil, err
 	}
 	// Fragments come in the order fx gives them, which is not promised:
 	// sorted tags keep the document the same from one start to the next.
@@ -99,4 +104,48 @@ func jsonEqual(a, b json.RawMessage) bool {
 		return false
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// Answers any operation may give, documented once here rather than by
+// every fragment: 503 (the database's fault, past the deadline) and 431 on
+// every operation that does not document its own; 429 on the aggregates'
+// operations, which the rate limits cover.
+var (
+	everywhere = map[string]string{"503": "Unavailable", "431": "HeadersTooLarge"}
+	limited    = map[string]string{"429": "TooManyRequests"}
+)
+
+// addCommonResponses adds the common answers to every operation of paths;
+// the paths of base get only those of everywhere.
+func addCommonResponses(paths map[string]json.RawMessage, base document) error {
+	for name, raw := range paths {
+		var item map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &item); err != nil {
+			return fmt.Errorf("openapi: path %s: %w", name, err)
+		}
+		_, ofBase := base.Paths[name]
+		for method, rawOp := range item {
+			var op map[string]json.RawMessage
+			if err := json.Unmarshal(rawOp, &op); err != nil || op["responses"] == nil {
+				continue // not an operation (parameters, summary)
+			}
+			var responses map[string]json.RawMessage
+			if err := json.Unmarshal(op["responses"], &responses); err != nil {
+				return fmt.Errorf("openapi: %s %s: responses: %w", method, name, err)
+			}
+			add := maps.Clone(everywhere)
+			if !ofBase {
+				maps.Copy(add, limited)
+			}
+			for status, component := range add {
+				if _, own := responses[status]; !own {
+					responses[status] = json.RawMessage(`{"$ref":"#/components/responses/` + component + `"}`)
+				}
+			}
+			op["responses"], _ = json.Marshal(responses)
+			item[method], _ = json.Marshal(op)
+		}
+		paths[name], _ = json.Marshal(item)
+	}
+	return nil
 }
