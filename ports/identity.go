@@ -80,6 +80,12 @@ type UpdateIdentity struct {
 	AccountID   id.AccountID
 	DisplayName *string
 	Delete      bool
+	// Precondition, when set, must hold for the identity as stored, or the
+	// update answers identity.ErrPreconditionFailed and writes nothing. It
+	// is asked under the update's row lock, after the access checks, so
+	// that of concurrent updates made under one condition that the first
+	// one's change breaks, only the first writes.
+	Precondition func(current *identity.Identity) bool
 }
 
 // Identities is the identity API.

@@ -171,8 +171,10 @@ func kindNames() string {
 }
 
 // Update validates (422), checks the named account (403), then changes the
-// identity under a row lock; the owner check (403) runs inside the lock, so
-// a refused update writes nothing. Deletion wins over renaming.
+// identity under a row lock; the owner check (403) and then the
+// precondition (412) run inside the lock, so a refused update writes
+// nothing, and two updates under one precondition cannot both pass it.
+// Deletion wins over renaming.
 func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.UpdateIdentity) (*identity.Identity, error) {
 	name, err := optionalDisplayName(c.DisplayName)
 	if err != nil {
@@ -182,10 +184,22 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		return nil, err
 	}
 	if !c.Delete && name.IsZero() {
-		return s.Get(ctx, p, ports.GetIdentity{ID: c.ID, AccountID: c.AccountID})
+		// Nothing to write, but the caller is told all the same whether
+		// its precondition held.
+		i, err := s.Get(ctx, p, ports.GetIdentity{ID: c.ID, AccountID: c.AccountID})
+		if err == nil {
+			err = checkPrecondition(c, i)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return i, nil
 	}
 	i, err := s.repo.Update(ctx, c.ID, func(i *identity.Identity) error {
 		if err := checkAccess(p, c.AccountID, i); err != nil {
+			return err
+		}
+		if err := checkPrecondition(c, i); err != nil {
 			return err
 		}
 		if c.Delete {
@@ -204,4 +218,11 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		return nil, fmt.Errorf("revoke the sessions of a deleted identity: %w", err)
 	}
 	return i, nil
+}
+
+func checkPrecondition(c ports.UpdateIdentity, current *identity.Identity) error {
+	if c.Precondition != nil && !c.Precondition(current) {
+		return identity.ErrPreconditionFailed
+	}
+	return nil
 }

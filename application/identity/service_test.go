@@ -29,15 +29,21 @@ type clock struct{ now time.Time }
 func (c *clock) Now() time.Time          { return c.now }
 func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 
-// countingRepo counts the writes that reach the repository.
+// countingRepo counts the writes that reach the repository, and knows when
+// an update's fn runs: while the store would hold the row's lock.
 type countingRepo struct {
 	ports.IdentityRepository
 	updates atomic.Int32
+	locked  atomic.Bool
 }
 
 func (r *countingRepo) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
 	r.updates.Add(1)
-	return r.IdentityRepository.Update(ctx, identityID, fn)
+	return r.IdentityRepository.Update(ctx, identityID, func(i *identity.Identity) error {
+		r.locked.Store(true)
+		defer r.locked.Store(false)
+		return fn(i)
+	})
 }
 
 type env struct {

@@ -17,6 +17,9 @@ var (
 	ErrAlreadyDeleted = domain.Conflict("Identity is already deleted")
 	// ErrForbidden is the access policy's answer for another account's identity.
 	ErrForbidden = domain.Forbidden("You do not have access to this identity's account")
+	// ErrPreconditionFailed is returned when a change was asked of the
+	// identity only as it was (a version the caller saw) and it is no longer.
+	ErrPreconditionFailed = domain.PreconditionFailed("Precondition failed")
 )
 
 // Identity is the aggregate root. Account, game, kind and external key never
