@@ -70,7 +70,7 @@ func (h identityHandlers) create(c *gin.Context) {
 		status = http.StatusCreated
 		c.Header("Location", "/v1/identities/"+i.ID().String())
 	}
-	c.JSON(status, toIdentity(i))
+	writeIdentity(c, status, i, nil)
 }
 
 func (h identityHandlers) list(c *gin.Context) {
@@ -103,7 +103,7 @@ func (h identityHandlers) get(c *gin.Context) {
 		return
 	}
 	i, err := h.app.Get(c.Request.Context(), principal(c), q)
-	writeOne(c, http.StatusOK, i, err, toIdentity)
+	writeIdentity(c, http.StatusOK, i, err)
 }
 
 func (h identityHandlers) update(c *gin.Context) {
@@ -119,11 +119,12 @@ func (h identityHandlers) update(c *gin.Context) {
 	}
 	cmd.DisplayName = b.str("display_name", false)
 	cmd.Delete = deref(b.boolean("deleted"))
+	cmd.Precondition = ifMatch(c)
 	if !parsed(c, &ps) {
 		return
 	}
 	i, err := h.app.Update(c.Request.Context(), principal(c), cmd)
-	writeOne(c, http.StatusOK, i, err, toIdentity)
+	writeIdentity(c, http.StatusOK, i, err)
 }
 
 func toIdentity(i *identity.Identity) client.Identity {

@@ -178,7 +178,7 @@ func (h sessionHandlers) refresh(c *gin.Context) {
 
 func (h sessionHandlers) me(c *gin.Context) {
 	i, err := h.clients.Me(c.Request.Context(), clientPrincipal(c))
-	writeOne(c, http.StatusOK, i, err, toIdentity)
+	writeIdentity(c, http.StatusOK, i, err)
 }
 
 func (h sessionHandlers) nonce(c *gin.Context) {
@@ -205,7 +205,7 @@ func (h sessionHandlers) rename(c *gin.Context) {
 		return
 	}
 	i, err := h.clients.Rename(c.Request.Context(), clientPrincipal(c), c.GetHeader(client.NonceHeader), name)
-	writeOne(c, http.StatusOK, i, err, toIdentity)
+	writeIdentity(c, http.StatusOK, i, err)
 }
 
 func (h sessionHandlers) signOut(c *gin.Context) {
