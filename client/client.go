@@ -157,15 +157,21 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) (
 	if err != nil {
 		return 0, err
 	}
+	return resp.Status, decode(resp, method, path, out)
+}
+
+// decode decodes a 2xx answer into out (unless nil), or returns the answer
+// as an *Error.
+func decode(resp *Response, method, path string, out any) error {
 	if resp.Status < 200 || resp.Status > 299 {
-		return resp.Status, asError(resp)
+		return asError(resp)
 	}
 	if out != nil {
 		if err := json.Unmarshal(resp.Body, out); err != nil {
-			return resp.Status, fmt.Errorf("leadr: decode %s %s: %w", method, path, err)
+			return fmt.Errorf("leadr: decode %s %s: %w", method, path, err)
 		}
 	}
-	return resp.Status, nil
+	return nil
 }
 
 func asError(resp *Response) error {

@@ -18,6 +18,11 @@ type Identity struct {
 	DisplayName *string   `json:"display_name" minLength:"1" maxLength:"64"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// ETag is the entity tag the service answered with this identity, for
+	// UpdateIdentityRequest.IfMatch. Only the calls that answer one identity
+	// (CreateIdentity, GetIdentity, UpdateIdentity) set it: it is a header,
+	// not a field of the body.
+	ETag string `json:"-"`
 }
 
 // Identity kinds.
@@ -40,9 +45,27 @@ type CreateIdentityRequest struct {
 // CreateIdentity gets or creates an identity and reports whether it created
 // it (201) or found it (200).
 func (c *Client) CreateIdentity(ctx context.Context, req CreateIdentityRequest) (Identity, bool, error) {
-	var i Identity
-	status, err := c.call(ctx, http.MethodPost, "/v1/identities", req, &i)
+	i, status, err := c.identity(ctx, http.MethodPost, "/v1/identities", req, "")
 	return i, status == http.StatusCreated, err
+}
+
+// identity sends a request answered by one identity, with If-Match when
+// ifMatch is not empty, and keeps the answer's entity tag.
+func (c *Client) identity(ctx context.Context, method, path string, body any, ifMatch string) (Identity, int, error) {
+	if ifMatch != "" {
+		c = c.WithAPIKey(c.key) // a copy, with headers of its own
+		c.header.Set("If-Match", ifMatch)
+	}
+	resp, err := c.Do(ctx, method, path, body)
+	if err != nil {
+		return Identity{}, 0, err
+	}
+	var i Identity
+	if err := decode(resp, method, path, &i); err != nil {
+		return Identity{}, resp.Status, err
+	}
+	i.ETag = resp.Header.Get("ETag")
+	return i, resp.Status, nil
 }
 
 // ListIdentitiesParams filter, sort and page a list; empty fields are left
@@ -80,8 +103,7 @@ func (c *Client) Identities(ctx context.Context, p ListIdentitiesParams) iter.Se
 
 // GetIdentity returns one identity.
 func (c *Client) GetIdentity(ctx context.Context, id string) (Identity, error) {
-	var i Identity
-	_, err := c.call(ctx, http.MethodGet, "/v1/identities/"+url.PathEscape(id), nil, &i)
+	i, _, err := c.identity(ctx, http.MethodGet, "/v1/identities/"+url.PathEscape(id), nil, "")
 	return i, err
 }
 
@@ -90,11 +112,14 @@ func (c *Client) GetIdentity(ctx context.Context, id string) (Identity, error) {
 type UpdateIdentityRequest struct {
 	DisplayName *string `json:"display_name,omitempty" description:"A new display name; null or absent leaves it."`
 	Deleted     *bool   `json:"deleted,omitempty" description:"true soft-deletes the identity (and wins over a new name)."`
+	// IfMatch, when not empty, is sent as If-Match: the ETag of the
+	// identity as the caller last saw it (or "*"). Should it have changed
+	// since, the service writes nothing and answers 412 (StatusOf).
+	IfMatch string `json:"-"`
 }
 
 func (c *Client) UpdateIdentity(ctx context.Context, id string, req UpdateIdentityRequest) (Identity, error) {
-	var i Identity
-	_, err := c.call(ctx, http.MethodPatch, "/v1/identities/"+url.PathEscape(id), req, &i)
+	i, _, err := c.identity(ctx, http.MethodPatch, "/v1/identities/"+url.PathEscape(id), req, req.IfMatch)
 	return i, err
 }
 

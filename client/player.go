@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -317,15 +316,7 @@ func (p *Player) call(ctx context.Context, method, path string, body, out any, h
 	if err != nil {
 		return err
 	}
-	if resp.Status < 200 || resp.Status > 299 {
-		return asError(resp)
-	}
-	if out != nil {
-		if err := json.Unmarshal(resp.Body, out); err != nil {
-			return fmt.Errorf("leadr: decode %s %s: %w", method, path, err)
-		}
-	}
-	return nil
+	return decode(resp, method, path, out)
 }
 
 // bearer is the Player's client sending token and headers.
