@@ -25,7 +25,7 @@ const (
 	CategoryNotFound
 	CategoryConflict
 	// CategoryPreconditionFailed marks a request whose precondition (a
-	// single-use nonce) does not hold.
+	// single-use nonce, an entity tag) does not hold.
 	CategoryPreconditionFailed
 	// CategoryUnavailable marks a dependency that does not answer in time
 	// (Steam's Web API): the request may succeed later.

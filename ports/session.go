@@ -153,8 +153,10 @@ type ClientSessions interface {
 	// Nonce issues a single-use nonce of the session and when it expires.
 	Nonce(ctx context.Context, p ClientPrincipal) (string, time.Time, error)
 	// Rename validates the name (422), then consumes the nonce (412), then
-	// renames the identity.
-	Rename(ctx context.Context, p ClientPrincipal, nonce string, displayName *string) (*identity.Identity, error)
+	// renames the identity. precondition, when set, must hold for the
+	// identity as stored, as in UpdateIdentity (identity.ErrPreconditionFailed;
+	// the nonce is spent either way).
+	Rename(ctx context.Context, p ClientPrincipal, nonce string, displayName *string, precondition func(*identity.Identity) bool) (*identity.Identity, error)
 	SignOut(ctx context.Context, p ClientPrincipal) error
 }
 

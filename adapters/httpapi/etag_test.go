@@ -251,4 +251,15 @@ func TestClientMeCarriesTheIdentitysETag(t *testing.T) {
 	if after := e.as(s.access, "GET", "/v1/client/me", nil).want(t, http.StatusOK); after.header.Get("ETag") != tag {
 		t.Fatalf("GET after the rename: ETag %q, want %q", after.header.Get("ETag"), tag)
 	}
+
+	// If-Match: the stale tag of before the rename is refused and renames
+	// nothing; the current one renames.
+	n = e.as(s.access, "GET", "/v1/client/nonce", nil).want(t, http.StatusOK).str("nonce_value")
+	e.as(s.access, "PATCH", "/v1/client/me", map[string]any{"display_name": "Ada"}, "leadr-client-nonce", n, "If-Match", me.header.Get("ETag")).
+		want(t, http.StatusPreconditionFailed, "Precondition failed")
+	if still := e.as(s.access, "GET", "/v1/client/me", nil).want(t, http.StatusOK); still.str("display_name") != "Grace" {
+		t.Fatalf("a stale If-Match renamed to %q", still.str("display_name"))
+	}
+	n = e.as(s.access, "GET", "/v1/client/nonce", nil).want(t, http.StatusOK).str("nonce_value")
+	e.as(s.access, "PATCH", "/v1/client/me", map[string]any{"display_name": "Ada"}, "leadr-client-nonce", n, "If-Match", tag).want(t, http.StatusOK)
 }

@@ -204,7 +204,7 @@ func (h sessionHandlers) rename(c *gin.Context) {
 	if !parsed(c, &ps) {
 		return
 	}
-	i, err := h.clients.Rename(c.Request.Context(), clientPrincipal(c), c.GetHeader(client.NonceHeader), name)
+	i, err := h.clients.Rename(c.Request.Context(), clientPrincipal(c), c.GetHeader(client.NonceHeader), name, ifMatch(c))
 	writeIdentity(c, http.StatusOK, i, err)
 }
 

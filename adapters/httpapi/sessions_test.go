@@ -713,7 +713,7 @@ func TestCORS(t *testing.T) {
 				h.Get("Access-Control-Max-Age") == "" || h.Get("Access-Control-Allow-Credentials") != "" {
 				t.Fatalf("preflight %s: %v", c.path, h)
 			}
-			for _, name := range []string{"authorization", "content-type", "leadr-client-nonce"} {
+			for _, name := range []string{"authorization", "content-type", "leadr-client-nonce", "if-match", "if-none-match"} {
 				if !strings.Contains(h.Get("Access-Control-Allow-Headers"), name) {
 					t.Fatalf("preflight %s: %s not allowed: %v", c.path, name, h)
 				}

@@ -259,8 +259,9 @@ func (s *Service) Nonce(ctx context.Context, p ports.ClientPrincipal) (string, t
 	return nonce, expires, nil
 }
 
-// Rename validates the name (422), consumes the nonce (412), then renames.
-func (s *Service) Rename(ctx context.Context, p ports.ClientPrincipal, nonce string, displayName *string) (*identity.Identity, error) {
+// Rename validates the name (422), consumes the nonce (412), then renames
+// if precondition holds for the identity under its row lock (412).
+func (s *Service) Rename(ctx context.Context, p ports.ClientPrincipal, nonce string, displayName *string, precondition func(*identity.Identity) bool) (*identity.Identity, error) {
 	if displayName == nil {
 		return nil, domain.Missing("display_name")
 	}
@@ -275,6 +276,9 @@ func (s *Service) Rename(ctx context.Context, p ports.ClientPrincipal, nonce str
 		return nil, err
 	}
 	return s.d.Identities.Update(ctx, p.IdentityID, func(i *identity.Identity) error {
+		if precondition != nil && !precondition(i) {
+			return identity.ErrPreconditionFailed
+		}
 		_, err := i.Rename(name, s.d.Now())
 		return err
 	})

@@ -824,7 +824,7 @@ func TestRename(t *testing.T) {
 	tok := e.signIn(ports.SignIn{GameID: e.game, Kind: "DEVICE", ExternalKey: ptr(deviceKey), DisplayName: ptr("Ada")})
 	p := e.authenticate(tok)
 	e.clock.Advance(time.Minute)
-	i, err := e.svc.Rename(e.ctx, p, e.nonce(p), ptr("  Grace\u00a0"))
+	i, err := e.svc.Rename(e.ctx, p, e.nonce(p), ptr("  Grace\u00a0"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -844,7 +844,7 @@ func TestRenameRefused(t *testing.T) {
 	p := e.authenticate(tok)
 	other := e.authenticate(e.device("another-device"))
 	rename := func(nonce string, name *string) error {
-		_, err := e.svc.Rename(e.ctx, p, nonce, name)
+		_, err := e.svc.Rename(e.ctx, p, nonce, name, nil)
 		return err
 	}
 
@@ -885,7 +885,7 @@ func TestRenameRefused(t *testing.T) {
 			t.Errorf("%v, want ErrNonceInvalid", err)
 		}
 		// Trying someone else's nonce must not spend it for them.
-		if _, err := e.svc.Rename(e.ctx, other, theirs, ptr("Bob")); err != nil {
+		if _, err := e.svc.Rename(e.ctx, other, theirs, ptr("Bob"), nil); err != nil {
 			t.Errorf("the owner's nonce after another session tried it: %v", err)
 		}
 	})
@@ -1419,7 +1419,7 @@ func TestRenameConcurrently(t *testing.T) {
 	n := e.nonce(p)
 	won := 0
 	for _, err := range concurrently(8, func() error {
-		_, err := e.svc.Rename(e.ctx, p, n, ptr("Ada"))
+		_, err := e.svc.Rename(e.ctx, p, n, ptr("Ada"), nil)
 		return err
 	}) {
 		switch {
@@ -1431,5 +1431,25 @@ func TestRenameConcurrently(t *testing.T) {
 	}
 	if won != 1 {
 		t.Errorf("%d renames with one nonce succeeded, want exactly 1", won)
+	}
+}
+
+// TestRenamePrecondition: a precondition that fails under the row lock
+// renames nothing; one that holds renames.
+func TestRenamePrecondition(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.signIn(ports.SignIn{GameID: e.game, Kind: "DEVICE", ExternalKey: ptr(deviceKey), DisplayName: ptr("Ada")})
+	p := e.authenticate(tok)
+	never := func(*identity.Identity) bool { return false }
+	if _, err := e.svc.Rename(e.ctx, p, e.nonce(p), ptr("Grace"), never); !errors.Is(err, identity.ErrPreconditionFailed) {
+		t.Fatalf("failed precondition: %v, want ErrPreconditionFailed", err)
+	}
+	if me, _ := e.svc.Me(e.ctx, p); me.DisplayName().String() != "Ada" {
+		t.Fatalf("renamed to %q despite the precondition", me.DisplayName().String())
+	}
+	named := func(i *identity.Identity) bool { return i.DisplayName().String() == "Ada" }
+	if i, err := e.svc.Rename(e.ctx, p, e.nonce(p), ptr("Grace"), named); err != nil || i.DisplayName().String() != "Grace" {
+		t.Fatalf("holding precondition: %v, %v", i, err)
 	}
 }

@@ -843,7 +843,7 @@ func TestCORS(t *testing.T) {
 			t.Fatalf("Access-Control-Allow-Methods %q", resp.Header.Get("Access-Control-Allow-Methods"))
 		}
 		headers := list(resp.Header.Get("Access-Control-Allow-Headers"))
-		for _, h := range []string{"authorization", "content-type", "leadr-client-nonce"} {
+		for _, h := range []string{"authorization", "content-type", "leadr-client-nonce", "if-match", "if-none-match"} {
 			if !slices.Contains(headers, h) {
 				t.Fatalf("Access-Control-Allow-Headers %q lacks %s", resp.Header.Get("Access-Control-Allow-Headers"), h)
 			}
@@ -867,7 +867,9 @@ func TestCORS(t *testing.T) {
 		refused := bearer(t, svc, "garbage", "Origin", origin).Do("GET", "/v1/client/me", nil)
 		wantBearerRefused(t, refused, accessRefused)
 		if refused.Header.Get("Access-Control-Allow-Origin") != origin ||
-			!slices.Contains(list(refused.Header.Get("Access-Control-Expose-Headers")), "www-authenticate") {
+			!slices.Contains(list(refused.Header.Get("Access-Control-Expose-Headers")), "www-authenticate") ||
+			!slices.Contains(list(refused.Header.Get("Access-Control-Expose-Headers")), "etag") ||
+			!slices.Contains(list(refused.Header.Get("Access-Control-Expose-Headers")), "retry-after") {
 			t.Fatalf("a refusal from %s: %v", origin, refused.Header)
 		}
 		in := bearer(t, svc, "", "Origin", origin).Do("POST", "/v1/client/sessions",
