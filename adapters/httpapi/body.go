@@ -78,7 +78,9 @@ func readBody(c *gin.Context, ps *problems, writeOnly ...string) (*body, error) 
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	if err := dec.Decode(&b.whole); err != nil || dec.More() {
+	// Only white space may follow the value: Decoder.More says nothing of
+	// a stray '}' or ']', which the field decoding below would then choke on.
+	if err := dec.Decode(&b.whole); err != nil || len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
 		offset := int64(len(raw))
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {

@@ -264,6 +264,8 @@ func TestCreateGameValidation(t *testing.T) {
 		{"steam key in an array", map[string]any{"name": "G", "steam_web_api_key": []string{steamKey}}, "string_type", []any{"body", "steam_web_api_key"}, "[redacted]"},
 		{"malformed JSON", `{"name": "G",`, "json_invalid", nil, nil},
 		{"trailing data", `{"name": "G"} {}`, "json_invalid", nil, nil},
+		{"a stray closing brace", `{"name": "G"}}`, "json_invalid", nil, nil},
+		{"a stray closing bracket", `{"name": "G"} ]`, "json_invalid", nil, nil},
 		{"body is an array", []any{"G"}, "model_attributes_type", []any{"body"}, "[redacted]"},
 		{"empty body", "", "missing", []any{"body"}, nil},
 	}

@@ -101,11 +101,15 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		// Outside recovery, so that requests that panic are counted as the
 		// 500s they are answered with.
 		r.Use(d.Metrics.middleware())
-		r.GET("/metrics", d.Metrics.handler())
 	}
 	// CORS on the engine, not on the client group: a preflight is an
 	// OPTIONS, which gin answers 405 without running any group's middleware.
 	r.Use(recovery(), limitHeaders(), deadline(d.RequestTimeout, rt), policy.handle)
+	// Routes take the middleware in use when they are added: every route
+	// comes after it.
+	if d.Metrics != nil {
+		r.GET("/metrics", d.Metrics.handler())
+	}
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", document) })
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)
