@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadr-oss/identity/application/cursor"
@@ -278,32 +279,42 @@ var HTTPModule = fx.Module("http",
 // Server is the running HTTP server.
 type Server struct {
 	srv  *http.Server
+	ln   net.Listener
 	addr net.Addr
+
+	mu sync.Mutex
+	// fresh are the connections accepted whose first request has not
+	// arrived whole: net/http drops a request that arrives after Shutdown
+	// began without an answer, so shutdown waits for them first.
+	fresh map[net.Conn]struct{}
 }
 
 // Addr is the address the server listens on, known once it started.
 func (s *Server) Addr() net.Addr { return s.addr }
 
 func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
-	s := &Server{srv: &http.Server{
+	s := &Server{fresh: map[net.Conn]struct{}{}}
+	s.srv = &http.Server{
 		Addr:              cfg.HTTPAddr,
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
-	}}
+		ConnState:         s.track,
+	}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			ln, err := net.Listen("tcp", cfg.HTTPAddr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 			}
-			s.addr = ln.Addr()
+			s.ln, s.addr = ln, ln.Addr()
 			log.Info("listening", zap.String("addr", ln.Addr().String()))
 			go func() {
-				if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				err := s.srv.Serve(ln)
+				if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 					log.Error("http server stopped", zap.Error(err))
 				}
 			}()
@@ -313,6 +324,12 @@ func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Se
 			ctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
 			defer cancel()
 			log.Info("shutting down: finishing requests in flight", zap.Duration("timeout", cfg.ShutdownTimeout))
+			// No new connection, and none kept alive past its answer; then
+			// the requests of connections already accepted may arrive whole
+			// before Shutdown, which would drop them.
+			s.srv.SetKeepAlivesEnabled(false)
+			_ = s.ln.Close()
+			s.awaitFirstRequests(ctx)
 			err := s.srv.Shutdown(ctx)
 			if errors.Is(err, context.DeadlineExceeded) {
 				// The time for requests in flight is up: drop what is left,
@@ -320,8 +337,45 @@ func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Se
 				log.Warn("shutdown timeout reached: closing the connections that remain")
 				return s.srv.Close()
 			}
+			if errors.Is(err, net.ErrClosed) { // the listener, closed above
+				err = nil
+			}
 			return err
 		},
 	})
 	return s
+}
+
+// readHeaderTimeout is how long a connection has to send a request's
+// headers, and so the longest shutdown waits for a first request.
+const readHeaderTimeout = 10 * time.Second
+
+func (s *Server) track(c net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if state == http.StateNew {
+		s.fresh[c] = struct{}{}
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
+// awaitFirstRequests waits until every connection accepted has sent its
+// first request (or given up, by the read header timeout), or ctx ends.
+func (s *Server) awaitFirstRequests(ctx context.Context) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		n := len(s.fresh)
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
