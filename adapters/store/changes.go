@@ -88,9 +88,13 @@ const (
 // Listen feeds the changes of every replica into db's Changes until ctx
 // ends, on a connection of its own, and reconnects when it is lost. report
 // hears each time the feed goes down (with why) and comes back (nil). On
-// SQLite it returns at once.
+// SQLite it returns at once; behind a transaction pooler with no direct
+// address, once report has heard why there is no feed.
 func (d *DB) Listen(ctx context.Context, report func(error)) {
-	if d.pgx == nil {
+	if d.listen == nil {
+		if d.pooled {
+			report(errNoDirect)
+		}
 		return
 	}
 	delay := 100 * time.Millisecond
@@ -113,8 +117,13 @@ func (d *DB) Listen(ctx context.Context, report func(error)) {
 	}
 }
 
+// errNoDirect says why a replica behind a transaction pooler has no feed:
+// LISTEN needs a session, which a transaction pooler does not keep.
+var errNoDirect = errors.New("LISTEN cannot go through a transaction pooler: add direct=host:port of " +
+	"PostgreSQL itself to the database URL, for the change feed; until then nothing is cached")
+
 func (d *DB) listenOnce(ctx context.Context, connected func()) error {
-	cfg := d.pgx.Copy()
+	cfg := d.listen.Copy()
 	cfg.RuntimeParams["application_name"] = listenerName // for pg_stat_activity
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

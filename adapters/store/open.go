@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -45,16 +46,21 @@ type PoolOptions struct {
 type DB struct {
 	read, write *bun.DB
 	sqlite      bool
-	// pgx configures the change listener's own connection; nil on SQLite.
-	pgx     *pgx.ConnConfig
-	changes *Changes
-	hooks   []bun.QueryHook
+	// On PostgreSQL, the URL's connection without the serving pool's
+	// bounds (the migrations' lock takes one of its own), and the change
+	// feed's: nil behind a pooler that was given no direct address.
+	conn, listen *pgx.ConnConfig
+	pooled       bool
+	reads        readModes
+	changes      *Changes
+	hooks        []bun.QueryHook
 }
 
-// Changes is the feed of committed changes, live while Listen runs; nil on
-// SQLite, where there is none to trust.
+// Changes is the feed of committed changes, live while Listen runs; nil
+// where there is none to trust: on SQLite, and behind a transaction pooler
+// with no direct address to listen on.
 func (d *DB) Changes() ports.Changes {
-	if d.pgx == nil {
+	if d.listen == nil {
 		return nil
 	}
 	return d.changes
@@ -87,18 +93,29 @@ func Open(databaseURL string, pool PoolOptions) (*DB, error) {
 	scheme, rest, _ := strings.Cut(databaseURL, ":")
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-		cfg, err := pgxConfig(databaseURL)
+		t, err := pgxConfig(databaseURL)
 		if err != nil {
 			return nil, err
 		}
-		serving := cfg.Copy()
+		bounds := map[string]int64{} // milliseconds, as PostgreSQL takes them
 		for param, d := range map[string]time.Duration{"statement_timeout": pool.StatementTimeout, "lock_timeout": pool.LockTimeout} {
 			if d > 0 {
-				serving.RuntimeParams[param] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+				bounds[param] = max(d.Milliseconds(), 1)
+			}
+		}
+		serving := t.Copy()
+		if t.pooled {
+			if len(bounds) > 0 {
+				serving.AfterConnect = requireBounds(bounds)
+			}
+		} else {
+			for param, ms := range bounds {
+				serving.RuntimeParams[param] = strconv.FormatInt(ms, 10)
 			}
 		}
 		db := openPostgres(serving, pool)
-		return &DB{read: db, write: db, pgx: cfg, changes: new(Changes)}, nil
+		return &DB{read: db, write: db, conn: t.ConnConfig, listen: t.listen, pooled: t.pooled, reads: t.reads,
+			changes: new(Changes)}, nil
 	case "sqlite", "file":
 		return openSQLite(rest, pool)
 	}
@@ -113,19 +130,49 @@ func openPostgres(cfg *pgx.ConnConfig, pool PoolOptions) *bun.DB {
 	return bun.NewDB(sqldb, pgdialect.New())
 }
 
+// postgresTarget is a postgres:// URL as the service reads it: pgx's
+// configuration, and what two parameters of the service's own, which never
+// reach PostgreSQL, say about the way there.
+//
+//   - pooler=transaction: the address is a transaction pooler (PgBouncer's
+//     pool_mode=transaction), where a session's state does not last beyond
+//     its transaction. No named prepared statements, no startup parameters
+//     (PgBouncer refuses those it does not know; see requireBounds).
+//   - direct=host:port[,host:port…]: PostgreSQL itself, for the change feed,
+//     whose LISTEN needs a session: same user, password, database and
+//     parameters. Behind a pooler without it there is no feed.
+type postgresTarget struct {
+	*pgx.ConnConfig
+	listen *pgx.ConnConfig
+	pooled bool
+	reads  readModes
+}
+
 // pgxConfig parses a postgres:// URL for pgx (libpq's keywords and PG*
 // variables, several hosts, target_session_attrs). Without sslmode (in the
 // URL or PGSSLMODE) it requires TLS, as the README promises: libpq's
 // default, prefer, would fall back to plaintext.
 // bun writes its arguments into the statement, so its statements go as
 // simple queries: caching them as prepared statements would prepare every
-// distinct ID anew. The reads ask for their own modes (see reads.go).
-func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
+// distinct ID anew. The reads ask for their own modes (see reads.go), or
+// for the URL's default_query_exec_mode when it names one.
+func pgxConfig(databaseURL string) (*postgresTarget, error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		return nil, errors.New("database URL: not a valid URL")
 	}
 	q := u.Query()
+	t := &postgresTarget{}
+	switch p := q.Get("pooler"); p {
+	case "":
+	case "transaction":
+		t.pooled = true
+	default:
+		return nil, fmt.Errorf("database URL: pooler=%q: the pooler mode the service knows is transaction", p)
+	}
+	direct := q.Get("direct")
+	q.Del("pooler")
+	q.Del("direct")
 	if !q.Has("sslmode") && os.Getenv("PGSSLMODE") == "" {
 		q.Set("sslmode", "require")
 	}
@@ -133,14 +180,60 @@ func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
 		q.Set("application_name", "leadr")
 	}
 	u.RawQuery = q.Encode()
-	cfg, err := pgx.ParseConfig(u.String())
+	if t.ConnConfig, err = parsePgx(u.String()); err != nil {
+		return nil, err
+	}
+	t.reads = readModesFor(t.ConnConfig, q.Has("default_query_exec_mode"), t.pooled)
+	t.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	switch {
+	case direct != "":
+		u.Host = direct
+		if t.listen, err = parsePgx(u.String()); err != nil {
+			return nil, errors.New("database URL: direct: pgx cannot use it (want host:port[,host:port…])")
+		}
+	case !t.pooled:
+		t.listen = t.ConnConfig
+	}
+	return t, nil
+}
+
+func parsePgx(databaseURL string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
 		return nil, errors.New("database URL: pgx cannot use it (check the host, port and parameters)")
 	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	cfg.DialFunc = deadPeerDialer(cfg.ConnectTimeout).DialContext
 	return cfg, nil
+}
+
+// requireBounds checks each new connection through a transaction pooler
+// for the bounds the serving pool's statements need. The service cannot
+// set them there itself: the pooler refuses them as startup parameters,
+// and a SET would stay with whichever server connection ran it. The
+// pooler's server connections must carry them (PgBouncer's connect_query,
+// or ALTER ROLE … SET): a connection where a bound is missing or looser
+// than wanted fails, so that no statement goes unbounded.
+func requireBounds(want map[string]int64) pgconn.AfterConnectFunc {
+	return func(ctx context.Context, c *pgconn.PgConn) error {
+		res, err := c.Exec(ctx, "SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', 'lock_timeout')").ReadAll()
+		if err != nil {
+			return err
+		}
+		got := map[string]int64{}
+		for _, r := range res {
+			for _, row := range r.Rows {
+				got[string(row[0])], _ = strconv.ParseInt(string(row[1]), 10, 64)
+			}
+		}
+		for param, ms := range want {
+			if g := got[param]; g == 0 || g > ms {
+				return fmt.Errorf("behind the pooler, PostgreSQL's %s is %dms and the service needs at most %dms: "+
+					"the pooler's connections must set it (PgBouncer's connect_query, or ALTER ROLE … SET)", param, g, ms)
+			}
+		}
+		return nil
+	}
 }
 
 // sqliteParams make SQLite a real database: foreign keys enforced, WAL so
@@ -187,26 +280,6 @@ func openSQLite(path string, pool PoolOptions) (*DB, error) {
 		return nil, err
 	}
 	return &DB{read: read, write: write, sqlite: true, changes: new(Changes)}, nil
-}
-
-// withSessionLock runs fn while holding a PostgreSQL session advisory lock
-// on a connection of its own, so that replicas starting together take turns.
-// SQLite needs none: its single writer connection serialises writers.
-func withSessionLock(ctx context.Context, db *DB, key int64, fn func() error) error {
-	if db.sqlite {
-		return fn()
-	}
-	conn, err := db.write.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", key); err != nil {
-		return fmt.Errorf("advisory lock: %w", err)
-	}
-	// Unlock on a fresh context: ctx may be the reason fn returned.
-	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", key) //nolint:errcheck // closing the session releases it anyway
-	return fn()
 }
 
 // forUpdate locks the selected rows until the transaction ends. SQLite has

@@ -33,12 +33,31 @@ func uuidField(u *uuid.UUID) *[16]byte { return (*[16]byte)(u) }
 //     for their own arguments every time, since a prepared statement's
 //     generic plan cannot know how big a game or an account is, and sorts a
 //     whole game's rows to serve a page of one.
-type readMode = pgx.QueryExecMode
+//
+// Behind a transaction pooler a statement prepared on one server connection
+// is unknown on the next (PgBouncer before 1.21 does not carry them over),
+// so point reads go as pages do. A default_query_exec_mode in the URL is
+// the operator's choice, and every read takes it (cache_statement behind a
+// pooler that carries prepared statements over).
+type readKind int
 
 const (
-	pointRead readMode = pgx.QueryExecModeCacheStatement
-	pageRead  readMode = pgx.QueryExecModeCacheDescribe
+	pointRead readKind = iota
+	pageRead
 )
+
+// readModes are the pgx modes of each kind of read.
+type readModes [2]pgx.QueryExecMode
+
+func readModesFor(cfg *pgx.ConnConfig, explicit, pooled bool) readModes {
+	switch {
+	case explicit:
+		return readModes{cfg.DefaultQueryExecMode, cfg.DefaultQueryExecMode}
+	case pooled:
+		return readModes{pgx.QueryExecModeCacheDescribe, pgx.QueryExecModeCacheDescribe}
+	}
+	return readModes{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeCacheDescribe}
+}
 
 // selectRows runs a read with ? placeholders on the read pool. On SQLite
 // bun formats it as any other statement. The query hooks (tracing) see it
@@ -46,9 +65,9 @@ const (
 func selectRows[R any, P interface {
 	*R
 	row
-}](ctx context.Context, d *DB, mode readMode, query string, args []any) ([]R, error) {
+}](ctx context.Context, d *DB, kind readKind, query string, args []any) ([]R, error) {
 	var out []R
-	if d.pgx == nil {
+	if d.sqlite {
 		err := d.read.NewRaw(query, args...).Scan(ctx, &out)
 		return out, err
 	}
@@ -59,7 +78,7 @@ func selectRows[R any, P interface {
 		ctx = h.BeforeQuery(ctx, event)
 	}
 	err := d.withPgx(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, query, pgxArgs(mode, args)...)
+		rows, err := c.Query(ctx, query, pgxArgs(d.reads[kind], args)...)
 		if err != nil {
 			return err
 		}
@@ -97,7 +116,7 @@ func (d *DB) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
 
 // pgxArgs puts the mode first and gives UUIDs as their bytes, which pgx
 // encodes directly; as driver.Valuers they would go through a string.
-func pgxArgs(mode readMode, args []any) []any {
+func pgxArgs(mode pgx.QueryExecMode, args []any) []any {
 	out := make([]any, 0, len(args)+1)
 	out = append(out, mode)
 	for _, a := range args {
