@@ -16,18 +16,26 @@ const EnvImage = "LEADR_TEST_IMAGE"
 // a service image it fails t in CI and skips it, loudly, elsewhere.
 func TestImages(t testing.TB) (service, postgres string) {
 	t.Helper()
-	service = os.Getenv(EnvImage)
-	if service == "" {
-		msg := EnvImage + " is not set: this test needs the service's image (scripts/test.sh builds one)"
-		if pgtest.InCI() {
-			t.Fatal(msg)
-		}
-		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
-		t.Skip(msg)
+	service = Image(t, EnvImage, "")
+	return service, Image(t, pgtest.EnvImage, pgtest.DefaultImage)
+}
+
+// Image returns the image the variable env names, or def. With neither it
+// fails t in CI and skips it, loudly, elsewhere: scripts/test-images.sh
+// builds or pulls every image the tests use.
+func Image(t testing.TB, env, def string) string {
+	t.Helper()
+	if image := os.Getenv(env); image != "" {
+		return image
 	}
-	postgres = os.Getenv(pgtest.EnvImage)
-	if postgres == "" {
-		postgres = pgtest.DefaultImage
+	if def != "" {
+		return def
 	}
-	return service, postgres
+	msg := env + " is not set: this test needs that image (scripts/test.sh gets or builds it, with scripts/test-images.sh)"
+	if pgtest.InCI() {
+		t.Fatal(msg)
+	}
+	fmt.Fprintln(os.Stderr, "SKIP: "+msg)
+	t.Skip(msg)
+	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/leadr-oss/identity/domain/tenancy"
@@ -67,10 +68,7 @@ func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCust
 		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute,
 			wait.ForHTTP("/v1/health").WithPort(Port).WithStatusCodeMatcher(func(status int) bool { return status == 200 })),
 	}
-	if run := os.Getenv(EnvRunID); run != "" {
-		defaults = append(defaults, testcontainers.WithLabels(map[string]string{"org.leadr.test.run": run}))
-	}
-	ctr, err := testcontainers.Run(ctx, image, append(defaults, opts...)...)
+	ctr, err := testcontainers.Run(ctx, image, append(append(defaults, WithRunLabel()), opts...)...)
 	var c *Container
 	if ctr != nil {
 		c = &Container{Container: ctr}
@@ -93,12 +91,29 @@ func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCust
 // BaseURL is the service's address as the host sees it, e.g.
 // http://localhost:32771.
 func (c *Container) BaseURL(ctx context.Context) (string, error) {
-	ep, err := c.PortEndpoint(ctx, Port, "http")
-	if err != nil {
-		return "", err
-	}
-	return ep, nil
+	return c.PortEndpoint(ctx, Port, "http")
 }
 
 // SuperadminKey is the bootstrap superadmin's API key.
 func (c *Container) SuperadminKey() string { return c.superadminKey }
+
+// WithRunLabel labels a container with the run's ID (EnvRunID), when
+// there is one, so that a script can remove every container of the run.
+func WithRunLabel() testcontainers.CustomizeRequestOption {
+	return func(req *testcontainers.GenericContainerRequest) error {
+		if run := os.Getenv(EnvRunID); run != "" {
+			return testcontainers.WithLabels(map[string]string{"org.leadr.test.run": run})(req)
+		}
+		return nil
+	}
+}
+
+// NewNetwork creates a private network, labelled as the run's containers
+// are.
+func NewNetwork(ctx context.Context) (*testcontainers.DockerNetwork, error) {
+	var opts []network.NetworkCustomizer
+	if run := os.Getenv(EnvRunID); run != "" {
+		opts = append(opts, network.WithLabels(map[string]string{"org.leadr.test.run": run}))
+	}
+	return network.New(ctx, opts...)
+}

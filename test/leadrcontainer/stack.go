@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/modules/postgres"
@@ -23,21 +22,16 @@ type Stack struct {
 // customise the service's container. Terminate removes all three.
 func RunWithPostgres(ctx context.Context, image, postgresImage string, opts ...testcontainers.ContainerCustomizer) (*Stack, error) {
 	s := &Stack{}
-	var labels []testcontainers.ContainerCustomizer
-	var netOpts []network.NetworkCustomizer
-	if run := os.Getenv(EnvRunID); run != "" {
-		labels = append(labels, testcontainers.WithLabels(map[string]string{"org.leadr.test.run": run}))
-		netOpts = append(netOpts, network.WithLabels(map[string]string{"org.leadr.test.run": run}))
-	}
-	nw, err := network.New(ctx, netOpts...)
+	nw, err := NewNetwork(ctx)
 	if err != nil {
 		return s, fmt.Errorf("create network: %w", err)
 	}
 	s.Network = nw
-	s.Postgres, err = postgres.Run(ctx, postgresImage, append(labels,
+	s.Postgres, err = postgres.Run(ctx, postgresImage,
+		WithRunLabel(),
 		network.WithNetwork([]string{"leadr-db"}, nw),
 		postgres.WithDatabase("leadr"), postgres.WithUsername("leadr"), postgres.WithPassword("leadr"),
-		postgres.BasicWaitStrategies())...)
+		postgres.BasicWaitStrategies())
 	if err != nil {
 		return s, errors.Join(fmt.Errorf("run PostgreSQL: %w", err), s.Terminate(context.Background()))
 	}
