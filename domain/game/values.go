@@ -16,9 +16,14 @@ type Name struct{ value string }
 
 const maxNameLen = 100
 
-// ParseName trims surrounding white space, normalises to NFC, and requires
-// 1–100 code points and no control characters.
+// ParseName requires valid UTF-8, trims surrounding white space, normalises
+// to NFC, and requires 1–100 code points and no control characters.
 func ParseName(raw string) (Name, error) {
+	if !utf8.ValidString(raw) {
+		// Bytes that are no code point are neither counted nor stored (a
+		// PostgreSQL text column refuses them).
+		return Name{}, domain.Rejected("name", "Name must be valid UTF-8", raw)
+	}
 	s := norm.NFC.String(strings.TrimSpace(raw))
 	n := utf8.RuneCountInString(s)
 	switch {

@@ -19,10 +19,15 @@ type DisplayName struct {
 // MaxDisplayNameLen is counted in Unicode code points.
 const MaxDisplayNameLen = 64
 
-// ParseDisplayName trims surrounding white space (Unicode White_Space),
-// normalises to NFC, and then requires 1–64 code points and no control
-// characters (category Cc).
+// ParseDisplayName requires valid UTF-8, trims surrounding white space
+// (Unicode White_Space), normalises to NFC, and then requires 1–64 code
+// points and no control characters (category Cc).
 func ParseDisplayName(raw string) (DisplayName, error) {
+	if !utf8.ValidString(raw) {
+		// Bytes that are no code point are neither counted nor stored (a
+		// PostgreSQL text column refuses them).
+		return DisplayName{}, domain.Rejected("display_name", "Display name must be valid UTF-8", raw)
+	}
 	s := norm.NFC.String(strings.TrimSpace(raw))
 	n := utf8.RuneCountInString(s)
 	switch {

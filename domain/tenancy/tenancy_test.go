@@ -556,3 +556,15 @@ func TestTextLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestTextRefusesInvalidUTF8: bytes that are no code point are refused,
+// not counted as characters and stored.
+func TestTextRefusesInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	if _, err := tenancy.NewAccount("Acme\xff", "acme", t0); domain.CategoryOf(err) != domain.CategoryInvalid {
+		t.Fatalf("account name with a stray byte: %v, want an Invalid error", err)
+	}
+	if _, err := tenancy.NewAccount("Acmé", "acme", t0); err != nil {
+		t.Fatalf("valid UTF-8 refused: %v", err)
+	}
+}

@@ -12,6 +12,11 @@ import (
 // and the absence of control characters: the rule every free-text field of
 // this package shares.
 func cleanText(field, raw string, minLen, maxLen int) (string, error) {
+	if !utf8.ValidString(raw) {
+		// Bytes that are no code point are neither counted nor stored (a
+		// PostgreSQL text column refuses them).
+		return "", domain.Rejected(field, "Must be valid UTF-8", raw)
+	}
 	s := strings.TrimSpace(raw)
 	n := utf8.RuneCountInString(s)
 	switch {
