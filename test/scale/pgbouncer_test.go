@@ -11,6 +11,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -100,6 +101,7 @@ func TestReplicasThroughPgBouncer(t *testing.T) {
 		t.Fatal(err)
 	}
 	direct := connectDirect(t, hostURL)
+	t.Log("two replicas started at once on an empty database:")
 	checkMigratedOnce(t, direct)
 	for i, r := range replicas {
 		base, err := r.BaseURL(ctx)
@@ -132,21 +134,21 @@ func TestReplicasThroughPgBouncer(t *testing.T) {
 	t.Run("statements are bounded behind PgBouncer", func(t *testing.T) {
 		checkBounded(t, hostURL)
 	})
+	t.Run("migrators racing on an empty database take turns", func(t *testing.T) {
+		checkMigratorsTakeTurns(t, direct, hostURL)
+	})
 }
 
-// connectDirect connects to PostgreSQL itself (the URL's direct address),
-// as the test's own eyes on the database.
+// connectDirect connects to PostgreSQL itself (the direct address of a
+// pooled URL), as the test's own eyes on the database.
 func connectDirect(t *testing.T, pooledURL string) *pgx.Conn {
 	t.Helper()
-	_, query, _ := strings.Cut(pooledURL, "?")
-	var hostPort string
-	for _, kv := range strings.Split(query, "&") {
-		if v, ok := strings.CutPrefix(kv, "direct="); ok {
-			hostPort = v
-		}
+	u, err := url.Parse(pooledURL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(t.Context(), fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable",
-		leadrcontainer.PooledUser, leadrcontainer.PooledUser, hostPort, leadrcontainer.PooledUser))
+	u.Host, u.RawQuery = u.Query().Get("direct"), "sslmode=disable"
+	conn, err := pgx.Connect(t.Context(), u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +156,8 @@ func connectDirect(t *testing.T, pooledURL string) *pgx.Conn {
 	return conn
 }
 
-// checkMigratedOnce: every migration is recorded once, though two replicas
-// ran them at the same start.
+// checkMigratedOnce: every migration is recorded once, though replicas ran
+// them at the same start.
 func checkMigratedOnce(t *testing.T, db *pgx.Conn) {
 	t.Helper()
 	want, err := store.Migrations(false)
@@ -177,7 +179,61 @@ func checkMigratedOnce(t *testing.T, db *pgx.Conn) {
 	if !slices.Equal(got, names) {
 		t.Fatalf("migrations recorded %v, want each of %v once", got, names)
 	}
-	t.Logf("two replicas started at once; %d migrations applied, each once", len(got))
+	t.Logf("%d migrations applied, each once", len(got))
+}
+
+// checkMigratorsTakeTurns: migrators started together on an empty database
+// through PgBouncer all succeed, each migration is recorded once, and no
+// advisory lock is left behind on a server connection. (A session's lock
+// taken through a transaction pooler stays on whichever server connection
+// took it, and its unlock goes to another.)
+func checkMigratorsTakeTurns(t *testing.T, direct *pgx.Conn, pooledURL string) {
+	ctx := t.Context()
+	if _, err := direct.Exec(ctx, "CREATE DATABASE race"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(pooledURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/race"
+	const migrators = 6
+	errs := make([]error, migrators)
+	var wg sync.WaitGroup
+	for i := range migrators {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			db, err := store.Open(u.String(), store.PoolOptions{MaxOpenConns: 2})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer db.Close()
+			m, err := store.NewMigrator(db)
+			if err == nil {
+				_, err = m.Up(ctx)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("migrator %d: %v", i+1, err)
+		}
+	}
+	t.Logf("%d migrators started together through PgBouncer:", migrators)
+	race := connectDirect(t, u.String())
+	checkMigratedOnce(t, race)
+	var held int
+	if err := race.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "+
+		"(SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&held); err != nil {
+		t.Fatal(err)
+	}
+	if held > 0 {
+		t.Fatalf("%d advisory locks are still held after the migrations", held)
+	}
 }
 
 // waitFeedLive waits until a replica's change feed, on its direct
