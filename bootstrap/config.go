@@ -31,6 +31,9 @@ type Config struct {
 	// DebugAddr serves pprof when set; never the public address.
 	DebugAddr       string
 	ShutdownTimeout time.Duration
+	// ShutdownDrain is how long readiness says draining, while requests
+	// are still served, before the listener closes.
+	ShutdownDrain time.Duration
 	// RequestTimeout is every request's deadline, database included.
 	RequestTimeout time.Duration
 	// SuperadminAPIKey is the bootstrap key's value; empty: generate one.
@@ -183,6 +186,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	var err error
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("LEADR_SHUTDOWN_TIMEOUT", "15s")); err != nil || cfg.ShutdownTimeout <= 0 {
 		bad("LEADR_SHUTDOWN_TIMEOUT", "must be a positive duration such as 15s")
+	}
+	if cfg.ShutdownDrain, err = time.ParseDuration(get("LEADR_SHUTDOWN_DRAIN", "0s")); err != nil || cfg.ShutdownDrain < 0 {
+		bad("LEADR_SHUTDOWN_DRAIN", "must be a duration such as 5s, or 0")
 	}
 	if cfg.RequestTimeout, err = time.ParseDuration(get("LEADR_REQUEST_TIMEOUT", "5s")); err != nil || cfg.RequestTimeout < 100*time.Millisecond || cfg.RequestTimeout > maxRequestTimeout {
 		bad("LEADR_REQUEST_TIMEOUT", "must be a duration from 100ms to %s, such as 5s", maxRequestTimeout)

@@ -60,14 +60,14 @@ func TestConfigErrorsNameEveryProblem(t *testing.T) {
 		"LEADR_LOG_FORMAT": "xml", "LEADR_SUPERADMIN_API_KEY": "hunter2", "LEADR_API_KEY_PEPPER": "short",
 		"LEADR_CURSOR_SECRET": "short", "LEADR_DB_MAX_OPEN_CONNS": "0",
 		"LEADR_AUTH_CACHE_TTL": "-1s", "LEADR_HTTP_ADDR": ":9000", "LEADR_DEBUG_ADDR": ":9000",
-		"LEADR_REQUEST_TIMEOUT": "1m",
+		"LEADR_REQUEST_TIMEOUT": "1m", "LEADR_SHUTDOWN_DRAIN": "-1s",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, name := range []string{"LEADR_DATABASE_URL", "LEADR_SHUTDOWN_TIMEOUT", "LEADR_AUTO_MIGRATE", "LEADR_LOG_LEVEL",
 		"LEADR_LOG_FORMAT", "LEADR_SUPERADMIN_API_KEY", "LEADR_API_KEY_PEPPER", "LEADR_CURSOR_SECRET", "LEADR_DB_MAX_OPEN_CONNS",
-		"LEADR_AUTH_CACHE_TTL", "LEADR_DEBUG_ADDR", "LEADR_REQUEST_TIMEOUT"} {
+		"LEADR_AUTH_CACHE_TTL", "LEADR_DEBUG_ADDR", "LEADR_REQUEST_TIMEOUT", "LEADR_SHUTDOWN_DRAIN"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s:\n%v", name, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leadr-oss/identity/application/cursor"
@@ -56,7 +57,7 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		DebugModule,
 		CacheMetricsModule,
 		fx.Options(Aggregates...),
-		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
+		fx.StopTimeout(cfg.ShutdownDrain+cfg.ShutdownTimeout+5*time.Second),
 		fx.StartTimeout(startTimeout),
 	)
 }
@@ -252,6 +253,7 @@ var HTTPModule = fx.Module("http",
 	fx.Provide(
 		func(d httpapi.Deps) (http.Handler, error) { return httpapi.NewRouter(d) },
 		NewServer,
+		func() *Draining { return new(Draining) },
 	),
 	fx.Provide(func(in struct {
 		fx.In
@@ -263,11 +265,12 @@ var HTTPModule = fx.Module("http",
 		Tracing       *Tracing
 		Config        Config
 		RateLimits    httpapi.RateLimits
+		Draining      *Draining
 	}) httpapi.Deps {
 		d := httpapi.Deps{Routes: in.Routes, Authenticator: in.Authenticator,
 			Health: in.Health, Logger: in.Logger, Metrics: in.Metrics, CORSAllowedOrigins: in.Config.CORSAllowedOrigins,
 			RequestTimeout: in.Config.RequestTimeout, Unavailable: store.Unavailable,
-			RateLimits: in.RateLimits, TrustedProxies: in.Config.TrustedProxies}
+			RateLimits: in.RateLimits, TrustedProxies: in.Config.TrustedProxies, Draining: in.Draining.Load}
 		if in.Tracing != nil {
 			d.Tracing = in.Tracing.Middleware
 		}
@@ -275,6 +278,9 @@ var HTTPModule = fx.Module("http",
 	}),
 	fx.Invoke(func(*Server) {}),
 )
+
+// Draining is set from the start of shutdown: readiness answers 503.
+type Draining struct{ atomic.Bool }
 
 // Server is the running HTTP server.
 type Server struct {
@@ -292,7 +298,7 @@ type Server struct {
 // Addr is the address the server listens on, known once it started.
 func (s *Server) Addr() net.Addr { return s.addr }
 
-func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
+func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger, draining *Draining) *Server {
 	s := &Server{fresh: map[net.Conn]struct{}{}}
 	s.srv = &http.Server{
 		Addr:              cfg.HTTPAddr,
@@ -321,6 +327,17 @@ func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Se
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
+			// Behind a load balancer: readiness fails first, and requests
+			// are still served while the balancer notices and stops
+			// sending them (LEADR_SHUTDOWN_DRAIN).
+			draining.Store(true)
+			if cfg.ShutdownDrain > 0 {
+				log.Info("shutting down: draining, readiness answers 503", zap.Duration("drain", cfg.ShutdownDrain))
+				select {
+				case <-time.After(cfg.ShutdownDrain):
+				case <-ctx.Done():
+				}
+			}
 			ctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
 			defer cancel()
 			log.Info("shutting down: finishing requests in flight", zap.Duration("timeout", cfg.ShutdownTimeout))

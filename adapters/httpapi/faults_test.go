@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,4 +117,19 @@ func TestRejectedInputIsEchoedBounded(t *testing.T) {
 	if !strings.Contains(r.raw, `"input":[[1,2,{"a":"b"}]]`) {
 		t.Errorf("a small input is not echoed whole: %s", r.raw)
 	}
+}
+
+func TestReadinessSaysDraining(t *testing.T) {
+	t.Parallel()
+	var draining atomic.Bool
+	e := newEnv(t, func(o *options) { o.draining = draining.Load })
+	if r := e.do("GET", "/v1/health/ready", "", nil).want(t, http.StatusOK); r.str("status") != "ready" {
+		t.Fatalf("ready: %s", r.raw)
+	}
+	draining.Store(true)
+	if r := e.do("GET", "/v1/health/ready", "", nil).want(t, http.StatusServiceUnavailable); r.str("status") != "draining" {
+		t.Fatalf("draining: %s", r.raw)
+	}
+	// The replica still serves while it drains.
+	e.do("GET", "/v1/health", "", nil).want(t, http.StatusOK)
 }

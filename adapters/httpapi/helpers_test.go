@@ -113,6 +113,7 @@ type options struct {
 	// Unavailable.
 	requestTimeout time.Duration
 	unavailable    func(error) bool
+	draining       func() bool
 }
 
 func newEnv(t *testing.T, opts ...func(*options)) *env {
@@ -138,6 +139,7 @@ func newEnv(t *testing.T, opts ...func(*options)) *env {
 		Logger:         zap.New(core),
 		RequestTimeout: o.requestTimeout,
 		Unavailable:    o.unavailable,
+		Draining:       o.draining,
 	})
 	return e
 }

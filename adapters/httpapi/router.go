@@ -61,6 +61,9 @@ type Deps struct {
 	// X-Forwarded-For names the client (LEADR_TRUSTED_PROXIES); none by
 	// default: the client is the connection's peer.
 	TrustedProxies []string
+	// Draining reports that the replica is shutting down: readiness says
+	// 503 so that load balancers send it nothing new. It may be nil.
+	Draining func() bool
 }
 
 // NewRouter builds the whole HTTP API. Checks run in the contract's order:
@@ -119,6 +122,13 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1 := r.Group("/v1")
 	v1.GET("/health", health(d.Health))
 	v1.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "alive"}) })
+	v1.GET("/health/ready", func(c *gin.Context) {
+		if d.Draining != nil && d.Draining() {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"service": "leadr", "status": "draining"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "ready"})
+	})
 
 	api := v1.Group("", authenticate(d.Authenticator), limitBody())
 	// The client group has no authentication of its own (sign-in is the
