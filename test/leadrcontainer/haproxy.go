@@ -26,10 +26,12 @@ type HAProxy struct {
 }
 
 // RunHAProxy starts HAProxy from image, balancing requests round robin
-// across backends (host:port as HAProxy reaches them), each checked on
-// /v1/health every second: one that fails twice gets no more requests
-// until it answers again. opts customise its container (a network,
-// typically).
+// across backends (host:port as HAProxy reaches them), each checked on its
+// readiness (/v1/health/ready) every second: one that fails twice, a
+// replica draining after SIGTERM, gets no more requests until it answers
+// again. Readiness does not ask the database, so that a database down
+// leaves every replica in, answering its own 503s. opts customise its
+// container (a network, typically).
 func RunHAProxy(ctx context.Context, image string, backends []string, opts ...testcontainers.ContainerCustomizer) (*HAProxy, error) {
 	var servers strings.Builder
 	for i, b := range backends {
@@ -51,7 +53,7 @@ frontend http
 
 backend leadr
   balance roundrobin
-  option httpchk GET /v1/health
+  option httpchk GET /v1/health/ready
   http-check expect status 200
 %s`, haproxyAlive, servers.String())
 	all := []testcontainers.ContainerCustomizer{
