@@ -26,6 +26,14 @@ const MaxBodyBytes = 1 << 20
 //lint:ignore ST1005 the text is the answer's detail, worded as FastAPI words it
 var errTooLarge = errors.New("Request body too large")
 
+// unreadBody is a body the client did not send whole: it stalled past the
+// server's read timeout, or its connection broke. The client's doing,
+// never a fault of the database, whatever the error looks like.
+type unreadBody struct{ err error }
+
+func (e *unreadBody) Error() string { return "read the request body: " + e.err.Error() }
+func (e *unreadBody) Unwrap() error { return e.err }
+
 // redacted stands in for a write-only field's value wherever a problem
 // would echo it.
 const redacted = "[redacted]"
@@ -55,7 +63,7 @@ func readBody(c *gin.Context, ps *problems, writeOnly ...string) (*body, error) 
 		return nil, errTooLarge
 	}
 	if err != nil {
-		return nil, err
+		return nil, &unreadBody{err}
 	}
 	b := &body{fields: map[string]json.RawMessage{}, ps: ps, writeOnly: writeOnly}
 	if ct := c.GetHeader("Content-Type"); ct != "" && len(bytes.TrimSpace(raw)) > 0 {

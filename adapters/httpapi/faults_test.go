@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/leadr-oss/identity/domain/identity"
@@ -99,7 +100,8 @@ func TestRejectedInputIsEchoedBounded(t *testing.T) {
 	e := newEnv(t)
 	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
 	long := `"` + strings.Repeat("é", 3000) + `"`
-	for name, value := range map[string]string{"deep": deep, "long": long, "wide": "[" + strings.Repeat(`"x",`, 2000) + `"x"]`} {
+	for name, value := range map[string]string{"deep": deep, "long": long, "wide": "[" + strings.Repeat(`"x",`, 2000) + `"x"]`,
+		"a long number": strings.Repeat("1", 20000)} {
 		body := `{"account_id":` + value + `,"game_id":` + value + `,"kind":` + value + `,"external_key":` + value + `}`
 		r := e.do("POST", "/v1/identities", e.super, body)
 		if r.status != http.StatusUnprocessableEntity {
@@ -132,4 +134,20 @@ func TestReadinessSaysDraining(t *testing.T) {
 	}
 	// The replica still serves while it drains.
 	e.do("GET", "/v1/health", "", nil).want(t, http.StatusOK)
+}
+
+// TestUnreadBodiesAreNotDatabaseFaults: a body that breaks off is the
+// client's doing, 408, even when its error looks like one the database
+// adapter would call a fault.
+func TestUnreadBodiesAreNotDatabaseFaults(t *testing.T) {
+	t.Parallel()
+	e := faultEnv(t, errDatabaseDown, time.Minute)
+	req := httptest.NewRequest("POST", "/v1/identities", iotest.ErrReader(errDatabaseDown))
+	req.Header.Set("leadr-api-key", e.super)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.router.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestTimeout || !strings.Contains(rec.Body.String(), "Request body not received in time") {
+		t.Fatalf("%d %s, want 408", rec.Code, rec.Body)
+	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -190,7 +191,15 @@ func (k *cutter) cut(v any, depth int) any {
 			out[k.text(name)] = k.cut(x[name], depth+1)
 		}
 		return out
-	default: // numbers, booleans, null
+	case json.Number:
+		// The body is decoded with UseNumber: a number is its text, which
+		// may be as long as the body.
+		if len(x) > 32 {
+			return k.text(string(x))
+		}
+		k.budget -= len(x)
+		return x
+	default: // booleans, null
 		k.budget -= 8
 		return v
 	}

@@ -108,11 +108,12 @@ func jsonEqual(a, b json.RawMessage) bool {
 
 // Answers any operation may give, documented once here rather than by
 // every fragment: 503 (the database's fault, past the deadline) and 431 on
-// every operation that does not document its own; 429 on the aggregates'
-// operations, which the rate limits cover.
+// every operation that does not document its own; 429 and 408 (a body not
+// received in time) on the aggregates' operations, which the rate limits
+// cover and which read bodies.
 var (
 	everywhere = map[string]string{"503": "Unavailable", "431": "HeadersTooLarge"}
-	limited    = map[string]string{"429": "TooManyRequests"}
+	limited    = map[string]string{"429": "TooManyRequests", "408": "RequestTimeout"}
 )
 
 // addCommonResponses adds the common answers to every operation of paths;
