@@ -3,6 +3,7 @@ package httpapi
 import (
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -71,7 +72,9 @@ func allowRate(c *gin.Context, s rateScope, key string) bool {
 	}
 	allowed, retryAfter, err := l.Limiter.Allow(c.Request.Context(), scopeNames[s]+":"+key, l.limit(s))
 	if err != nil {
-		l.failed(s, err)
+		if c.Request.Context().Err() == nil { // a client gone is no failure of the limiter
+			l.failed(s, err)
+		}
 		return true
 	}
 	if allowed {
@@ -98,8 +101,23 @@ func (l *rateLimiter) failed(s rateScope, err error) {
 // limitClientIP limits a route per client address (see
 // LEADR_TRUSTED_PROXIES for how the address is found).
 func limitClientIP(c *gin.Context) {
-	if !allowRate(c, scopeClientIP, c.ClientIP()) {
+	if !allowRate(c, scopeClientIP, clientNetwork(c.ClientIP())) {
 		return
 	}
 	c.Next()
+}
+
+// clientNetwork is what one client's address counts as: an IPv4 address,
+// or the /64 of an IPv6 one, since a single subscriber is routinely given
+// a whole /64 and could otherwise use 2^64 keys.
+func clientNetwork(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

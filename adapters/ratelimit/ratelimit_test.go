@@ -74,6 +74,7 @@ func TestMemoryIsGCRA(t *testing.T) {
 func TestRedisIsSharedAndFailsFast(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
+	srv.Stoppable(t)
 	var replicas []*ratelimit.Redis
 	for range 2 {
 		r, err := ratelimit.NewRedis(srv.URL, time.Now)

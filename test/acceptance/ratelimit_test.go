@@ -92,6 +92,7 @@ func TestRateLimitPerClientAddress(t *testing.T) {
 func TestRateLimitsSharedThroughRedis(t *testing.T) {
 	t.Parallel()
 	redis := redistest.Start(t)
+	redis.Stoppable(t)
 	logs := &logSink{}
 	first := harness.StartService(t, harness.WithEnv("LEADR_REDIS_URL", redis.URL), harness.WithEnv("LEADR_RATE_LIMIT_API_KEY", "4/h"),
 		harness.WithEnv("LEADR_LOG_LEVEL", "warn"), harness.WithLogWriter(logs))
