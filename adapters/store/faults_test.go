@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/test/pgtest"
 )
@@ -27,6 +29,7 @@ func TestPostgresFaultsAreUnavailable(t *testing.T) {
 
 	_, err = db.Bun().ExecContext(ctx, "SELECT pg_sleep(5)")
 	wantUnavailable(t, "a statement past statement_timeout", err, true)
+	wantState(t, err, "57014")
 
 	holder := pgtest.OpenURL(t, dbURL)
 	tx, err := holder.Bun().BeginTx(ctx, nil)
@@ -40,6 +43,7 @@ func TestPostgresFaultsAreUnavailable(t *testing.T) {
 	start := time.Now()
 	_, err = db.Bun().ExecContext(ctx, "SELECT count(*) FROM identities")
 	wantUnavailable(t, "a read behind a lock, past lock_timeout", err, true)
+	wantState(t, err, "55P03") // lock_timeout, not the longer statement_timeout
 	if waited := time.Since(start); waited > 5*time.Second {
 		t.Errorf("the read waited %s for the lock", waited)
 	}
@@ -113,5 +117,15 @@ func wantUnavailable(t *testing.T, what string, err error, want bool) {
 	}
 	if store.Unavailable(fmt.Errorf("wrapped: %w", err)) != want || store.Unavailable(errors.Join(errors.New("other"), err)) != want {
 		t.Errorf("%s: wrapping changes the answer", what)
+	}
+}
+
+// wantState checks the SQLSTATE of err: which of the server's timeouts
+// ended the statement.
+func wantState(t *testing.T, err error, code string) {
+	t.Helper()
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != code {
+		t.Errorf("error %v, want SQLSTATE %s", err, code)
 	}
 }

@@ -312,24 +312,47 @@ func (r *Sessions) Purge(ctx context.Context, now time.Time, keep time.Duration)
 	// Nonces and rotated refresh tokens stay for keep after they die, so
 	// that presenting one late is still told apart ("Nonce expired", reuse
 	// that revokes) from presenting garbage.
-	if _, err := r.db.write.NewRaw(`DELETE FROM session_nonces WHERE hash IN (
-		SELECT hash FROM session_nonces WHERE expires_at < ?`+skipLocked+`)`, cutoff).Exec(ctx); err != nil {
+	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_nonces WHERE hash IN (
+		SELECT hash FROM session_nonces WHERE expires_at < ? LIMIT ?`+skipLocked+`)`, cutoff); err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
 	}
-	if _, err := r.db.write.NewRaw(`DELETE FROM session_refresh_tokens WHERE hash IN (
-		SELECT hash FROM session_refresh_tokens WHERE rotated_at < ?`+skipLocked+`)`, cutoff).Exec(ctx); err != nil {
+	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_refresh_tokens WHERE hash IN (
+		SELECT hash FROM session_refresh_tokens WHERE rotated_at < ? LIMIT ?`+skipLocked+`)`, cutoff); err != nil {
 		return 0, fmt.Errorf("purge refresh tokens: %w", err)
 	}
-	res, err := r.db.write.NewRaw(`DELETE FROM sessions WHERE id IN (
-		SELECT id FROM sessions WHERE refresh_expires_at < ? OR revoked_at < ?`+skipLocked+`)`, cutoff, cutoff).Exec(ctx)
+	n, err := r.deleteInBatches(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE refresh_expires_at < ? OR revoked_at < ? LIMIT ?`+skipLocked+`)`, cutoff, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("purge sessions: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("purge sessions: %w", err)
+	return n, nil
+}
+
+// purgeBatch is the most rows one purge statement deletes: a backlog of
+// any size is then many short statements, each far inside the serving
+// pool's statement timeout, rather than one that the timeout cancels
+// every time.
+const purgeBatch = 2000
+
+// deleteInBatches runs query, whose last placeholder is the batch size,
+// until a batch deletes fewer rows than it may, and returns how many it
+// deleted in all.
+func (r *Sessions) deleteInBatches(ctx context.Context, query string, args ...any) (int, error) {
+	total := 0
+	for {
+		res, err := r.db.write.NewRaw(query, append(args, purgeBatch)...).Exec(ctx)
+		if err != nil {
+			return total, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+		if n < purgeBatch {
+			return total, nil
+		}
 	}
-	return int(n), nil
 }
 
 type sessionRow struct {
