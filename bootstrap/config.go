@@ -193,6 +193,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	if cfg.RequestTimeout, err = time.ParseDuration(get("LEADR_REQUEST_TIMEOUT", "5s")); err != nil || cfg.RequestTimeout < 100*time.Millisecond || cfg.RequestTimeout > maxRequestTimeout {
 		bad("LEADR_REQUEST_TIMEOUT", "must be a duration from 100ms to %s, such as 5s", maxRequestTimeout)
 	}
+	if cfg.RequestTimeout > cfg.ShutdownTimeout && cfg.ShutdownTimeout > 0 {
+		bad("LEADR_REQUEST_TIMEOUT", "must not be longer than LEADR_SHUTDOWN_TIMEOUT, so that the requests in flight at shutdown can finish")
+	}
 	if cfg.DBMaxOpenConns, err = strconv.Atoi(get("LEADR_DB_MAX_OPEN_CONNS", "20")); err != nil || cfg.DBMaxOpenConns < 1 {
 		bad("LEADR_DB_MAX_OPEN_CONNS", "must be a positive integer")
 	}

@@ -112,6 +112,10 @@ func TestDatabaseURLs(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("a bad URL: %v", err)
 	}
+	_, err = bootstrap.ParseConfig(env(map[string]string{"LEADR_DATABASE_URL": dbURL, "LEADR_REDIS_URL": "http://:hunter2@cache:6379"}))
+	if err == nil || !strings.Contains(err.Error(), "LEADR_REDIS_URL") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("a bad Redis URL: %v", err)
+	}
 }
 
 // Only the README's four levels start the service: zap would also take fatal
@@ -130,5 +134,13 @@ func TestLogLevels(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "LEADR_LOG_LEVEL: must be one of debug, info, warn, error") {
 			t.Errorf("LEADR_LOG_LEVEL=%q: %v", value, err)
 		}
+	}
+}
+
+func TestRequestsFinishWithinTheShutdown(t *testing.T) {
+	_, err := bootstrap.ParseConfig(env(map[string]string{"LEADR_DATABASE_URL": dbURL,
+		"LEADR_REQUEST_TIMEOUT": "20s", "LEADR_SHUTDOWN_TIMEOUT": "15s"}))
+	if err == nil || !strings.Contains(err.Error(), "LEADR_REQUEST_TIMEOUT") {
+		t.Fatalf("a request deadline past the shutdown timeout: %v", err)
 	}
 }

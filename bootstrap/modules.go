@@ -341,12 +341,15 @@ func NewServer(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger, dra
 			ctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
 			defer cancel()
 			log.Info("shutting down: finishing requests in flight", zap.Duration("timeout", cfg.ShutdownTimeout))
-			// No new connection, and none kept alive past its answer; then
-			// the requests of connections already accepted may arrive whole
-			// before Shutdown, which would drop them.
-			s.srv.SetKeepAlivesEnabled(false)
+			// No new connection; then the requests of connections already
+			// accepted may arrive whole before Shutdown, which would drop
+			// them. The wait is capped: a connection that sends nothing (a
+			// preconnect, a TCP health check) must not take the time of
+			// the requests in flight.
+			// (Keep-alives stay on until then: turning them off closes
+			// the connections still sending their first request's headers.)
 			_ = s.ln.Close()
-			s.awaitFirstRequests(ctx)
+			s.awaitFirstRequests(ctx, min(readHeaderTimeout, cfg.ShutdownTimeout/2))
 			err := s.srv.Shutdown(ctx)
 			if errors.Is(err, context.DeadlineExceeded) {
 				// The time for requests in flight is up: drop what is left,
@@ -378,8 +381,11 @@ func (s *Server) track(c net.Conn, state http.ConnState) {
 }
 
 // awaitFirstRequests waits until every connection accepted has sent its
-// first request (or given up, by the read header timeout), or ctx ends.
-func (s *Server) awaitFirstRequests(ctx context.Context) {
+// first request (or given up, by the read header timeout), for at most
+// limit.
+func (s *Server) awaitFirstRequests(ctx context.Context, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
