@@ -197,11 +197,22 @@ func pgxConfig(databaseURL string) (*postgresTarget, error) {
 	return t, nil
 }
 
+// hostConnectTimeout bounds each host's connection attempt where the URL
+// gives no connect_timeout. A host gone without a word (a crashed primary
+// whose name still resolves, a partition) would otherwise hold an attempt
+// until TCP gives up: the change feed's for half a minute, a request's for
+// its whole deadline, and the next host of a multi-host URL, the promoted
+// standby, would never be tried.
+const hostConnectTimeout = 2 * time.Second
+
 func parsePgx(databaseURL string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
 		return nil, errors.New("database URL: pgx cannot use it (check the host, port and parameters)")
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = hostConnectTimeout
 	}
 	cfg.DialFunc = deadPeerDialer(cfg.ConnectTimeout).DialContext
 	return cfg, nil
