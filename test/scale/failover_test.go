@@ -168,6 +168,7 @@ type ack struct {
 type answer struct {
 	kind, replica string
 	end           time.Time
+	took          time.Duration
 	status        int // 0: no answer
 }
 
@@ -216,9 +217,10 @@ func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.next.RoundTrip(req)
 	kind, _ := req.Context().Value(kindKey{}).(string)
 	a := answer{kind: kind, end: time.Now()}
+	a.took = a.end.Sub(start)
 	var wrong []string
-	if took := a.end.Sub(start); took > answerBound {
-		wrong = append(wrong, fmt.Sprintf("%s: answered in %v, more than the deadline and a margin (%v)", kind, took.Round(time.Millisecond), answerBound))
+	if a.took > answerBound {
+		wrong = append(wrong, fmt.Sprintf("%s: answered in %v, more than the deadline and a margin (%v)", kind, a.took.Round(time.Millisecond), answerBound))
 	}
 	if err != nil {
 		wrong = append(wrong, fmt.Sprintf("%s: no answer: %v", kind, err))
@@ -383,7 +385,9 @@ func (tr *traffic) report(t *testing.T, split time.Time) {
 	defer tr.mu.Unlock()
 	before, after := map[int]int{}, map[int]int{}
 	kinds := map[string]int{}
+	var slowest time.Duration
 	for _, a := range tr.answers {
+		slowest = max(slowest, a.took)
 		if !split.IsZero() && a.end.Before(split) {
 			before[a.status]++
 		} else {
@@ -396,7 +400,7 @@ func (tr *traffic) report(t *testing.T, split time.Time) {
 	} else {
 		t.Logf("%d requests; answers by status before the promotion: %s; after it: %s", len(tr.answers), counts(before), counts(after))
 	}
-	t.Logf("requests by kind: %s", counts(kinds))
+	t.Logf("requests by kind: %s; the slowest answered in %.2fs", counts(kinds), slowest.Seconds())
 }
 
 // counts prints a tally as "key: n, …", its keys in order (status 0 is
@@ -446,8 +450,12 @@ func (tr *traffic) checkWrites(t *testing.T, split time.Time) {
 			after++
 		}
 	}
-	t.Logf("writes: %d identities acknowledged (%d of them after the promotion), %d found, %d missing",
-		len(tr.acked), after, len(tr.acked)-missing, missing)
+	if split.IsZero() {
+		t.Logf("writes: %d identities acknowledged, %d found, %d missing", len(tr.acked), len(tr.acked)-missing, missing)
+	} else {
+		t.Logf("writes: %d identities acknowledged (%d of them after the promotion), %d found, %d missing",
+			len(tr.acked), after, len(tr.acked)-missing, missing)
+	}
 	if missing > 0 {
 		t.Errorf("%d acknowledged identities are missing", missing)
 	}
