@@ -7,27 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if docker compose version >/dev/null 2>&1; then
-  compose=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-  compose=(docker-compose)
-else
-  echo "compose-ha-smoke: neither 'docker compose' nor docker-compose is installed" >&2
-  exit 1
-fi
-
-images=$(scripts/test-images.sh) # fails the script when it fails
-while IFS='=' read -r name value; do export "$name=$value"; done <<<"$images"
-export LEADR_IMAGE=$LEADR_TEST_IMAGE LEADR_POSTGRES_IMAGE=$LEADR_TEST_POSTGRES_IMAGE \
-  LEADR_PGBOUNCER_IMAGE=$LEADR_TEST_PGBOUNCER_IMAGE LEADR_HAPROXY_IMAGE=$LEADR_TEST_HAPROXY_IMAGE
-LEADR_SUPERADMIN_API_KEY="ldr_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-export LEADR_SUPERADMIN_API_KEY
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for _ in $(seq 1 50); do
-  LEADR_PORT=$((20000 + RANDOM % 30000))
-  port_free "$LEADR_PORT" && break
-done
-export LEADR_PORT
+. scripts/compose-env.sh
 
 c=("${compose[@]}" -f docker-compose.ha.yml -p "leadr-ha-smoke-$$")
 "${c[@]}" config -q

@@ -19,7 +19,7 @@ const (
 )
 
 // deadPeerDialer dials PostgreSQL with those settings; connectTimeout is
-// the URL's connect_timeout (0: none), as pgx's own dialer takes it.
+// each host's connect_timeout, as pgx's own dialer takes it.
 func deadPeerDialer(connectTimeout time.Duration) *net.Dialer {
 	return &net.Dialer{
 		Timeout: connectTimeout,
