@@ -194,6 +194,13 @@ func pgxConfig(databaseURL string) (*postgresTarget, error) {
 	case !t.pooled:
 		t.listen = t.ConnConfig
 	}
+	if t.pooled {
+		// target_session_attrs is for the servers themselves (the
+		// direct addresses): asked of a pooler, it checks whichever
+		// server connection the pooler lends, and waits for one within
+		// the connection's timeout.
+		t.ConnConfig.ValidateConnect = nil
+	}
 	return t, nil
 }
 

@@ -79,3 +79,27 @@ func TestBehindAPoolerWithoutDirectAddressNothingIsCached(t *testing.T) {
 		t.Errorf("Listen reported %v, want errNoDirect once", reports)
 	}
 }
+
+// TestTargetSessionAttrsAreForTheServers: behind a pooler the read-write
+// check is the direct addresses' (the change feed's), never the pooler's,
+// which would check a random server connection and wait for a free one.
+func TestTargetSessionAttrsAreForTheServers(t *testing.T) {
+	tg, err := pgxConfig("postgres://leadr:pw@pgbouncer:6432/leadr?sslmode=disable&pooler=transaction" +
+		"&direct=primary:5432,standby1:5432&target_session_attrs=read-write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.ConnConfig.ValidateConnect != nil {
+		t.Error("connections to the pooler are checked for read-write")
+	}
+	if tg.listen == nil || tg.listen.ValidateConnect == nil {
+		t.Error("the change feed's connections to the servers are not checked for read-write")
+	}
+	direct, err := pgxConfig("postgres://leadr:pw@primary:5432,standby1:5432/leadr?sslmode=disable&target_session_attrs=read-write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if direct.ConnConfig.ValidateConnect == nil {
+		t.Error("direct connections are not checked for read-write")
+	}
+}
