@@ -30,7 +30,9 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
     find "$PGDATA" -mindepth 1 -delete
     sleep 1
   done
-  printf "primary_conninfo = 'host=%s port=%s user=%s password=%s application_name=%s'\n" \
+  # connect_timeout: a WAL receiver stuck connecting to a dead primary
+  # holds up its own promotion.
+  printf "primary_conninfo = 'host=%s port=%s user=%s password=%s application_name=%s connect_timeout=2'\n" \
     "$PRIMARY_HOST" "$PRIMARY_PORT" "$REPLICATION_USER" "$REPLICATION_PASSWORD" "$STANDBY_NAME" >>"$PGDATA/postgresql.auto.conf"
   touch "$PGDATA/standby.signal"
   [[ $(id -u) == 0 ]] && chown postgres:postgres "$PGDATA/standby.signal"
