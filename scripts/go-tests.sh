@@ -48,7 +48,8 @@ behind_pgbouncer() {
   return $rc
 }
 echo "== every package (PostgreSQL; the store's contract suite runs on SQLite too)" >&2
-go test -race -count=1 -json "$@" ./... | "${report[@]}" -require "$acceptance" || status=1
+# test/scale's tests measure deployments at scale: their figures are printed.
+go test -race -count=1 -json "$@" ./... | "${report[@]}" -require "$acceptance" -figures github.com/leadr-oss/identity/test/scale || status=1
 echo "== the acceptance suite on SQLite" >&2
 LEADR_TEST_BACKEND=sqlite go test -race -count=1 -json "$@" ./test/acceptance/ | "${report[@]}" -require "$acceptance" || status=1
 echo "== the acceptance suite through PgBouncer (transaction pooling)" >&2

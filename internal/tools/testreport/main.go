@@ -2,9 +2,11 @@
 // short report: one line per package with the number of tests that ran,
 // the output of every failed test, and a summary. It fails when a test
 // failed, when a package did not build, or when a package named with
-// -require ran no test at all.
+// -require ran no test at all. For a package named with -figures it also
+// prints what its passing tests logged (t.Log lines): tests that measure
+// something print their figures in a green run too.
 //
-//	go test -json ./... | go run ./internal/tools/testreport -require <package>
+//	go test -json ./... | go run ./internal/tools/testreport -require <package> -figures <package>
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -31,6 +34,7 @@ type pkgState struct {
 	result                  string
 	elapsed                 float64
 	output                  map[string][]string // test name ("" for the package) → its output
+	figures                 []string            // what passing tests logged, for -figures
 }
 
 type stringList []string
@@ -39,13 +43,17 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func main() {
-	var require stringList
+	var require, figures stringList
 	flag.Var(&require, "require", "a package that must run at least one test (repeatable)")
+	flag.Var(&figures, "figures", "a package whose passing tests' log lines are printed (repeatable)")
 	flag.Parse()
-	os.Exit(report(os.Stdin, os.Stdout, require))
+	os.Exit(report(os.Stdin, os.Stdout, require, figures))
 }
 
-func report(in io.Reader, out io.Writer, require []string) int {
+// logLine is a line of t.Log: indented, then file:line.
+var logLine = regexp.MustCompile(`^\s+\S+_test\.go:\d+: `)
+
+func report(in io.Reader, out io.Writer, require, figures []string) int {
 	pkgs := map[string]*pkgState{}
 	var order []string
 	state := func(name string) *pkgState {
@@ -77,6 +85,13 @@ func report(in io.Reader, out io.Writer, require []string) int {
 			switch e.Action {
 			case "pass":
 				p.passed++
+				if slices.Contains(figures, e.Package) {
+					for _, line := range p.output[e.Test] {
+						if logLine.MatchString(line) {
+							p.figures = append(p.figures, line)
+						}
+					}
+				}
 				delete(p.output, e.Test)
 			case "fail":
 				p.failed++
@@ -107,6 +122,7 @@ func report(in io.Reader, out io.Writer, require []string) int {
 			fmt.Fprintf(out, "ok   %s (no tests)\n", name)
 		default:
 			fmt.Fprintf(out, "ok   %s %.1fs (%d passed, %d skipped)\n", name, p.elapsed, p.passed, p.skipped)
+			fmt.Fprint(out, strings.Join(p.figures, ""))
 		}
 	}
 	for _, r := range require {
