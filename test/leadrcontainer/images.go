@@ -1,7 +1,6 @@
 package leadrcontainer
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -32,10 +31,6 @@ func Image(t testing.TB, env, def string) string {
 		return def
 	}
 	msg := env + " is not set: this test needs that image (scripts/test.sh gets or builds it, with scripts/test-images.sh)"
-	if pgtest.InCI() {
-		t.Fatal(msg)
-	}
-	fmt.Fprintln(os.Stderr, "SKIP: "+msg)
-	t.Skip(msg)
+	pgtest.Missing(t, msg)
 	return ""
 }

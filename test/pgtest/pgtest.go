@@ -150,6 +150,18 @@ func InCI() bool {
 	return v != "" && v != "0" && v != "false"
 }
 
+// Missing ends t for want of what msg names (a server, a tool, an
+// image): a failure in CI, where nothing may be skipped, and a skip said
+// aloud on standard error elsewhere.
+func Missing(t testing.TB, msg string) {
+	t.Helper()
+	if InCI() {
+		t.Fatal(msg)
+	}
+	fmt.Fprintln(os.Stderr, "SKIP: "+msg)
+	t.Skip(msg)
+}
+
 // The package's server and database, made on first use.
 var shared struct {
 	once   sync.Once
@@ -175,11 +187,7 @@ func SharedServer(t testing.TB) *Server {
 	})
 	if shared.err != nil {
 		msg := fmt.Sprintf("no PostgreSQL for this test: %v", shared.err)
-		if InCI() {
-			t.Fatal(msg)
-		}
-		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
-		t.Skip(msg)
+		Missing(t, msg)
 	}
 	return shared.server
 }

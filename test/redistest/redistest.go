@@ -39,11 +39,7 @@ func Start(t testing.TB) *Server {
 	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		msg := "redis-server is not installed (apt-get install redis-server) and " + EnvURL + " is not set"
-		if pgtest.InCI() {
-			t.Fatal(msg)
-		}
-		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
-		t.Skip(msg)
+		pgtest.Missing(t, msg)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,11 +60,7 @@ func (s *Server) Stoppable(t testing.TB) {
 	t.Helper()
 	if s.port == 0 {
 		msg := "the Redis of " + EnvURL + " cannot be stopped: this test needs redis-server"
-		if pgtest.InCI() {
-			t.Fatal(msg)
-		}
-		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
-		t.Skip(msg)
+		pgtest.Missing(t, msg)
 	}
 }
 
