@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
 )
 
 // EnvHAProxyImage names the HAProxy image: the official haproxy:2.6, or
@@ -56,22 +54,7 @@ backend leadr
   option httpchk GET /v1/health/ready
   http-check expect status 200
 %s`, haproxyAlive, servers.String())
-	all := []testcontainers.ContainerCustomizer{
-		testcontainers.WithExposedPorts(HAProxyPort),
-		testcontainers.WithFiles(testcontainers.ContainerFile{Reader: strings.NewReader(cfg),
-			ContainerFilePath: "/usr/local/etc/haproxy/haproxy.cfg", FileMode: 0o644}),
-		testcontainers.WithWaitStrategyAndDeadline(time.Minute, wait.ForHTTP(haproxyAlive).WithPort(HAProxyPort)),
-		WithRunLabel(),
-	}
-	ctr, err := testcontainers.Run(ctx, image, append(all, opts...)...)
-	var h *HAProxy
-	if ctr != nil {
-		h = &HAProxy{Container: ctr}
-	}
-	if err != nil {
-		return h, fmt.Errorf("run HAProxy: %w", err)
-	}
-	return h, nil
+	return RunHAProxyWith(ctx, image, []byte(cfg), opts...)
 }
 
 // BaseURL is the balancer's address as the host sees it, e.g.

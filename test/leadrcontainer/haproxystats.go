@@ -18,9 +18,9 @@ import (
 const HAProxyStatsPort = "8404/tcp"
 
 // RunHAProxyWith starts HAProxy from image with the configuration cfg,
-// which must bind :8080 with monitor-uri /haproxy-alive and serve its
-// statistics on :8404 at /stats, as build/ha/haproxy.cfg does. opts
-// customise its container (a network, typically).
+// which must bind :8080 with monitor-uri /haproxy-alive and may serve its
+// statistics on :8404 at /stats (for Servers), as build/ha/haproxy.cfg
+// does. opts customise its container (a network, typically).
 func RunHAProxyWith(ctx context.Context, image string, cfg []byte, opts ...testcontainers.ContainerCustomizer) (*HAProxy, error) {
 	all := []testcontainers.ContainerCustomizer{
 		testcontainers.WithExposedPorts(HAProxyPort, HAProxyStatsPort),
