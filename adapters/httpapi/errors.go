@@ -46,27 +46,23 @@ func fail(c *gin.Context, err error) {
 		c.JSON(http.StatusRequestEntityTooLarge, detail{Detail: errTooLarge.Error()})
 		return
 	}
+	var de *domain.Error
+	categorised := errors.As(err, &de)
 	var unread *unreadBody
-	if errors.As(err, &unread) {
-		if abandoned(c) {
-			logger(c).Info("client closed the request", zap.Error(err))
-			c.AbortWithStatus(StatusClientClosedRequest)
-			return
-		}
+	isUnread := errors.As(err, &unread)
+	if (isUnread || !categorised || de.Category == domain.CategoryUnavailable) && abandoned(c) {
+		// Nobody reads the answer: not an error of ours, and not one to
+		// count as one.
+		logger(c).Info("client closed the request", zap.Error(err))
+		c.AbortWithStatus(StatusClientClosedRequest)
+		return
+	}
+	if isUnread {
 		// Slow or broken uploads are the client's: 408 and the
 		// connection closed, rather than a 503 that blames the database.
 		logger(c).Info("request body not received", zap.Error(err))
 		c.Header("Connection", "close")
 		c.JSON(http.StatusRequestTimeout, detail{Detail: "Request body not received in time"})
-		return
-	}
-	var de *domain.Error
-	categorised := errors.As(err, &de)
-	if (!categorised || de.Category == domain.CategoryUnavailable) && abandoned(c) {
-		// Nobody reads the answer: not an error of ours, and not one to
-		// count as one.
-		logger(c).Info("client closed the request", zap.Error(err))
-		c.AbortWithStatus(StatusClientClosedRequest)
 		return
 	}
 	if !categorised {
