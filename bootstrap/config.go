@@ -29,7 +29,10 @@ type Config struct {
 	DBMaxOpenConns    int
 	HTTPAddr          string
 	// DebugAddr serves pprof when set; never the public address.
-	DebugAddr       string
+	DebugAddr string
+	// MetricsAddr serves /metrics when set; the debug listener serves them
+	// too. Never the public address: they show every tenant's traffic.
+	MetricsAddr     string
 	ShutdownTimeout time.Duration
 	// ShutdownDrain is how long readiness says draining, while requests
 	// are still served, before the listener closes.
@@ -48,11 +51,17 @@ type Config struct {
 	AccessTokenSecret Secret
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration
+	// SessionMaxAge is the longest a session lives from its sign-in,
+	// however often it is refreshed.
+	SessionMaxAge time.Duration
 	// AuthCacheTTL bounds how long a verified API key or session is kept
 	// in process; 0 turns the caches off.
 	AuthCacheTTL time.Duration
 	// SteamAPIURL is the base of Steam's Web API (a local fake in tests).
 	SteamAPIURL string
+	// SteamTicketIdentity is the identity Steam Web API tickets must have
+	// been made for (GetAuthTicketForWebApi), sent to Steam with each.
+	SteamTicketIdentity string
 	// CORSAllowedOrigins may call the client endpoints from a browser.
 	CORSAllowedOrigins []string
 	// RateLimitAPIKey, RateLimitSession and RateLimitClientIP are the
@@ -61,6 +70,9 @@ type Config struct {
 	RateLimitAPIKey   ports.RateLimit
 	RateLimitSession  ports.RateLimit
 	RateLimitClientIP ports.RateLimit
+	// RateLimitSignUp counts the identities that client sign-ins create per
+	// client address, apart from the sign-ins themselves.
+	RateLimitSignUp ports.RateLimit
 	// RedisURL, when set, keeps the limits' counts in Redis, shared by
 	// every replica; otherwise each replica counts its own.
 	RedisURL Secret
@@ -161,19 +173,21 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 
 	cfg := Config{
-		DatabaseURL:       Secret(get("LEADR_DATABASE_URL", "")),
-		HTTPAddr:          get("LEADR_HTTP_ADDR", ":8080"),
-		DebugAddr:         get("LEADR_DEBUG_ADDR", ""),
-		SuperadminAPIKey:  Secret(get("LEADR_SUPERADMIN_API_KEY", "")),
-		APIKeyPepper:      Secret(get("LEADR_API_KEY_PEPPER", "")),
-		CursorSecret:      Secret(get("LEADR_CURSOR_SECRET", "")),
-		EncryptionKey:     Secret(get("LEADR_ENCRYPTION_KEY", "")),
-		AccessTokenSecret: Secret(get("LEADR_ACCESS_TOKEN_SECRET", "")),
-		SteamAPIURL:       get("LEADR_STEAM_API_URL", steam.DefaultBaseURL),
-		LogFormat:         get("LEADR_LOG_FORMAT", "json"),
-		TracesExporter:    get("OTEL_TRACES_EXPORTER", ""),
-		RedisURL:          Secret(get("LEADR_REDIS_URL", "")),
-		Version:           "devel",
+		DatabaseURL:         Secret(get("LEADR_DATABASE_URL", "")),
+		HTTPAddr:            get("LEADR_HTTP_ADDR", ":8080"),
+		DebugAddr:           get("LEADR_DEBUG_ADDR", ""),
+		MetricsAddr:         get("LEADR_METRICS_ADDR", ""),
+		SuperadminAPIKey:    Secret(get("LEADR_SUPERADMIN_API_KEY", "")),
+		APIKeyPepper:        Secret(get("LEADR_API_KEY_PEPPER", "")),
+		CursorSecret:        Secret(get("LEADR_CURSOR_SECRET", "")),
+		EncryptionKey:       Secret(get("LEADR_ENCRYPTION_KEY", "")),
+		AccessTokenSecret:   Secret(get("LEADR_ACCESS_TOKEN_SECRET", "")),
+		SteamAPIURL:         get("LEADR_STEAM_API_URL", steam.DefaultBaseURL),
+		SteamTicketIdentity: get("LEADR_STEAM_TICKET_IDENTITY", "leadr"),
+		LogFormat:           get("LEADR_LOG_FORMAT", "json"),
+		TracesExporter:      get("OTEL_TRACES_EXPORTER", ""),
+		RedisURL:            Secret(get("LEADR_REDIS_URL", "")),
+		Version:             "devel",
 	}
 
 	if cfg.DatabaseURL == "" {
@@ -208,6 +222,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	if cfg.RefreshTokenTTL, err = time.ParseDuration(get("LEADR_REFRESH_TOKEN_TTL", "720h")); err != nil || cfg.RefreshTokenTTL <= cfg.AccessTokenTTL {
 		bad("LEADR_REFRESH_TOKEN_TTL", "must be a duration longer than LEADR_ACCESS_TOKEN_TTL, such as 720h")
 	}
+	if cfg.SessionMaxAge, err = time.ParseDuration(get("LEADR_SESSION_MAX_AGE", "2160h")); err != nil || cfg.SessionMaxAge < cfg.AccessTokenTTL {
+		bad("LEADR_SESSION_MAX_AGE", "must be a duration no shorter than LEADR_ACCESS_TOKEN_TTL, such as 2160h (90 days)")
+	}
 	if cfg.AuthCacheTTL, err = time.ParseDuration(get("LEADR_AUTH_CACHE_TTL", "10s")); err != nil || cfg.AuthCacheTTL < 0 {
 		bad("LEADR_AUTH_CACHE_TTL", "must be a duration such as 10s, or 0 to turn the caches off")
 	}
@@ -228,9 +245,10 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 		name, def string
 		to        *ports.RateLimit
 	}{
-		{"LEADR_RATE_LIMIT_API_KEY", "100/s", &cfg.RateLimitAPIKey},
+		{"LEADR_RATE_LIMIT_API_KEY", "1000/s", &cfg.RateLimitAPIKey},
 		{"LEADR_RATE_LIMIT_SESSION", "10/s", &cfg.RateLimitSession},
 		{"LEADR_RATE_LIMIT_CLIENT_IP", "60/m", &cfg.RateLimitClientIP},
+		{"LEADR_RATE_LIMIT_SIGN_UP", "100/h", &cfg.RateLimitSignUp},
 	} {
 		var ok bool
 		if *l.to, ok = parseRateLimit(get(l.name, l.def)); !ok {
@@ -251,6 +269,12 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 			}
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+	}
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr == cfg.HTTPAddr {
+		bad("LEADR_METRICS_ADDR", "must differ from LEADR_HTTP_ADDR: metrics show every tenant's traffic")
+	}
+	if id := cfg.SteamTicketIdentity; len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		bad("LEADR_STEAM_TICKET_IDENTITY", "must be at most 64 printable ASCII characters without spaces, such as leadr")
 	}
 	if cfg.DebugAddr != "" && cfg.DebugAddr == cfg.HTTPAddr {
 		bad("LEADR_DEBUG_ADDR", "must differ from LEADR_HTTP_ADDR: profiles are not for the public port")

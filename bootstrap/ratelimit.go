@@ -16,7 +16,7 @@ import (
 // process.
 var RateLimitModule = fx.Module("ratelimit",
 	fx.Provide(func(lc fx.Lifecycle, cfg Config, log *zap.Logger) (httpapi.RateLimits, error) {
-		limits := httpapi.RateLimits{APIKey: cfg.RateLimitAPIKey, Session: cfg.RateLimitSession, ClientIP: cfg.RateLimitClientIP}
+		limits := httpapi.RateLimits{APIKey: cfg.RateLimitAPIKey, Session: cfg.RateLimitSession, ClientIP: cfg.RateLimitClientIP, SignUp: cfg.RateLimitSignUp}
 		if cfg.RedisURL == "" {
 			limits.Limiter = ratelimit.NewMemory(time.Now)
 			return limits, nil

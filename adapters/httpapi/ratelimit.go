@@ -23,6 +23,9 @@ type RateLimits struct {
 	APIKey   ports.RateLimit
 	Session  ports.RateLimit
 	ClientIP ports.RateLimit
+	// SignUp counts the identities client sign-ins create per client
+	// address: a sign-in that finds its identity costs nothing of it.
+	SignUp ports.RateLimit
 }
 
 // A rate scope is what one limit counts; its name prefixes the keys and
@@ -33,9 +36,10 @@ const (
 	scopeAPIKey rateScope = iota
 	scopeSession
 	scopeClientIP
+	scopeSignUp
 )
 
-var scopeNames = [...]string{scopeAPIKey: "api_key", scopeSession: "session", scopeClientIP: "client_ip"}
+var scopeNames = [...]string{scopeAPIKey: "api_key", scopeSession: "session", scopeClientIP: "client_ip", scopeSignUp: "sign_up"}
 
 // rateLimiter applies RateLimits, and lets requests through when the
 // limiter fails: a limiter that is down must not take the service down
@@ -57,6 +61,8 @@ func (l *rateLimiter) limit(s rateScope) ports.RateLimit {
 		return l.APIKey
 	case scopeSession:
 		return l.Session
+	case scopeSignUp:
+		return l.SignUp
 	default:
 		return l.ClientIP
 	}
@@ -66,17 +72,7 @@ func (l *rateLimiter) limit(s rateScope) ports.RateLimit {
 // 429 with Retry-After when it is over. It reports whether the request may
 // go on.
 func allowRate(c *gin.Context, s rateScope, key string) bool {
-	l := requestRuntime(c).limits
-	if l == nil || l.Limiter == nil || l.limit(s).Off() {
-		return true
-	}
-	allowed, retryAfter, err := l.Limiter.Allow(c.Request.Context(), scopeNames[s]+":"+key, l.limit(s))
-	if err != nil {
-		if c.Request.Context().Err() == nil { // a client gone is no failure of the limiter
-			l.failed(s, err)
-		}
-		return true
-	}
+	allowed, retryAfter := checkRate(c, s, key)
 	if allowed {
 		return true
 	}
@@ -85,6 +81,24 @@ func allowRate(c *gin.Context, s rateScope, key string) bool {
 	c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(retryAfter.Seconds())))))
 	c.AbortWithStatusJSON(http.StatusTooManyRequests, detail{Detail: "Too many requests"})
 	return false
+}
+
+// checkRate counts the request against scope's limit for key and says
+// whether it may go on and, when not, how long until it would; it answers
+// nothing itself.
+func checkRate(c *gin.Context, s rateScope, key string) (allowed bool, retryAfter time.Duration) {
+	l := requestRuntime(c).limits
+	if l == nil || l.Limiter == nil || l.limit(s).Off() {
+		return true, 0
+	}
+	allowed, retryAfter, err := l.Limiter.Allow(c.Request.Context(), scopeNames[s]+":"+key, l.limit(s))
+	if err != nil {
+		if c.Request.Context().Err() == nil { // a client gone is no failure of the limiter
+			l.failed(s, err)
+		}
+		return true, 0
+	}
+	return allowed, retryAfter
 }
 
 func (l *rateLimiter) failed(s rateScope, err error) {
