@@ -30,6 +30,7 @@ func FuzzDisplayName(f *testing.F) {
 		"\xff", "Bob\xff", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "\ufffd",
 		"\u0344", "\u1100\u1161\u11a8", // a singleton decomposition; conjoining jamo that NFC composes
 		"\u212b", "\u2000Bob\u2001", // canonical equivalents of Å and of spaces
+		"\u202eadmin\u200b", "\u200b\u200b", "a\u2028b", "👩\u200d💻", "\u3164", "\u2066x", // spoofing (issue 17)
 	} {
 		f.Add(s)
 	}
@@ -47,7 +48,7 @@ func FuzzDisplayName(f *testing.F) {
 			wantRule = domain.MinLength
 		case n > identity.MaxDisplayNameLen:
 			wantRule = domain.MaxLength
-		case strings.IndexFunc(want, isCc) >= 0:
+		case strings.IndexFunc(want, isCc) >= 0, strings.ContainsFunc(want, isSpoofing), !strings.ContainsFunc(want, isVisible):
 			wantRule = domain.Custom
 		}
 
@@ -135,7 +136,19 @@ func TestDisplayNameRefusesInvalidUTF8(t *testing.T) {
 }
 
 func isWhiteSpace(r rune) bool { return unicode.Is(unicode.White_Space, r) }
-func isCc(r rune) bool         { return unicode.Is(unicode.Cc, r) }
+
+// isSpoofing is the contract's list, spelled out: bidi controls, Zl, Zp, BOM.
+func isSpoofing(r rune) bool {
+	return strings.ContainsRune("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff", r) ||
+		unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r)
+}
+
+// isVisible: not white space, format or a combining mark (M), nor a Hangul filler.
+func isVisible(r rune) bool {
+	return !isWhiteSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.M, r) &&
+		!strings.ContainsRune("\u115f\u1160\u3164\uffa0", r)
+}
+func isCc(r rune) bool { return unicode.Is(unicode.Cc, r) }
 
 // FuzzExternalKey holds NewExternalKey to the rules of section 3: DEVICE
 // 10–128 and CUSTOM 6–128 characters 0x21–0x7E, STEAM exactly 17 digits

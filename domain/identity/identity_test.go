@@ -215,7 +215,10 @@ func TestParseDisplayName(t *testing.T) {
 		{name: "already NFC", raw: "é", want: "é"},
 		{name: "emoji", raw: "🎮 gamer 🙂", want: "🎮 gamer 🙂"},
 		{name: "zero width space is Cf not Cc", raw: "a\u200bb", want: "a\u200bb"},
-		{name: "zero width space alone", raw: "\u200b", want: "\u200b"},
+		{name: "emoji joined by ZWJ", raw: "👩\u200d💻 Ada", want: "👩\u200d💻 Ada"},
+		{name: "family emoji sequence alone", raw: "👨\u200d👩\u200d👧", want: "👨\u200d👩\u200d👧"},
+		{name: "ZWNJ in Persian", raw: "می\u200cخواهم", want: "می\u200cخواهم"},
+		{name: "combining mark on a letter", raw: "Zalgo\u0336", want: "Zalgo\u0336"},
 		{name: "CJK", raw: "玩家一号", want: "玩家一号"},
 		{name: "64 ascii", raw: strings.Repeat("a", 64), want: strings.Repeat("a", 64)},
 		{name: "64 é counted as code points", raw: strings.Repeat("é", 64), want: strings.Repeat("é", 64)},
@@ -238,6 +241,19 @@ func TestParseDisplayName(t *testing.T) {
 		{name: "DEL", raw: "a\u007fb", rule: domain.Custom},
 		{name: "C1 control", raw: "a\u009fb", rule: domain.Custom},
 		{name: "ESC", raw: "\u001b[31mred", rule: domain.Custom},
+		// Names a leaderboard would show as another's (issue 17).
+		{name: "right-to-left override", raw: "\u202eadmin\u200b", rule: domain.Custom},
+		{name: "each bidi control", raw: "a\u061cb\u200ec\u200fd\u202ae\u202bf\u202cg\u202dh\u2066i\u2067j\u2068k\u2069", rule: domain.Custom},
+		{name: "left-to-right isolate alone", raw: "ad\u2066min", rule: domain.Custom},
+		{name: "line separator inside", raw: "a\u2028b", rule: domain.Custom},
+		{name: "paragraph separator inside", raw: "a\u2029b", rule: domain.Custom},
+		{name: "BOM inside", raw: "ad\ufeffmin", rule: domain.Custom},
+		{name: "zero width spaces only", raw: "\u200b\u200b", rule: domain.Custom},
+		{name: "zero width space alone", raw: "\u200b", rule: domain.Custom},
+		{name: "joiners only", raw: "\u200d\u200c", rule: domain.Custom},
+		{name: "combining marks only", raw: "\u0336\u0337\u0338", rule: domain.Custom},
+		{name: "Hangul filler", raw: "\u3164\u3164", rule: domain.Custom},
+		{name: "half-width Hangul filler and ZWSP", raw: "\uffa0\u200b\u115f", rule: domain.Custom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

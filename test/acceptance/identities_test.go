@@ -377,6 +377,9 @@ func TestValidation(t *testing.T) {
 		{"long display name", body("display_name", strings.Repeat("x", 65)), "string_too_long", []any{"body", "display_name"}},
 		{"blank display name", body("display_name", "   "), "string_too_short", []any{"body", "display_name"}},
 		{"control character", body("display_name", "a\tb\x00"), "value_error", []any{"body", "display_name"}},
+		{"right-to-left override", body("display_name", "\u202eadmin\u200b"), "value_error", []any{"body", "display_name"}},
+		{"nothing visible", body("display_name", "\u200b\u200b"), "value_error", []any{"body", "display_name"}},
+		{"line separator", body("display_name", "a\u2028b"), "value_error", []any{"body", "display_name"}},
 		{"missing game", body("game_id", nil), "missing", []any{"body", "game_id"}},
 		{"malformed game", body("game_id", "gam_123"), "value_error", []any{"body", "game_id"}},
 		// Validation (422) comes before existence (404).
