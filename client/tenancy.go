@@ -37,6 +37,7 @@ type APIKey struct {
 	KeyPrefix string     `json:"key_prefix" description:"The key's first 14 characters, not secret."`
 	Status    string     `json:"status" enum:"active,revoked"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	RateLimit *string    `json:"rate_limit" pattern:"^([1-9][0-9]*/[smh]|off)$" description:"The key's own rate limit, set by superadmins: N at once, then N a second, minute or hour, or off; null: the service's default (LEADR_RATE_LIMIT_API_KEY)."`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 }
@@ -133,6 +134,9 @@ type CreateAPIKeyRequest struct {
 	UserID    string  `json:"user_id"`
 	Name      string  `json:"name"`
 	ExpiresAt *string `json:"expires_at,omitempty"` // RFC 3339
+	// RateLimit is the key's own limit ("N/s", "N/m", "N/h" or "off");
+	// superadmins only. Absent: the service's default.
+	RateLimit *string `json:"rate_limit,omitempty" description:"The key's own rate limit (superadmins only): \"N/s\", \"N/m\", \"N/h\" (N from 1 to 1000000: N at once, then N a second, minute or hour) or \"off\"; absent or null: the service's default."`
 }
 
 func (c *Client) CreateAPIKey(ctx context.Context, req CreateAPIKeyRequest) (CreatedAPIKey, error) {
@@ -161,9 +165,36 @@ func (c *Client) APIKeys(ctx context.Context, p ListParams) iter.Seq2[APIKey, er
 	}, p.Cursor)
 }
 
+// UpdateAPIKeyRequest is what PATCH /v1/api-keys/{key_id} changes; what
+// is left zero stays as it is.
+type UpdateAPIKeyRequest struct {
+	// Status "revoked" revokes the key for good.
+	Status string
+	// RateLimit is the key's own limit: "N/s", "N/m", "N/h" or "off"
+	// (superadmins only).
+	RateLimit string
+	// DefaultRateLimit gives the key the service's default limit back
+	// (rate_limit: null; superadmins only).
+	DefaultRateLimit bool
+}
+
+func (c *Client) UpdateAPIKey(ctx context.Context, id string, req UpdateAPIKeyRequest) (APIKey, error) {
+	body := map[string]any{}
+	if req.Status != "" {
+		body["status"] = req.Status
+	}
+	switch {
+	case req.DefaultRateLimit:
+		body["rate_limit"] = nil
+	case req.RateLimit != "":
+		body["rate_limit"] = req.RateLimit
+	}
+	var k APIKey
+	_, err := c.call(ctx, http.MethodPatch, "/v1/api-keys/"+url.PathEscape(id), body, &k)
+	return k, err
+}
+
 // RevokeAPIKey revokes a key for good; its next use fails with 401.
 func (c *Client) RevokeAPIKey(ctx context.Context, id string) (APIKey, error) {
-	var k APIKey
-	_, err := c.call(ctx, http.MethodPatch, "/v1/api-keys/"+url.PathEscape(id), map[string]string{"status": "revoked"}, &k)
-	return k, err
+	return c.UpdateAPIKey(ctx, id, UpdateAPIKeyRequest{Status: "revoked"})
 }

@@ -37,6 +37,8 @@ var (
 type (
 	UserFilter struct {
 		AccountID id.AccountID
+		// SuperAdmin lists superadmins only.
+		SuperAdmin bool
 	}
 	APIKeyFilter struct {
 		AccountID id.AccountID
@@ -58,8 +60,10 @@ type TenancyRepository interface {
 	CreateAPIKey(ctx context.Context, k *tenancy.APIKey) error
 	GetAPIKey(ctx context.Context, id id.APIKeyID) (*tenancy.APIKey, error)
 	ListAPIKeys(ctx context.Context, f APIKeyFilter, req paging.Request) (paging.Result[*tenancy.APIKey], error)
-	// UpdateAPIKey has the contract of IdentityRepository.Update.
-	UpdateAPIKey(ctx context.Context, id id.APIKeyID, fn func(*tenancy.APIKey) error) (*tenancy.APIKey, error)
+	// UpdateAPIKey has the contract of IdentityRepository.Update; fn also
+	// gets the key's user (owner), read under the key's lock, so that who
+	// may change a key is decided on both.
+	UpdateAPIKey(ctx context.Context, id id.APIKeyID, fn func(k *tenancy.APIKey, owner *tenancy.User) error) (*tenancy.APIKey, error)
 
 	// Authenticate finds the key with this hash and its user, in one read.
 	// An unknown hash is tenancy.ErrKeyInvalid.
@@ -98,6 +102,9 @@ type CreateAPIKey struct {
 	UserID    id.UserID
 	Name      string
 	ExpiresAt time.Time // zero: never
+	// RateLimit is the key's own limit ("N/s", "N/m", "N/h", "off"; null:
+	// the default); superadmins only.
+	RateLimit Setting
 }
 
 type ListAPIKeys struct {
@@ -107,8 +114,9 @@ type ListAPIKeys struct {
 }
 
 type UpdateAPIKey struct {
-	ID     id.APIKeyID
-	Status *string
+	ID        id.APIKeyID
+	Status    *string
+	RateLimit Setting // as in CreateAPIKey
 }
 
 // Tenancy is the API of accounts, users and API keys.

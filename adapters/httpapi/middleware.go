@@ -188,7 +188,7 @@ func authenticate(auth ports.Authenticator) gin.HandlerFunc {
 			return
 		}
 		c.Set(principalKey, p)
-		if !allowRate(c, scopeAPIKey, p.KeyID.String()) {
+		if !allowKey(c, p) {
 			return
 		}
 		c.Next()

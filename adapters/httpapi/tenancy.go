@@ -148,6 +148,7 @@ func (h tenancyHandlers) createAPIKey(c *gin.Context) {
 		UserID:    bodyID[id.User](b, "user_id", true),
 		Name:      deref(b.str("name", true)),
 		ExpiresAt: b.timestamp("expires_at"),
+		RateLimit: b.setting("rate_limit"),
 	}
 	if !parsed(c, &ps) {
 		return
@@ -197,6 +198,7 @@ func (h tenancyHandlers) updateAPIKey(c *gin.Context) {
 		return
 	}
 	cmd.Status = b.str("status", false)
+	cmd.RateLimit = b.setting("rate_limit")
 	if !parsed(c, &ps) {
 		return
 	}
@@ -216,7 +218,11 @@ func toUser(u *tenancy.User) client.User {
 }
 
 func toAPIKey(k *tenancy.APIKey) client.APIKey {
-	return client.APIKey{ID: k.ID().String(), AccountID: k.AccountID().String(), UserID: k.UserID().String(),
+	a := client.APIKey{ID: k.ID().String(), AccountID: k.AccountID().String(), UserID: k.UserID().String(),
 		Name: k.Name(), KeyPrefix: k.Prefix(), Status: k.Status().String(), ExpiresAt: optionalWireTime(k.ExpiresAt()),
 		CreatedAt: wireTime(k.CreatedAt()), UpdatedAt: wireTime(k.UpdatedAt())}
+	if l := k.RateLimit(); !l.IsDefault() {
+		a.RateLimit = ptr(l.String())
+	}
+	return a
 }

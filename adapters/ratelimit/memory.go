@@ -32,9 +32,9 @@ func NewMemory(now func() time.Time) *Memory {
 	return &Memory{now: now, tat: make(map[string]time.Time)}
 }
 
-func (m *Memory) Allow(_ context.Context, key string, limit ports.RateLimit) (bool, time.Duration, error) {
+func (m *Memory) Allow(_ context.Context, key string, limit ports.RateLimit) (ports.RateDecision, error) {
 	if limit.Off() {
-		return true, 0, nil
+		return ports.RateDecision{Allowed: true, Remaining: limit.Burst}, nil
 	}
 	now := m.now()
 	interval := limit.Period / time.Duration(limit.Rate)
@@ -49,10 +49,11 @@ func (m *Memory) Allow(_ context.Context, key string, limit ports.RateLimit) (bo
 	}
 	next := tat.Add(interval)
 	if wait := next.Sub(now) - tolerance; wait > 0 {
-		return false, wait, nil
+		return ports.RateDecision{RetryAfter: wait, ResetAfter: tat.Sub(now)}, nil
 	}
 	m.tat[key] = next
-	return true, 0, nil
+	// What is left of the tolerance, in requests; redis_rate counts the same.
+	return ports.RateDecision{Allowed: true, Remaining: int((tolerance - next.Sub(now)) / interval), ResetAfter: next.Sub(now)}, nil
 }
 
 func (m *Memory) sweep(now time.Time) {

@@ -52,24 +52,25 @@ func NewRedis(url string, now func() time.Time) (*Redis, error) {
 	return &Redis{client: client, limiter: redis_rate.NewLimiter(client), now: now}, nil
 }
 
-func (r *Redis) Allow(ctx context.Context, key string, limit ports.RateLimit) (bool, time.Duration, error) {
+func (r *Redis) Allow(ctx context.Context, key string, limit ports.RateLimit) (ports.RateDecision, error) {
 	if limit.Off() {
-		return true, 0, nil
+		return ports.RateDecision{Allowed: true, Remaining: limit.Burst}, nil
 	}
 	if r.now().UnixNano() < r.downUntil.Load() {
-		return true, 0, errRedisDown
+		return ports.RateDecision{Allowed: true}, errRedisDown
 	}
 	res, err := r.limiter.Allow(ctx, "leadr:"+key, redis_rate.Limit{Rate: limit.Rate, Period: limit.Period, Burst: max(limit.Burst, 1)})
 	if err != nil {
 		if ctx.Err() == nil { // the request's own end is no fault of Redis
 			r.downUntil.Store(r.now().Add(redisBackoff).UnixNano())
 		}
-		return true, 0, err
+		return ports.RateDecision{Allowed: true}, err
 	}
-	if res.Allowed == 0 {
-		return false, res.RetryAfter, nil
+	d := ports.RateDecision{Allowed: res.Allowed > 0, Remaining: res.Remaining, ResetAfter: max(res.ResetAfter, 0)}
+	if !d.Allowed {
+		d.RetryAfter = res.RetryAfter
 	}
-	return true, 0, nil
+	return d, nil
 }
 
 // go-redis prints its own failures to standard error, outside the

@@ -42,14 +42,14 @@ func NewTenancy(s *Store) (*Tenancy, error) {
 // tenancyConstraints names the domain error of each constraint, by its
 // PostgreSQL name and by what SQLite reports (see violationKey).
 var tenancyConstraints = map[string]error{
-	"accounts_slug_key":     tenancy.ErrSlugTaken,
-	"accounts.slug":         tenancy.ErrSlugTaken,
-	"users_email_key":       tenancy.ErrEmailTaken,
-	"users.email":           tenancy.ErrEmailTaken,
-	"users_account_fkey":    tenancy.ErrAccountNotFound,
-	"users.foreign_key":     tenancy.ErrAccountNotFound,
-	"api_keys_account_fkey": tenancy.ErrAccountNotFound,
-	"api_keys_user_fkey":    tenancy.ErrUserNotFound,
+	"accounts_slug_key":             tenancy.ErrSlugTaken,
+	"accounts.slug":                 tenancy.ErrSlugTaken,
+	"users_account_email_key":       tenancy.ErrEmailTaken,
+	"users.account_id, users.email": tenancy.ErrEmailTaken,
+	"users_account_fkey":            tenancy.ErrAccountNotFound,
+	"users.foreign_key":             tenancy.ErrAccountNotFound,
+	"api_keys_account_fkey":         tenancy.ErrAccountNotFound,
+	"api_keys_user_fkey":            tenancy.ErrUserNotFound,
 	// The use case checked that the user is in the account: a key's broken
 	// foreign key means that user is gone.
 	"api_keys.foreign_key": tenancy.ErrUserNotFound,
@@ -92,6 +92,9 @@ func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.
 	if !f.AccountID.IsZero() {
 		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
 	}
+	if f.SuperAdmin {
+		l.where = append(l.where, cond("super_admin"))
+	}
 	return list(ctx, r.db, l, req, userFromRow)
 }
 
@@ -114,13 +117,44 @@ func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req pag
 	return list(ctx, r.db, l, req, apiKeyFromRow)
 }
 
-func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey) error) (*tenancy.APIKey, error) {
-	k, err := updateLocked(ctx, r.db, "API key", cond("id = ?", toUUID(keyID)), tenancy.ErrAPIKeyNotFound,
-		apiKeyFromRow, apiKeyToRow, fn, "status", "updated_at")
-	if err == nil {
-		r.db.changes.publish(ports.Change{Kind: ports.ChangedAPIKey, ID: keyID.String()})
+// UpdateAPIKey is updateLocked's transaction with the key's user read in
+// it too, for fn to decide on: a key never changes hands and a user never
+// changes role, so the key's lock covers both.
+func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey, *tenancy.User) error) (*tenancy.APIKey, error) {
+	var out *tenancy.APIKey
+	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		loaded := new(apiKeyRow)
+		err := r.db.forUpdate(tx.NewSelect().Model(loaded).Where("id = ?", toUUID(keyID))).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tenancy.ErrAPIKeyNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("load API key: %w", err)
+		}
+		owner := new(userRow)
+		if err := tx.NewSelect().Model(owner).Where("id = ?", loaded.UserID).Scan(ctx); err != nil {
+			return fmt.Errorf("load API key's user: %w", err)
+		}
+		k, err := apiKeyFromRow(loaded)
+		if err != nil {
+			return err
+		}
+		u, _ := userFromRow(owner)
+		before := apiKeyToRow(k)
+		if err := fn(k, u); err != nil {
+			return err
+		}
+		if err := saveIfChanged(ctx, tx, before, apiKeyToRow(k), []string{"status", "rate_limit", "updated_at"}); err != nil {
+			return fmt.Errorf("save API key: %w", err)
+		}
+		out = k
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return k, err
+	r.db.changes.publish(ports.Change{Kind: ports.ChangedAPIKey, ID: keyID.String()})
+	return out, nil
 }
 
 // authRow is an API key joined with its user: authentication is one read.
@@ -132,7 +166,7 @@ type authRow struct {
 func (r *Tenancy) Authenticate(ctx context.Context, hash []byte) (*tenancy.APIKey, *tenancy.User, error) {
 	var row authRow
 	err := r.db.read.NewRaw(`SELECT k.id, k.account_id, k.user_id, k.name, k.key_prefix, k.key_hash, k.status,
-		k.expires_at, k.created_at, k.updated_at,
+		k.expires_at, k.rate_limit, k.created_at, k.updated_at,
 		u.id AS u_id, u.account_id AS u_account_id, u.email AS u_email,
 		u.display_name AS u_display_name, u.super_admin AS u_super_admin,
 		u.created_at AS u_created_at, u.updated_at AS u_updated_at
@@ -251,14 +285,16 @@ type apiKeyRow struct {
 	KeyHash   []byte       `bun:"key_hash"`
 	Status    string       `bun:"status"`
 	ExpiresAt sql.NullTime `bun:"expires_at"`
-	CreatedAt time.Time    `bun:"created_at"`
-	UpdatedAt time.Time    `bun:"updated_at"`
+	// RateLimit is the key's own limit; NULL: the default.
+	RateLimit sql.NullString `bun:"rate_limit"`
+	CreatedAt time.Time      `bun:"created_at"`
+	UpdatedAt time.Time      `bun:"updated_at"`
 }
 
-const apiKeyColumns = "id, account_id, user_id, name, key_prefix, key_hash, status, expires_at, created_at, updated_at"
+const apiKeyColumns = "id, account_id, user_id, name, key_prefix, key_hash, status, expires_at, rate_limit, created_at, updated_at"
 
 func (r *apiKeyRow) fields() []any {
-	return []any{uuidField(&r.ID), uuidField(&r.AccountID), uuidField(&r.UserID), &r.Name, &r.KeyPrefix, &r.KeyHash, &r.Status, &r.ExpiresAt, &r.CreatedAt, &r.UpdatedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.AccountID), uuidField(&r.UserID), &r.Name, &r.KeyPrefix, &r.KeyHash, &r.Status, &r.ExpiresAt, &r.RateLimit, &r.CreatedAt, &r.UpdatedAt}
 }
 
 func apiKeyToRow(k *tenancy.APIKey) *apiKeyRow {
@@ -267,6 +303,7 @@ func apiKeyToRow(k *tenancy.APIKey) *apiKeyRow {
 		ID: toUUID(s.ID), AccountID: toUUID(s.AccountID), UserID: toUUID(s.UserID), Name: s.Name,
 		KeyPrefix: s.Prefix, KeyHash: s.Hash, Status: s.Status.String(),
 		ExpiresAt: sql.NullTime{Time: s.ExpiresAt, Valid: !s.ExpiresAt.IsZero()},
+		RateLimit: sql.NullString{String: s.RateLimit.String(), Valid: !s.RateLimit.IsDefault()},
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
 }
@@ -276,9 +313,15 @@ func apiKeyFromRow(r *apiKeyRow) (*tenancy.APIKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("API key %s: stored status %q: %w", r.ID, r.Status, err)
 	}
+	var limit tenancy.RateLimit
+	if r.RateLimit.Valid {
+		if limit, err = tenancy.ParseRateLimit(r.RateLimit.String); err != nil {
+			return nil, fmt.Errorf("API key %s: stored rate limit %q: %w", r.ID, r.RateLimit.String, err)
+		}
+	}
 	return tenancy.RehydrateAPIKey(tenancy.APIKeySnapshot{
 		ID: fromUUID[id.APIKey](r.ID), AccountID: fromUUID[id.Account](r.AccountID),
 		UserID: fromUUID[id.User](r.UserID), Name: r.Name, Prefix: r.KeyPrefix, Hash: r.KeyHash,
-		Status: status, ExpiresAt: r.ExpiresAt.Time, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Status: status, ExpiresAt: r.ExpiresAt.Time, RateLimit: limit, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}), nil
 }

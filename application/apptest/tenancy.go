@@ -80,7 +80,7 @@ func (m *Memory) createUser(u *tenancy.User) error {
 	if !m.accountExists(s.AccountID) {
 		return tenancy.ErrAccountNotFound
 	}
-	if slices.ContainsFunc(m.tenancy().users, func(x tenancy.UserSnapshot) bool { return x.Email == s.Email }) {
+	if slices.ContainsFunc(m.tenancy().users, func(x tenancy.UserSnapshot) bool { return x.AccountID == s.AccountID && x.Email == s.Email }) {
 		return tenancy.ErrEmailTaken
 	}
 	m.tenancy().users = append(m.tenancy().users, s)
@@ -106,7 +106,7 @@ func (r *memTenancy) ListUsers(_ context.Context, f ports.UserFilter, req paging
 	defer r.mu.Unlock()
 	var items []*tenancy.User
 	for _, s := range r.tenancy().users {
-		if f.AccountID.IsZero() || s.AccountID == f.AccountID {
+		if (f.AccountID.IsZero() || s.AccountID == f.AccountID) && (!f.SuperAdmin || s.SuperAdmin) {
 			items = append(items, tenancy.RehydrateUser(s))
 		}
 	}
@@ -157,15 +157,17 @@ func (r *memTenancy) ListAPIKeys(_ context.Context, f ports.APIKeyFilter, req pa
 	return Page(items, req, ports.APIKeySchema), nil
 }
 
-func (r *memTenancy) UpdateAPIKey(_ context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey) error) (*tenancy.APIKey, error) {
+func (r *memTenancy) UpdateAPIKey(_ context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey, *tenancy.User) error) (*tenancy.APIKey, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := (*Memory)(r).keyIndex(func(k tenancy.APIKeySnapshot) bool { return k.ID == keyID })
+	m := (*Memory)(r)
+	i := m.keyIndex(func(k tenancy.APIKeySnapshot) bool { return k.ID == keyID })
 	if i < 0 {
 		return nil, tenancy.ErrAPIKeyNotFound
 	}
 	k := tenancy.RehydrateAPIKey(r.tenancy().keys[i])
-	if err := fn(k); err != nil {
+	owner := tenancy.RehydrateUser(r.tenancy().users[m.userIndex(k.UserID())])
+	if err := fn(k, owner); err != nil {
 		return nil, err
 	}
 	r.tenancy().keys[i] = k.Snapshot()

@@ -230,7 +230,7 @@ func TestAuthenticate(t *testing.T) {
 	superKey, superAPIKey, superUser := e.issue(t, "system", true, time.Time{})
 	expiringKey, expiringAPIKey, expiringUser := e.issue(t, "expiring", false, now.Add(time.Hour))
 	revokedKey, revoked, _ := e.issue(t, "revoked", false, time.Time{})
-	if _, err := e.mem.Tenancy().UpdateAPIKey(e.ctx, revoked.ID(), func(k *tenancy.APIKey) error {
+	if _, err := e.mem.Tenancy().UpdateAPIKey(e.ctx, revoked.ID(), func(k *tenancy.APIKey, _ *tenancy.User) error {
 		_, err := k.SetStatus(tenancy.KeyRevoked, now)
 		return err
 	}); err != nil {

@@ -44,7 +44,7 @@ func TestCachedKeys(t *testing.T) {
 	changes.Send(ports.Change{Kind: ports.ChangedAPIKey, ID: "key_another"})
 	authenticate(1, nil)
 
-	if _, err := e.mem.Tenancy().UpdateAPIKey(e.ctx, k.ID(), func(k *tenancy.APIKey) error {
+	if _, err := e.mem.Tenancy().UpdateAPIKey(e.ctx, k.ID(), func(k *tenancy.APIKey, _ *tenancy.User) error {
 		_, err := k.SetStatus(tenancy.KeyRevoked, e.clock.Now())
 		return err
 	}); err != nil {
@@ -61,4 +61,30 @@ func TestCachedKeys(t *testing.T) {
 	authenticate(4, nil)
 	e.clock.now = e.clock.now.Add(time.Second)
 	authenticate(5, tenancy.ErrKeyInvalid)
+}
+
+// TestCachedKeyTakesItsNewLimit: the principal carries the key's own rate
+// limit, so a cached one is forgotten when the limit changes, like a
+// revocation.
+func TestCachedKeyTakesItsNewLimit(t *testing.T) {
+	t.Parallel()
+	e := newAuthEnv()
+	changes := new(apptest.Changes)
+	authn := auth.NewAuthenticator(e.mem.Tenancy(), e.hasher, e.clock.Now).
+		WithCache(credcache.Options{Changes: changes, TTL: time.Minute, Max: 100})
+	key, k, _ := e.issue(t, "acme", false, time.Time{})
+	if p, err := authn.Authenticate(e.ctx, key); err != nil || !p.RateLimit.IsDefault() {
+		t.Fatalf("%+v, %v; want the default limit", p, err)
+	}
+	limit, _ := tenancy.ParseRateLimit("7/m")
+	if _, err := e.mem.Tenancy().UpdateAPIKey(e.ctx, k.ID(), func(k *tenancy.APIKey, _ *tenancy.User) error {
+		k.SetRateLimit(limit, e.clock.Now())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	changes.Send(ports.Change{Kind: ports.ChangedAPIKey, ID: k.ID().String()})
+	if p, err := authn.Authenticate(e.ctx, key); err != nil || p.RateLimit != limit {
+		t.Fatalf("%+v, %v; want the limit 7/m", p, err)
+	}
 }

@@ -4,6 +4,7 @@ package tenancy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/leadr-oss/identity/application/auth"
@@ -104,16 +105,24 @@ func (s *Service) ListUsers(ctx context.Context, p tenancy.Principal, q ports.Li
 
 // CreateAPIKey issues a key for a user of the account. Only a superadmin may
 // issue a key for a superadmin user: otherwise a tenant could mint itself a
-// superadmin's powers through a superadmin placed in its account.
+// superadmin's powers through a superadmin placed in its account. Only a
+// superadmin gives a key a rate limit of its own.
 func (s *Service) CreateAPIKey(ctx context.Context, p tenancy.Principal, c ports.CreateAPIKey) (*tenancy.APIKey, string, error) {
 	plaintext := tenancy.GenerateKey()
 	account, accessErr := auth.TargetAccount(p, c.AccountID)
 	k, err := tenancy.NewAPIKey(account, c.UserID, c.Name, plaintext, s.hasher.Hash(plaintext), c.ExpiresAt, s.now())
-	if err != nil {
+	limit, limitErr := parseRateLimit(c.RateLimit)
+	if err := errors.Join(err, limitErr); err != nil {
 		return nil, "", err
 	}
 	if accessErr != nil {
 		return nil, "", accessErr
+	}
+	if c.RateLimit.Given {
+		if err := auth.RequireSuperadmin(p); err != nil {
+			return nil, "", err
+		}
+		k.SetRateLimit(limit, s.now())
 	}
 	u, err := s.repo.GetUser(ctx, c.UserID)
 	if err != nil {
@@ -131,6 +140,14 @@ func (s *Service) CreateAPIKey(ctx context.Context, p tenancy.Principal, c ports
 		return nil, "", fmt.Errorf("create API key: %w", err)
 	}
 	return k, plaintext, nil
+}
+
+// parseRateLimit reads a key's rate limit setting: null is the default.
+func parseRateLimit(v ports.Setting) (tenancy.RateLimit, error) {
+	if v.Value == nil {
+		return tenancy.RateLimit{}, nil
+	}
+	return tenancy.ParseRateLimit(*v.Value)
 }
 
 func (s *Service) GetAPIKey(ctx context.Context, p tenancy.Principal, keyID id.APIKeyID) (*tenancy.APIKey, error) {
@@ -154,17 +171,36 @@ func (s *Service) ListAPIKeys(ctx context.Context, p tenancy.Principal, q ports.
 		func(r paging.Request) (paging.Result[*tenancy.APIKey], error) { return s.repo.ListAPIKeys(ctx, f, r) })
 }
 
+// UpdateAPIKey revokes a key or sets its rate limit. A superadmin's keys
+// are changed by superadmins only: a regular user of the system account
+// could otherwise revoke them all and lock every superadmin out. The owner
+// is read under the key's lock, with the key.
 func (s *Service) UpdateAPIKey(ctx context.Context, p tenancy.Principal, c ports.UpdateAPIKey) (*tenancy.APIKey, error) {
 	var status tenancy.KeyStatus
+	var statusErr error
 	if c.Status != nil {
-		var err error
-		if status, err = tenancy.ParseKeyStatus(*c.Status); err != nil {
+		status, statusErr = tenancy.ParseKeyStatus(*c.Status)
+	}
+	limit, limitErr := parseRateLimit(c.RateLimit)
+	if err := errors.Join(statusErr, limitErr); err != nil {
+		return nil, err
+	}
+	if c.RateLimit.Given {
+		if err := auth.RequireSuperadmin(p); err != nil {
 			return nil, err
 		}
 	}
-	return s.repo.UpdateAPIKey(ctx, c.ID, func(k *tenancy.APIKey) error {
+	return s.repo.UpdateAPIKey(ctx, c.ID, func(k *tenancy.APIKey, owner *tenancy.User) error {
 		if err := auth.CheckOwner(p, k.AccountID(), tenancy.ErrAPIKeyAccess); err != nil {
 			return err
+		}
+		if owner.SuperAdmin() {
+			if err := auth.RequireSuperadmin(p); err != nil {
+				return err
+			}
+		}
+		if c.RateLimit.Given {
+			k.SetRateLimit(limit, s.now())
 		}
 		if c.Status == nil {
 			return nil

@@ -357,7 +357,9 @@ func TestCreateUser(t *testing.T) {
 		{name: "superadmin, unknown account", super: true, named: "unknown", c: ports.CreateUser{Email: "new@x.example", DisplayName: "New"}, wantErr: tenancy.ErrAccountNotFound},
 		{name: "email taken", c: ports.CreateUser{Email: "dev@acme.example", DisplayName: "New"}, wantErr: tenancy.ErrEmailTaken},
 		{name: "email taken, domain in another case", c: ports.CreateUser{Email: "dev@ACME.example", DisplayName: "New"}, wantErr: tenancy.ErrEmailTaken},
-		{name: "email taken in another account", super: true, named: "other", c: ports.CreateUser{Email: "dev@acme.example", DisplayName: "New"}, wantErr: tenancy.ErrEmailTaken},
+		// Unique within an account: another tenant's e-mail reveals nothing.
+		{name: "email of another account", super: true, named: "other", c: ports.CreateUser{Email: "dev@acme.example", DisplayName: "New"}, wantAccount: "other"},
+		{name: "email of another account, asked by a regular user", c: ports.CreateUser{Email: "dev@other.example", DisplayName: "New"}, wantAccount: "acme"},
 		{name: "invalid", c: ports.CreateUser{Email: "nope", DisplayName: "N"}, invalid: []string{"display_name", "email"}},
 		{name: "invalid beats another account", named: "other", c: ports.CreateUser{Email: "nope", DisplayName: "New"}, invalid: []string{"email"}},
 		{name: "invalid beats superadmin required", c: ports.CreateUser{Email: "new@acme.example", DisplayName: "", SuperAdmin: true}, invalid: []string{"display_name"}},
@@ -522,10 +524,16 @@ func TestCreateAPIKey(t *testing.T) {
 		user    string // "acmeUser", "acmeAdmin", "otherUser", "root", "unknown" or "" (none)
 		keyName string
 		expires time.Duration // from now; 0: never
+		limit   *string       // the rate_limit sent; nil: none
 		wantErr error
 		invalid []string
 	}{
 		{name: "regular, for a user of own account", user: "acmeUser"},
+		{name: "superadmin gives a key its own limit", super: true, named: "acme", user: "acmeUser", limit: ptr("50/m")},
+		{name: "regular gives a key its own limit", user: "acmeUser", limit: ptr("50/m"), wantErr: auth.ErrSuperadminRequired},
+		{name: "regular asks for the default limit", user: "acmeUser", limit: ptr(""), invalid: []string{"rate_limit"}},
+		{name: "bad limit beats superadmin required", user: "acmeUser", limit: ptr("fast"), invalid: []string{"rate_limit"}},
+		{name: "bad limit and bad name", super: true, named: "acme", user: "acmeUser", keyName: " ", limit: ptr("0/s"), invalid: []string{"name", "rate_limit"}},
 		{name: "regular names own account", named: "acme", user: "acmeUser"},
 		{name: "regular, for a superadmin user of own account", user: "acmeAdmin", wantErr: auth.ErrSuperadminRequired},
 		{name: "superadmin, for a superadmin user", super: true, named: "acme", user: "acmeAdmin"},
@@ -564,6 +572,9 @@ func TestCreateAPIKey(t *testing.T) {
 			if tt.expires != 0 {
 				c.ExpiresAt = e.clock.Now().Add(tt.expires)
 			}
+			if tt.limit != nil {
+				c.RateLimit = ports.Setting{Given: true, Value: tt.limit}
+			}
 			before := e.counts()[2]
 			k, plain, err := e.svc.CreateAPIKey(e.ctx, p, c)
 			if !outcome(t, err, tt.wantErr, tt.invalid) {
@@ -578,11 +589,23 @@ func TestCreateAPIKey(t *testing.T) {
 			if k.UserID() != c.UserID || plain == "" {
 				t.Errorf("key of user %s, plaintext %q", k.UserID(), plain)
 			}
-			if who, err := e.authn.Authenticate(e.ctx, plain); err != nil || who.UserID != c.UserID {
+			who, err := e.authn.Authenticate(e.ctx, plain)
+			if err != nil || who.UserID != c.UserID {
 				t.Errorf("Authenticate = %+v, %v", who, err)
+			}
+			// The key's own limit travels with whoever uses it.
+			if want := deref(tt.limit); k.RateLimit().String() != want || who.RateLimit.String() != want {
+				t.Errorf("rate limit %q, authenticated with %q; want %q", k.RateLimit(), who.RateLimit, want)
 			}
 		})
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func TestGetAPIKey(t *testing.T) {
@@ -702,12 +725,25 @@ func TestUpdateAPIKey(t *testing.T) {
 	tests := []struct {
 		name       string
 		super      bool
-		target     string // "mine", "theirs" or "unknown"
+		target     string // "mine", "theirs", "admin's" (a superadmin user's, in my account) or "unknown"
 		status     *string
+		limit      *ports.Setting
 		wantErr    error
 		invalid    []string
 		wantStatus tenancy.KeyStatus // of the target, after
+		wantLimit  string            // of the target, after
 	}{
+		// Issue 17, finding 1: a regular user locked the superadmins out.
+		{name: "revoke a superadmin's key", target: "admin's", status: ptr("revoked"), wantErr: auth.ErrSuperadminRequired, wantStatus: tenancy.KeyActive},
+		{name: "nothing asked of a superadmin's key", target: "admin's", wantErr: auth.ErrSuperadminRequired, wantStatus: tenancy.KeyActive},
+		{name: "superadmin revokes a superadmin's key", super: true, target: "admin's", status: ptr("revoked"), wantStatus: tenancy.KeyRevoked},
+		{name: "superadmin limits a key", super: true, target: "theirs", limit: &ports.Setting{Given: true, Value: ptr("5/s")}, wantStatus: tenancy.KeyActive, wantLimit: "5/s"},
+		{name: "superadmin lifts a key's limit", super: true, target: "theirs", limit: &ports.Setting{Given: true, Value: ptr("off")}, wantStatus: tenancy.KeyActive, wantLimit: "off"},
+		{name: "superadmin limits and revokes", super: true, target: "mine", status: ptr("revoked"), limit: &ports.Setting{Given: true, Value: ptr("1/h")}, wantStatus: tenancy.KeyRevoked, wantLimit: "1/h"},
+		{name: "regular limits own key", target: "mine", limit: &ports.Setting{Given: true, Value: ptr("5/s")}, wantErr: auth.ErrSuperadminRequired, wantStatus: tenancy.KeyActive},
+		{name: "regular asks for the default limit", target: "mine", limit: &ports.Setting{Given: true}, wantErr: auth.ErrSuperadminRequired, wantStatus: tenancy.KeyActive},
+		{name: "bad limit beats access", target: "theirs", limit: &ports.Setting{Given: true, Value: ptr("5/d")}, invalid: []string{"rate_limit"}, wantStatus: tenancy.KeyActive},
+		{name: "bad limit and bad status", super: true, target: "mine", status: ptr("paused"), limit: &ports.Setting{Given: true, Value: ptr("-1/s")}, invalid: []string{"rate_limit", "status"}, wantStatus: tenancy.KeyActive},
 		{name: "revoke own", target: "mine", status: ptr("revoked"), wantStatus: tenancy.KeyRevoked},
 		{name: "keep own active", target: "mine", status: ptr("active"), wantStatus: tenancy.KeyActive},
 		{name: "nothing asked", target: "mine", wantStatus: tenancy.KeyActive},
@@ -726,13 +762,18 @@ func TestUpdateAPIKey(t *testing.T) {
 			e := newEnv(t)
 			mine, _ := e.newKey(e.regular, ports.CreateAPIKey{UserID: e.acmeUser.ID()})
 			theirs, theirPlain := e.newKey(e.super, ports.CreateAPIKey{AccountID: e.other, UserID: e.otherUser.ID()})
-			keys := map[string]id.APIKeyID{"mine": mine.ID(), "theirs": theirs.ID(), "unknown": id.New[id.APIKey]()}
+			admins, _ := e.newKey(e.super, ports.CreateAPIKey{AccountID: e.acme, UserID: e.acmeAdmin.ID()})
+			keys := map[string]id.APIKeyID{"mine": mine.ID(), "theirs": theirs.ID(), "admin's": admins.ID(), "unknown": id.New[id.APIKey]()}
 			p := e.regular
 			if tt.super {
 				p = e.super
 			}
 			e.clock.Advance(time.Hour)
-			got, err := e.svc.UpdateAPIKey(e.ctx, p, ports.UpdateAPIKey{ID: keys[tt.target], Status: tt.status})
+			c := ports.UpdateAPIKey{ID: keys[tt.target], Status: tt.status}
+			if tt.limit != nil {
+				c.RateLimit = *tt.limit
+			}
+			got, err := e.svc.UpdateAPIKey(e.ctx, p, c)
 			if outcome(t, err, tt.wantErr, tt.invalid) {
 				if got.ID() != keys[tt.target] || got.Status() != tt.wantStatus {
 					t.Errorf("returned %+v, want status %v", got.Snapshot(), tt.wantStatus)
@@ -744,10 +785,10 @@ func TestUpdateAPIKey(t *testing.T) {
 				return
 			}
 			stored := e.storedKey(keys[tt.target])
-			if stored.Status != tt.wantStatus {
-				t.Errorf("stored status = %v, want %v", stored.Status, tt.wantStatus)
+			if stored.Status != tt.wantStatus || stored.RateLimit.String() != tt.wantLimit {
+				t.Errorf("stored status %v, rate limit %q; want %v, %q", stored.Status, stored.RateLimit, tt.wantStatus, tt.wantLimit)
 			}
-			if tt.wantStatus == tenancy.KeyActive && stored.UpdatedAt != mine.UpdatedAt() {
+			if tt.wantStatus == tenancy.KeyActive && tt.wantLimit == "" && stored.UpdatedAt != mine.UpdatedAt() {
 				t.Errorf("a key that stayed active moved its updated_at to %v", stored.UpdatedAt)
 			}
 			// The other tenant's key is refused or revoked, never half-changed.

@@ -86,6 +86,7 @@ type APIKey struct {
 	hash      []byte
 	status    KeyStatus
 	expiresAt time.Time // zero: never
+	rateLimit RateLimit
 	createdAt time.Time
 	updatedAt time.Time
 }
@@ -147,6 +148,17 @@ func (k *APIKey) SetStatus(s KeyStatus, now time.Time) (bool, error) {
 	return true, nil
 }
 
+// SetRateLimit gives the key a limit of its own, or the default back (the
+// zero RateLimit). It reports whether anything changed.
+func (k *APIKey) SetRateLimit(l RateLimit, now time.Time) bool {
+	if l == k.rateLimit {
+		return false
+	}
+	k.rateLimit = l
+	k.updatedAt = domain.Timestamp(now)
+	return true
+}
+
 // APIKeySnapshot is a key's state as a store keeps it.
 type APIKeySnapshot struct {
 	ID        id.APIKeyID
@@ -157,6 +169,7 @@ type APIKeySnapshot struct {
 	Hash      []byte
 	Status    KeyStatus
 	ExpiresAt time.Time
+	RateLimit RateLimit
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -165,7 +178,7 @@ type APIKeySnapshot struct {
 func RehydrateAPIKey(s APIKeySnapshot) *APIKey {
 	k := &APIKey{
 		id: s.ID, accountID: s.AccountID, userID: s.UserID, name: s.Name, prefix: s.Prefix,
-		hash: s.Hash, status: s.Status, createdAt: s.CreatedAt.UTC(), updatedAt: s.UpdatedAt.UTC(),
+		hash: s.Hash, status: s.Status, rateLimit: s.RateLimit, createdAt: s.CreatedAt.UTC(), updatedAt: s.UpdatedAt.UTC(),
 	}
 	if !s.ExpiresAt.IsZero() {
 		k.expiresAt = s.ExpiresAt.UTC()
@@ -176,7 +189,7 @@ func RehydrateAPIKey(s APIKeySnapshot) *APIKey {
 func (k *APIKey) Snapshot() APIKeySnapshot {
 	return APIKeySnapshot{
 		ID: k.id, AccountID: k.accountID, UserID: k.userID, Name: k.name, Prefix: k.prefix,
-		Hash: bytes.Clone(k.hash), Status: k.status, ExpiresAt: k.expiresAt, CreatedAt: k.createdAt, UpdatedAt: k.updatedAt,
+		Hash: bytes.Clone(k.hash), Status: k.status, ExpiresAt: k.expiresAt, RateLimit: k.rateLimit, CreatedAt: k.createdAt, UpdatedAt: k.updatedAt,
 	}
 }
 
@@ -188,13 +201,16 @@ func (k *APIKey) Prefix() string          { return k.prefix }
 func (k *APIKey) Hash() []byte            { return bytes.Clone(k.hash) }
 func (k *APIKey) Status() KeyStatus       { return k.status }
 func (k *APIKey) ExpiresAt() time.Time    { return k.expiresAt }
+func (k *APIKey) RateLimit() RateLimit    { return k.rateLimit }
 func (k *APIKey) CreatedAt() time.Time    { return k.createdAt }
 func (k *APIKey) UpdatedAt() time.Time    { return k.updatedAt }
 
-// Principal is an authenticated caller: the key it used and who it acts as.
+// Principal is an authenticated caller: the key it used, who it acts as,
+// and the key's own rate limit (zero: the default).
 type Principal struct {
 	KeyID      id.APIKeyID
 	UserID     id.UserID
 	AccountID  id.AccountID
 	SuperAdmin bool
+	RateLimit  RateLimit
 }

@@ -568,3 +568,40 @@ func TestTextRefusesInvalidUTF8(t *testing.T) {
 		t.Fatalf("valid UTF-8 refused: %v", err)
 	}
 }
+
+func TestParseRateLimit(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]struct {
+		rate   int
+		period time.Duration
+	}{"1/s": {1, time.Second}, "600/m": {600, time.Minute}, "1000000/h": {1000000, time.Hour}, "off": {}} {
+		l, err := tenancy.ParseRateLimit(in)
+		if err != nil || l.Rate() != want.rate || l.Period() != want.period || l.String() != in || l.IsDefault() || l.Off() != (in == "off") {
+			t.Errorf("ParseRateLimit(%q) = %q (%d per %s), %v", in, l, l.Rate(), l.Period(), err)
+		}
+	}
+	for _, in := range []string{"", "0/s", "-1/s", "1000001/s", "01/s", "+1/s", "1/d", "1/", "/s", "1", "1 /s", "Off", "null", "1/S"} {
+		if l, err := tenancy.ParseRateLimit(in); domain.CategoryOf(err) != domain.CategoryInvalid {
+			t.Errorf("ParseRateLimit(%q) = %q, %v; want a validation error", in, l, err)
+		}
+	}
+	if def := (tenancy.RateLimit{}); !def.IsDefault() || def.Off() || def.String() != "" {
+		t.Errorf("the zero limit is %q", def)
+	}
+}
+
+func TestSetRateLimit(t *testing.T) {
+	t.Parallel()
+	k, _ := newKey(t, time.Time{})
+	created := k.UpdatedAt()
+	limit, _ := tenancy.ParseRateLimit("5/m")
+	if !k.SetRateLimit(limit, created.Add(time.Hour)) || k.RateLimit() != limit || !k.UpdatedAt().Equal(created.Add(time.Hour)) {
+		t.Fatalf("set: %q at %v", k.RateLimit(), k.UpdatedAt())
+	}
+	if k.SetRateLimit(limit, created.Add(2*time.Hour)) || !k.UpdatedAt().Equal(created.Add(time.Hour)) {
+		t.Fatal("setting the same limit again changed the key")
+	}
+	if !k.SetRateLimit(tenancy.RateLimit{}, created.Add(3*time.Hour)) || !k.RateLimit().IsDefault() {
+		t.Fatal("the default is not given back")
+	}
+}

@@ -73,6 +73,10 @@ func runTenancy(t *testing.T, shared func(t *testing.T) Env) {
 		}
 		dup, _ := tenancy.NewUser(a.ID(), users[0].Email(), "Dup", false, t0)
 		wantErr(t, env.Tenancy().CreateUser(ctx(t), dup), tenancy.ErrEmailTaken)
+		// E-mails are unique within an account: another tenant's user may
+		// have the same one, and learns nothing of the first.
+		elsewhere, _ := tenancy.NewUser(NewAccount(t, env.Tenancy()).ID(), users[0].Email(), "Namesake", false, t0)
+		must(t, env.Tenancy().CreateUser(ctx(t), elsewhere))
 		orphan, _ := tenancy.NewUser(id.New[id.Account](), "orphan-"+a.Slug()+"@example.com", "Orphan", false, t0)
 		wantErr(t, env.Tenancy().CreateUser(ctx(t), orphan), tenancy.ErrAccountNotFound)
 
@@ -113,7 +117,10 @@ func runTenancy(t *testing.T, shared func(t *testing.T) Env) {
 		}
 
 		boom := errors.New("boom")
-		_, err = env.Tenancy().UpdateAPIKey(ctx(t), keys[0].ID(), func(k *tenancy.APIKey) error {
+		_, err = env.Tenancy().UpdateAPIKey(ctx(t), keys[0].ID(), func(k *tenancy.APIKey, owner *tenancy.User) error {
+			if owner.Snapshot() != users[0].Snapshot() {
+				t.Errorf("the key's owner is %+v, want %+v", owner.Snapshot(), users[0].Snapshot())
+			}
 			_, _ = k.SetStatus(tenancy.KeyRevoked, t0)
 			return boom
 		})
@@ -121,7 +128,7 @@ func runTenancy(t *testing.T, shared func(t *testing.T) Env) {
 		if k, _ := env.Tenancy().GetAPIKey(ctx(t), keys[0].ID()); k.Status() != tenancy.KeyActive {
 			t.Fatal("a failed update revoked the key")
 		}
-		_, err = env.Tenancy().UpdateAPIKey(ctx(t), keys[0].ID(), func(k *tenancy.APIKey) error {
+		_, err = env.Tenancy().UpdateAPIKey(ctx(t), keys[0].ID(), func(k *tenancy.APIKey, _ *tenancy.User) error {
 			_, err := k.SetStatus(tenancy.KeyRevoked, t0.Add(time.Minute))
 			return err
 		})
@@ -130,6 +137,28 @@ func runTenancy(t *testing.T, shared func(t *testing.T) Env) {
 		must(t, err)
 		if k.Status() != tenancy.KeyRevoked || !k.UpdatedAt().Equal(t0.Add(time.Minute)) {
 			t.Fatalf("revocation not saved: %v at %v", k.Status(), k.UpdatedAt())
+		}
+
+		// A key's own rate limit is kept, read back where it authenticates,
+		// and given back to the default.
+		for _, raw := range []string{"25/m", "off", ""} {
+			limit := tenancy.RateLimit{}
+			if raw != "" {
+				limit, err = tenancy.ParseRateLimit(raw)
+				must(t, err)
+			}
+			_, err = env.Tenancy().UpdateAPIKey(ctx(t), keys[1].ID(), func(k *tenancy.APIKey, _ *tenancy.User) error {
+				k.SetRateLimit(limit, t0.Add(2*time.Minute))
+				return nil
+			})
+			must(t, err)
+			got, err := env.Tenancy().GetAPIKey(ctx(t), keys[1].ID())
+			must(t, err)
+			authenticated, _, err := env.Tenancy().Authenticate(ctx(t), keys[1].Hash())
+			must(t, err)
+			if got.RateLimit() != limit || authenticated.RateLimit() != limit {
+				t.Fatalf("rate limit %q: stored %q, authenticated %q", raw, got.RateLimit(), authenticated.RateLimit())
+			}
 		}
 		_, err = env.Tenancy().GetAPIKey(ctx(t), id.New[id.APIKey]())
 		wantErr(t, err, tenancy.ErrAPIKeyNotFound)
@@ -166,5 +195,12 @@ func runBootstrap(t *testing.T, env Env) {
 	must(t, err)
 	if len(res.Items) != 1 || !res.Items[0].SuperAdmin() {
 		t.Fatalf("after bootstrap there are %d users", len(res.Items))
+	}
+	regular, _ := tenancy.NewUser(res.Items[0].AccountID(), "regular@example.com", "Regular", false, t0)
+	must(t, env.Tenancy().CreateUser(ctx(t), regular))
+	supers, err := env.Tenancy().ListUsers(ctx(t), ports.UserFilter{SuperAdmin: true}, paging.Request{Sort: ports.UserSchema.DefaultSort(), Limit: 10})
+	must(t, err)
+	if len(supers.Items) != 1 || supers.Items[0].ID() != res.Items[0].ID() {
+		t.Fatalf("superadmins: %d users", len(supers.Items))
 	}
 }

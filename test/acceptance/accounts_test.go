@@ -124,4 +124,58 @@ func TestAccountsUsersAndKeys(t *testing.T) {
 		sw.Do("GET", "/v1/users?sort=slug:asc", nil).
 			Want(http.StatusBadRequest, "Unknown sort field: slug. Valid fields: created_at, display_name, email, id, updated_at")
 	})
+
+	// Finding 5 of issue 17: another tenant's e-mail was a 409, which told
+	// any tenant who uses the service. E-mails are unique within an account.
+	t.Run("another tenant's e-mail is no conflict", func(t *testing.T) {
+		other := harness.NewTenant(t, svc)
+		ow := harness.Over(t, other.Client)
+		twin := ow.Do("POST", "/v1/users", map[string]any{"email": tenant.User.Email, "display_name": "Namesake"}).Want(http.StatusCreated)
+		if twin.Str("account_id") != other.Account.ID || twin.Str("email") != tenant.User.Email {
+			t.Fatalf("created: %s", twin.Body)
+		}
+		ow.Do("POST", "/v1/users", map[string]any{"email": tenant.User.Email, "display_name": "Twin"}).
+			Want(http.StatusConflict, "A user with this email already exists")
+	})
+}
+
+// TestSuperadminKeysAreTheirsToChange reproduces finding 1 of issue 17: a
+// regular user of the system account revoked the bootstrap superadmin's
+// key (its account was the only check), and superadmins were locked out
+// for good. Now only a superadmin changes a superadmin's key.
+func TestSuperadminKeysAreTheirsToChange(t *testing.T) {
+	t.Parallel()
+	svc := harness.StartService(t)
+	sw := harness.Over(t, svc.Admin())
+	var super client.APIKey
+	for k, err := range svc.Admin().APIKeys(t.Context(), client.ListParams{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(svc.SuperadminKey, k.KeyPrefix) {
+			super = k
+		}
+	}
+	if super.ID == "" {
+		t.Fatal("the bootstrap key is not listed")
+	}
+	// A regular user of the system account, with a key of its own.
+	insider := harness.NewUser(t, svc.Admin(), super.AccountID)
+	iw := harness.Over(t, svc.Client(harness.NewAPIKey(t, svc.Admin(), super.AccountID, insider.ID).Key))
+	iw.Do("GET", "/v1/api-keys/"+super.ID, nil).Want(http.StatusOK) // it may see the key of its account
+	for _, body := range []map[string]any{{"status": "revoked"}, {"status": "active"}, {}} {
+		iw.Do("PATCH", "/v1/api-keys/"+super.ID, body).Want(http.StatusForbidden, "Superadmin access required")
+	}
+	sw.Do("GET", "/v1/accounts", nil).Want(http.StatusOK)
+	if got := sw.Do("GET", "/v1/api-keys/"+super.ID, nil).Want(http.StatusOK).Str("status"); got != "active" {
+		t.Fatalf("the superadmin's key is %s", got)
+	}
+	// A superadmin may still revoke a superadmin's key: another one's here.
+	spare := harness.NewAPIKey(t, svc.Admin(), super.AccountID, super.UserID)
+	if got := sw.Do("PATCH", "/v1/api-keys/"+spare.ID, map[string]any{"status": "revoked"}).Want(http.StatusOK).Str("status"); got != "revoked" {
+		t.Fatalf("revoked by a superadmin: %s", got)
+	}
+	// The insider's own keys stay its to revoke.
+	own := harness.NewAPIKey(t, svc.Admin(), super.AccountID, insider.ID)
+	iw.Do("PATCH", "/v1/api-keys/"+own.ID, map[string]any{"status": "revoked"}).Want(http.StatusOK)
 }
