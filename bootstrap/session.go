@@ -45,7 +45,9 @@ var SessionModule = fx.Module("session",
 			}
 			return tokens.New(secret, tokens.WithClock(now)), nil
 		},
-		func(cfg Config) ports.SteamTickets { return steam.New(cfg.SteamAPIURL, steamTimeout, nil) },
+		func(cfg Config) ports.SteamTickets {
+			return steam.New(cfg.SteamAPIURL, cfg.SteamTicketIdentity, steamTimeout, nil)
+		},
 		fx.Annotate(newSessionService, fx.As(new(ports.ClientSessions)), fx.As(new(ports.IdentitySessions))),
 	),
 	routes(httpapi.SessionRoutes),

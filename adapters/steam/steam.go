@@ -1,6 +1,12 @@
-// Package steam verifies Steam session tickets with Steam's Web API
+// Package steam verifies Steam tickets with Steam's Web API
 // (ISteamUserAuth/AuthenticateUserTicket), for the SteamID64 a ticket
 // belongs to.
+//
+// Tickets are Web API tickets that the game made for this service
+// (GetAuthTicketForWebApi with the service's identity), and the identity
+// goes to Steam with each: Steam then refuses a ticket made for anyone
+// else, such as another backend of a game with the same app ID, which
+// could otherwise replay the tickets its players send it.
 //
 // The publisher Web API key travels in the x-webapi-key header, which Steam
 // accepts, so that it is in no URL a proxy or a trace could record. The URL
@@ -43,6 +49,7 @@ const (
 // Client implements ports.SteamTickets.
 type Client struct {
 	endpoint string // base URL and path, without a query
+	identity string // what tickets must have been made for
 	timeout  time.Duration
 	http     *http.Client
 }
@@ -50,19 +57,25 @@ type Client struct {
 var _ ports.SteamTickets = (*Client)(nil)
 
 // New returns a client of the Web API at baseURL (Steam's host in
-// production; a fake's URL in tests). A timeout of zero or less is
-// DefaultTimeout; it bounds each call, connection and body included. A nil
-// client is a private one that follows no redirects.
+// production; a fake's URL in tests) that accepts only tickets made for
+// identity (GetAuthTicketForWebApi's pchIdentity). A timeout of zero or
+// less is DefaultTimeout; it bounds each call, connection and body
+// included. A nil client is a private one that follows no redirects.
 //
-// A base URL that is not an absolute http(s) URL without query or fragment
-// panics, as regexp.MustCompile does on a bad pattern: bootstrap validates
-// LEADR_STEAM_API_URL before wiring, so only a programming error gets here.
-func New(baseURL string, timeout time.Duration, client *http.Client) *Client {
+// A base URL that is not an absolute http(s) URL without query or fragment,
+// or an empty identity (which would accept tickets made for anyone), panics,
+// as regexp.MustCompile does on a bad pattern: bootstrap validates
+// LEADR_STEAM_API_URL and LEADR_STEAM_TICKET_IDENTITY before wiring, so only
+// a programming error gets here.
+func New(baseURL, identity string, timeout time.Duration, client *http.Client) *Client {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		// Not quoted back: a URL may carry credentials, and url.Parse's
 		// error would repeat it.
 		panic("steam: the base URL must be an absolute http(s) URL without query or fragment")
+	}
+	if identity == "" {
+		panic("steam: tickets must be bound to an identity")
 	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -76,7 +89,7 @@ func New(baseURL string, timeout time.Duration, client *http.Client) *Client {
 		}
 	}
 	u.Path = strings.TrimRight(u.Path, "/") + path
-	return &Client{endpoint: u.String(), timeout: timeout, http: client}
+	return &Client{endpoint: u.String(), identity: identity, timeout: timeout, http: client}
 }
 
 // answer is AuthenticateUserTicket's body: params on a verdict, error on a
@@ -105,7 +118,7 @@ func (c *Client) Authenticate(ctx context.Context, appID, webAPIKey, ticket stri
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	q := url.Values{"appid": {appID}, "ticket": {ticket}}
+	q := url.Values{"appid": {appID}, "ticket": {ticket}, "identity": {c.identity}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+"?"+q.Encode(), nil)
 	if err != nil {
 		// Only a method or URL that does not parse fails here; the URL

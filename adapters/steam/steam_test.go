@@ -32,7 +32,7 @@ func setup(t *testing.T) (*steamfake.Server, *steam.Client) {
 	t.Helper()
 	fake := steamfake.New(t)
 	fake.ExpectKey(appID, key)
-	c := steam.New(fake.URL(), short, nil)
+	c := steam.New(fake.URL(), steamfake.DefaultIdentity, short, nil)
 	return fake, c
 }
 
@@ -52,8 +52,37 @@ func TestAuthenticateSuccess(t *testing.T) {
 	}
 
 	reqs := fake.Requests()
-	if len(reqs) != 1 || reqs[0] != (steamfake.Request{AppID: appID, Key: key, Ticket: ticket}) {
-		t.Errorf("Steam received %+v, want one request for app %s with the key and ticket", reqs, appID)
+	if len(reqs) != 1 || reqs[0] != (steamfake.Request{AppID: appID, Key: key, Ticket: ticket, Identity: steamfake.DefaultIdentity}) {
+		t.Errorf("Steam received %+v, want one request for app %s with the key, ticket and identity", reqs, appID)
+	}
+}
+
+// TestTicketsAreBoundToTheIdentity: a ticket the game made for another
+// party (a session ticket for a game server or a peer, or a Web API ticket
+// for another backend of a game with the same app ID), which that party
+// could replay here, is refused as an invalid ticket; only one made for
+// the client's identity is vouched for.
+func TestTicketsAreBoundToTheIdentity(t *testing.T) {
+	t.Parallel()
+	fake, c := setup(t)
+	mine, peers, backends := "aaaa", "bbbb", "cccc"
+	fake.Ticket(mine, steamfake.Player{SteamID: steamfake.SteamID64(1)})
+	fake.TicketFor("", peers, steamfake.Player{SteamID: steamfake.SteamID64(2)})
+	fake.TicketFor("another-backend", backends, steamfake.Player{SteamID: steamfake.SteamID64(3)})
+
+	if got, err := c.Authenticate(t.Context(), appID, key, mine); err != nil || got.SteamID != steamfake.SteamID64(1) {
+		t.Errorf("a ticket made for %q: %+v, %v; want its player", steamfake.DefaultIdentity, got, err)
+	}
+	for what, tk := range map[string]string{"a session ticket": peers, "another identity's ticket": backends} {
+		_, err := c.Authenticate(t.Context(), appID, key, tk)
+		if !errors.Is(err, session.ErrSteamTicketInvalid) || domain.CategoryOf(err) != domain.CategoryUnauthenticated {
+			t.Errorf("%s: err = %v, want ErrSteamTicketInvalid (401)", what, err)
+		}
+	}
+	for _, r := range fake.Requests() {
+		if r.Identity != steamfake.DefaultIdentity {
+			t.Errorf("a request named identity %q, want %q", r.Identity, steamfake.DefaultIdentity)
+		}
 	}
 }
 
@@ -160,7 +189,7 @@ func TestAuthenticateDefaultTimeout(t *testing.T) {
 	fake := steamfake.New(t)
 	fake.Ticket(ticket, steamfake.Player{SteamID: steamfake.SteamID64(1)})
 	fake.Slow(time.Hour)
-	c := steam.New(fake.URL(), 0, nil)
+	c := steam.New(fake.URL(), steamfake.DefaultIdentity, 0, nil)
 	// A caller's shorter deadline still wins over the default 5 s.
 	ctx, cancel := context.WithTimeout(t.Context(), short)
 	defer cancel()
@@ -201,7 +230,7 @@ func TestAuthenticateUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	base := srv.URL
 	srv.Close() // nothing listens there any more
-	c := steam.New(base, short, nil)
+	c := steam.New(base, steamfake.DefaultIdentity, short, nil)
 	_, err := c.Authenticate(t.Context(), appID, key, ticket)
 	assertUnavailable(t, err)
 }
@@ -214,7 +243,7 @@ func TestAuthenticateRedirectNotFollowed(t *testing.T) {
 		http.Redirect(w, r, fake.URL()+r.URL.RequestURI(), http.StatusFound)
 	}))
 	t.Cleanup(redirector.Close)
-	c := steam.New(redirector.URL, short, nil)
+	c := steam.New(redirector.URL, steamfake.DefaultIdentity, short, nil)
 	_, err := c.Authenticate(t.Context(), appID, key, ticket)
 	assertUnavailable(t, err)
 	if n := len(fake.Requests()); n != 0 {
@@ -233,7 +262,7 @@ func TestBaseURLWithPath(t *testing.T) {
 	}
 	proxy := httptest.NewServer(http.StripPrefix("/steam", httputil.NewSingleHostReverseProxy(target)))
 	t.Cleanup(proxy.Close)
-	c := steam.New(proxy.URL+"/steam/", short, nil)
+	c := steam.New(proxy.URL+"/steam/", steamfake.DefaultIdentity, short, nil)
 	if _, err := c.Authenticate(t.Context(), appID, key, ticket); err != nil {
 		t.Errorf("Authenticate through a prefixed base URL: %v", err)
 	}
@@ -252,9 +281,15 @@ func TestNewRefusesBadBaseURL(t *testing.T) {
 					t.Errorf("New's panic repeats the URL: %q", msg)
 				}
 			}()
-			steam.New(u, 0, nil)
+			steam.New(u, steamfake.DefaultIdentity, 0, nil)
 		}()
 	}
+	defer func() {
+		if recover() == nil {
+			t.Error("New with no identity, which would accept tickets made for anyone, did not panic")
+		}
+	}()
+	steam.New("https://partner.steam-api.com", "", 0, nil)
 }
 
 // No failure may carry the publisher key or the ticket in its text: errors
@@ -294,7 +329,7 @@ func TestErrorsNeverHoldKeyOrTicket(t *testing.T) {
 			t.Parallel()
 			fake := steamfake.New(t)
 			fake.ExpectKey(appID, key)
-			c := steam.New(arrange(fake), short, nil)
+			c := steam.New(arrange(fake), steamfake.DefaultIdentity, short, nil)
 			_, err := c.Authenticate(t.Context(), appID, key, ticket)
 			if err == nil {
 				t.Fatal("Authenticate succeeded")
@@ -347,7 +382,7 @@ func TestCallersClientTimeout(t *testing.T) {
 	fake, _ := setup(t)
 	fake.Ticket(ticket, steamfake.Player{SteamID: steamfake.SteamID64(1)})
 	fake.Slow(time.Hour)
-	c := steam.New(fake.URL(), time.Minute, &http.Client{Timeout: short})
+	c := steam.New(fake.URL(), steamfake.DefaultIdentity, time.Minute, &http.Client{Timeout: short})
 	_, err := c.Authenticate(t.Context(), appID, key, ticket)
 	assertUnavailable(t, err)
 	walk(err, func(e error) {

@@ -5,9 +5,10 @@
 //
 // What it copies from Steam: 200 with {"response":{"params":{...}}} for a
 // ticket Steam vouches for and {"response":{"error":{...}}} for one it
-// refuses (errorcode 101 "Invalid ticket" for any ticket it does not know);
-// 403 with an HTML page for a missing or wrong publisher key; 400 for a
-// missing appid or ticket.
+// refuses (errorcode 101 "Invalid ticket" for any ticket it does not know,
+// and for a ticket made for another identity than the request's identity
+// parameter, as GetAuthTicketForWebApi tickets are); 403 with an HTML page
+// for a missing or wrong publisher key; 400 for a missing appid or ticket.
 package steamfake
 
 import (
@@ -34,11 +35,16 @@ type Player struct {
 	Result string
 }
 
+// DefaultIdentity is the identity Ticket's tickets are made for: the
+// service's default LEADR_STEAM_TICKET_IDENTITY.
+const DefaultIdentity = "leadr"
+
 // Request is one call the server received, as it read it.
 type Request struct {
-	AppID  string
-	Key    string // from the key parameter or the x-webapi-key header
-	Ticket string
+	AppID    string
+	Key      string // from the key parameter or the x-webapi-key header
+	Ticket   string
+	Identity string
 }
 
 // Server is the fake. Its methods may be called at any time, from any
@@ -56,10 +62,11 @@ type Server struct {
 }
 
 type answer struct {
-	player Player
-	code   int    // a refusal's errorcode, when non-zero
-	raw    string // a verbatim body, when set
-	isRaw  bool
+	player   Player
+	identity string // what the ticket was made for
+	code     int    // a refusal's errorcode, when non-zero
+	raw      string // a verbatim body, when set
+	isRaw    bool
 }
 
 // New starts a server that t closes at its end.
@@ -92,10 +99,21 @@ func (s *Server) ExpectKey(appID, key string) {
 	s.keys[appID] = key
 }
 
-// Ticket makes ticket one Steam vouches for, as p's. Tickets are hex, so
-// case does not matter.
+// Ticket makes ticket one Steam vouches for, as p's, when it is presented
+// with the identity DefaultIdentity. Tickets are hex, so case does not
+// matter.
 func (s *Server) Ticket(ticket string, p Player) {
-	s.set(ticket, answer{player: p})
+	s.TicketFor(DefaultIdentity, ticket, p)
+}
+
+// TicketFor makes ticket one that p's game made for identity
+// (GetAuthTicketForWebApi): Steam vouches for it only when a request names
+// that identity, and refuses it with errorcode 101 otherwise, so that a
+// ticket made for one backend is useless to another. An empty identity is
+// a session ticket (GetAuthSessionTicket, made for a game server or a
+// peer), vouched for only when a request names no identity.
+func (s *Server) TicketFor(identity, ticket string, p Player) {
+	s.set(ticket, answer{player: p, identity: identity})
 }
 
 // Refuse makes Steam refuse ticket with errorcode (101 is Steam's "Invalid
@@ -161,7 +179,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req := Request{AppID: q.Get("appid"), Key: q.Get("key"), Ticket: q.Get("ticket")}
+	req := Request{AppID: q.Get("appid"), Key: q.Get("key"), Ticket: q.Get("ticket"), Identity: q.Get("identity")}
 	if req.Key == "" {
 		req.Key = r.Header.Get("x-webapi-key")
 	}
@@ -211,6 +229,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(a.raw))
 	case a.code != 0:
 		writeError(w, a.code)
+	case req.Identity != a.identity:
+		writeError(w, 101)
 	default:
 		p := a.player
 		if p.Result == "" {

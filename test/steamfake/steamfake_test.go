@@ -30,8 +30,19 @@ func get(t *testing.T, ctx context.Context, base string, q url.Values) (int, str
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
 }
 
+// query asks as the service does, with the identity tickets are made for.
 func query(appID, key, ticket string) url.Values {
-	return url.Values{"appid": {appID}, "key": {key}, "ticket": {ticket}}
+	return url.Values{"appid": {appID}, "key": {key}, "ticket": {ticket}, "identity": {steamfake.DefaultIdentity}}
+}
+
+func withIdentity(q url.Values, identity string) url.Values {
+	q.Set("identity", identity)
+	return q
+}
+
+func withoutIdentity(q url.Values) url.Values {
+	q.Del("identity")
+	return q
 }
 
 func TestAnswersLikeSteam(t *testing.T) {
@@ -42,6 +53,8 @@ func TestAnswersLikeSteam(t *testing.T) {
 	f.Ticket("beef", steamfake.Player{SteamID: steamfake.SteamID64(3), Result: "Invalid"})
 	f.Refuse("dead", 3)
 	f.Raw("f00d", `{"response":`)
+	f.TicketFor("other-backend", "cafe", steamfake.Player{SteamID: steamfake.SteamID64(4)})
+	f.TicketFor("", "b0b0", steamfake.Player{SteamID: steamfake.SteamID64(5)}) // a session ticket
 
 	tests := []struct {
 		name   string
@@ -54,8 +67,16 @@ func TestAnswersLikeSteam(t *testing.T) {
 		{"result other than OK", query("480", "K", "beef"), 200,
 			`{"response":{"params":{"result":"Invalid","steamid":"76561197960265731","ownersteamid":"76561197960265731","vacbanned":false,"publisherbanned":false}}}`},
 		{"refused", query("480", "K", "dead"), 200, `{"response":{"error":{"errorcode":3,"errordesc":"Invalid parameter"}}}`},
-		{"unknown ticket", query("480", "K", "0000"), 200, `{"response":{"error":{"errorcode":101,"errordesc":"Invalid ticket"}}}`},
+		{"unknown ticket", query("480", "K", "0000"), 200, invalidTicket},
 		{"raw", query("480", "K", "f00d"), 200, `{"response":`},
+		{"without the identity it was made for", withoutIdentity(query("480", "K", "abcd")), 200, invalidTicket},
+		{"with another identity", withIdentity(query("480", "K", "abcd"), "other-backend"), 200, invalidTicket},
+		{"made for another identity", query("480", "K", "cafe"), 200, invalidTicket},
+		{"with the identity it was made for", withIdentity(query("480", "K", "cafe"), "other-backend"), 200,
+			`{"response":{"params":{"result":"OK","steamid":"76561197960265732","ownersteamid":"76561197960265732","vacbanned":false,"publisherbanned":false}}}`},
+		{"session ticket with an identity", query("480", "K", "b0b0"), 200, invalidTicket},
+		{"session ticket without one", withoutIdentity(query("480", "K", "b0b0")), 200,
+			`{"response":{"params":{"result":"OK","steamid":"76561197960265733","ownersteamid":"76561197960265733","vacbanned":false,"publisherbanned":false}}}`},
 		{"wrong key", query("480", "X", "abcd"), 403, "Forbidden"},
 		{"no key", url.Values{"appid": {"480"}, "ticket": {"abcd"}}, 403, "Forbidden"},
 		{"key of another app", query("570", "K", "abcd"), 403, "Forbidden"},
@@ -87,10 +108,13 @@ func TestAnswersLikeSteam(t *testing.T) {
 		})
 	}
 
-	if got := f.Requests(); len(got) != len(tests) || got[0] != (steamfake.Request{AppID: "480", Key: "K", Ticket: "abcd"}) {
+	if got := f.Requests(); len(got) != len(tests) || got[0] != (steamfake.Request{AppID: "480", Key: "K", Ticket: "abcd", Identity: "leadr"}) {
 		t.Errorf("Requests() = %+v", got)
 	}
 }
+
+// invalidTicket is Steam's answer to a ticket it does not vouch for.
+const invalidTicket = `{"response":{"error":{"errorcode":101,"errordesc":"Invalid ticket"}}}`
 
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
