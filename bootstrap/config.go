@@ -41,10 +41,13 @@ type Config struct {
 	RequestTimeout time.Duration
 	// SuperadminAPIKey is the bootstrap key's value; empty: generate one.
 	SuperadminAPIKey Secret
-	// APIKeyPepper, CursorSecret and EncryptionKey are empty when not
-	// configured; a value generated once and kept in the database is used then.
-	APIKeyPepper  Secret
-	CursorSecret  Secret
+	// APIKeyPepper and CursorSecret are empty when not configured; a value
+	// generated once and kept in the database, sealed, is used then.
+	APIKeyPepper Secret
+	CursorSecret Secret
+	// EncryptionKey is the root key every stored secret is sealed under
+	// (application/sealing). Required with PostgreSQL; empty on SQLite: the
+	// key file beside the database, made at the first start.
 	EncryptionKey Secret
 	// AccessTokenSecret signs access tokens; empty: generated and shared as
 	// the secrets above.

@@ -25,6 +25,7 @@ import (
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/application/auth"
 	"github.com/leadr-oss/identity/application/credcache"
+	"github.com/leadr-oss/identity/application/sealing"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -47,6 +48,7 @@ var Aggregates = []fx.Option{
 // Service is the whole service: give it a configuration and run it.
 func Service(cfg Config, stderr io.Writer) fx.Option {
 	return fx.Options(
+		SecretsModule,
 		fx.Supply(cfg, fx.Annotate(stderr, fx.As(new(Stderr)))),
 		LoggerModule,
 		DatabaseModule,
@@ -95,7 +97,9 @@ var DatabaseModule = fx.Module("database",
 		OpenDatabase,
 		migrateAtStart,
 		store.New,
-		fx.Annotate(store.NewSecrets, fx.As(new(ports.SecretStore))),
+		openVault,
+		openedVault.open,
+		func(v *sealing.Vault) ports.SecretStore { return v },
 		fx.Annotate(func(s *store.Store) *store.Store { return s }, fx.As(new(ports.Pinger))),
 		func(db *store.DB) ports.Changes { return db.Changes() },
 	),
@@ -206,7 +210,7 @@ const (
 )
 
 // sharedSecret returns the configured secret or, when there is none, the one
-// generated once and stored in the database for every replica.
+// generated once and stored in the database, sealed, for every replica.
 func sharedSecret(secrets ports.SecretStore, log *zap.Logger, configured Secret, name, envVar string) ([]byte, error) {
 	if configured != "" {
 		return []byte(configured.Reveal()), nil
@@ -221,8 +225,7 @@ func sharedSecret(secrets ports.SecretStore, log *zap.Logger, configured Secret,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	log.Warn(envVar+" is not set; using a generated secret stored in the database. Configure one "+
-		"to keep it out of the database and its backups", zap.String("secret", name))
+	log.Debug(envVar+" is not set; using the generated secret, stored sealed in the database", zap.String("secret", name))
 	return v, nil
 }
 

@@ -38,7 +38,8 @@ func startB(b *testing.B) *replica {
 
 func start(t testing.TB, dbURL string, vars map[string]string, opts ...fx.Option) *replica {
 	t.Helper()
-	all := map[string]string{"LEADR_DATABASE_URL": dbURL, "LEADR_HTTP_ADDR": "127.0.0.1:0", "LEADR_LOG_LEVEL": "warn"}
+	all := map[string]string{"LEADR_DATABASE_URL": dbURL, "LEADR_HTTP_ADDR": "127.0.0.1:0", "LEADR_LOG_LEVEL": "warn",
+		"LEADR_ENCRYPTION_KEY": testEncryptionKey}
 	for k, v := range vars {
 		all[k] = v
 	}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/ports"
 )
 
-// Secrets implements ports.SecretStore.
+// Secrets implements ports.SecretStore: it keeps the bytes it is given, and
+// is given them sealed (application/sealing's Vault wraps it).
 type Secrets struct {
 	db *DB
 }
@@ -33,10 +36,119 @@ func (s *Secrets) Secret(ctx context.Context, name string, generate func() []byt
 	return stored.Value, nil
 }
 
+// Any reports whether a secret is stored: then they were sealed under a
+// root key already.
+func (s *Secrets) Any(ctx context.Context) (bool, error) {
+	n, err := s.db.write.NewSelect().Model((*secretRow)(nil)).Limit(1).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read secrets: %w", err)
+	}
+	return n > 0, nil
+}
+
 type secretRow struct {
-	bun.BaseModel `bun:"table:service_secrets"`
+	bun.BaseModel `bun:"table:sealed_secrets"`
 
 	Name      string    `bun:"name,pk"`
 	Value     []byte    `bun:"value"`
 	CreatedAt time.Time `bun:"created_at"`
+}
+
+// Conversion is what sealing the secrets of an earlier version writes.
+type Conversion interface {
+	// Sealed are the secrets to store, by name.
+	Sealed() map[string][]byte
+	// Reseal turns a sealed credential into its new form; false leaves it.
+	Reseal(sealed, context []byte) ([]byte, bool)
+}
+
+// sealLock serialises the conversion across replicas (PostgreSQL; on
+// SQLite the transaction holds the write lock).
+const sealLock = 0x1eadd1c
+
+// SealLegacy converts, once, a database whose secrets an earlier version
+// kept in plaintext (legacy_secrets, left by the migration
+// 20261207000003_sealed_secrets): convert receives them and says what to
+// store instead; every game's stored Steam Web API key is resealed; and
+// legacy_secrets is dropped, all in one transaction. Replicas starting
+// together take turns, and the later ones find nothing to do. It reports
+// whether it converted anything.
+func (s *Secrets) SealLegacy(ctx context.Context, convert func(plaintext map[string][]byte) Conversion) (bool, error) {
+	converted := false
+	err := s.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		exists := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'legacy_secrets'"
+		if !s.db.sqlite {
+			// No request's bounds: a replica may wait for another's conversion.
+			if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0"); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", sealLock); err != nil {
+				return err
+			}
+			exists = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'legacy_secrets'"
+		}
+		var n int
+		if err := tx.NewRaw(exists).Scan(ctx, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		var legacy []secretRow
+		if err := tx.NewRaw("SELECT name, value, created_at FROM legacy_secrets").Scan(ctx, &legacy); err != nil {
+			return err
+		}
+		plaintext := make(map[string][]byte, len(legacy))
+		for _, r := range legacy {
+			plaintext[r.Name] = r.Value
+		}
+		c := convert(plaintext)
+		now := time.Now().UTC()
+		for name, value := range c.Sealed() {
+			if _, err := tx.NewInsert().Model(&secretRow{Name: name, Value: value, CreatedAt: now}).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if err := resealSteamKeys(ctx, tx, c); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DROP TABLE legacy_secrets"); err != nil {
+			return err
+		}
+		converted = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("seal the secrets stored in plaintext: %w", err)
+	}
+	return converted, nil
+}
+
+// steamKeyRow is a game's sealed Steam Web API key, deleted games' too:
+// they may be restored.
+type steamKeyRow struct {
+	bun.BaseModel `bun:"table:games"`
+
+	ID             uuid.UUID `bun:"id,pk,type:uuid"`
+	SteamWebAPIKey []byte    `bun:"steam_web_api_key"`
+}
+
+// resealSteamKeys seals every game's Steam key as c says; its context is
+// the game's ID, as application/game seals it.
+func resealSteamKeys(ctx context.Context, tx bun.Tx, c Conversion) error {
+	var rows []steamKeyRow
+	if err := tx.NewSelect().Model(&rows).Where("steam_web_api_key IS NOT NULL").Scan(ctx); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		resealed, ok := c.Reseal(r.SteamWebAPIKey, []byte(fromUUID[id.Game](r.ID).String()))
+		if !ok {
+			continue
+		}
+		r.SteamWebAPIKey = resealed
+		if _, err := tx.NewUpdate().Model(&r).Column("steam_web_api_key").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

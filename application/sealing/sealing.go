@@ -1,8 +1,15 @@
-// Package sealing encrypts the secrets the service stores (a game's Steam
-// Web API key) with AES-256-GCM under a key every replica shares. With the
-// key configured (LEADR_ENCRYPTION_KEY), a copy of the database alone does
-// not give them away; a generated key is kept in the database itself and
-// protects only against reading the games table alone.
+// Package sealing encrypts what the service stores secret, with AES-256-GCM,
+// in two levels (envelope encryption). The root key, LEADR_ENCRYPTION_KEY
+// or the key file beside an SQLite database, is never stored in the
+// database; it seals the secrets the service generates (the Vault): the
+// API-key pepper, the cursor and access-token secrets, and the credentials
+// key, which in turn seals stored credentials such as games' Steam Web API
+// keys. A copy of the database without the root key opens none of them.
+//
+// Changing the root key is therefore a re-wrap: open each of the few stored
+// secrets with the old root and seal it under the new one, in one
+// transaction; every game's sealed Steam key stays as it is, since the
+// credentials key it is sealed under does not change.
 package sealing
 
 import (
@@ -30,8 +37,12 @@ var _ ports.Cipher = (*Cipher)(nil)
 
 // NewCipher derives the AES-256 key from secret (any length; 32 bytes or
 // more of randomness are expected).
-func NewCipher(secret []byte) *Cipher {
-	key := sha256.Sum256(append([]byte("leadr sealing v1\x00"), secret...))
+func NewCipher(secret []byte) *Cipher { return newCipher("leadr sealing v1", secret) }
+
+// newCipher derives the AES-256 key from secret for one use, label: the
+// same secret gives unrelated keys under two labels.
+func newCipher(label string, secret []byte) *Cipher {
+	key := sha256.Sum256(append([]byte(label+"\x00"), secret...))
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		panic(err) // a 32-byte key always makes a cipher

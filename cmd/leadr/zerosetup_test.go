@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -58,6 +59,16 @@ func TestZeroSetup(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data", "leadr.db")); err != nil {
 		t.Fatalf("no database file: %v", err)
 	}
+	// The key its secrets are sealed under, beside it, for its owner only.
+	keyFile := filepath.Join(dir, "data", "leadr.db.key")
+	info, err := os.Stat(keyFile)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the key file: %v %v", info, err)
+	}
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	second := startBinary(t, bin, dir)
 	if second.key != "" {
@@ -78,6 +89,9 @@ func TestZeroSetup(t *testing.T) {
 		t.Fatalf("an identity after a restart: created=%v %v", created, err)
 	}
 	second.stop(t)
+	if again, err := os.ReadFile(keyFile); err != nil || !bytes.Equal(again, key) {
+		t.Fatalf("the key file after a restart: changed, or %v", err)
+	}
 }
 
 type process struct {

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,8 @@ type Service struct {
 	app           *fx.App
 	http          *http.Client
 	conformance   *conformance
+	stopOnce      sync.Once
+	stopErr       error
 }
 
 type settings struct {
@@ -57,6 +61,12 @@ func Backend() string {
 	}
 	return "postgres"
 }
+
+// EncryptionKey is the LEADR_ENCRYPTION_KEY of every service StartService
+// runs on PostgreSQL, so that services on one database share it (on SQLite,
+// the key file beside the database is). For tests only: a deployment makes
+// its own.
+const EncryptionKey = "harness-test-key-never-use-this-one-in-production"
 
 // WithDatabaseURL runs the service on an existing database instead of a
 // new one.
@@ -100,6 +110,9 @@ func StartService(t testing.TB, opts ...Option) *Service {
 		"LEADR_RATE_LIMIT_SESSION":   "off",
 		"LEADR_RATE_LIMIT_CLIENT_IP": "off",
 	}
+	if strings.HasPrefix(s.databaseURL, "postgres") {
+		env["LEADR_ENCRYPTION_KEY"] = EncryptionKey
+	}
 	for k, v := range s.env {
 		env[k] = v
 	}
@@ -141,13 +154,30 @@ func StartService(t testing.TB, opts ...Option) *Service {
 		// Connections the client opened and never used would hold the
 		// server's shutdown for seconds.
 		svc.http.CloseIdleConnections()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := app.Stop(ctx); err != nil {
+		if err := svc.stop(); err != nil {
 			t.Errorf("stop the service: %v", err)
 		}
 	})
 	return svc
+}
+
+// Stop stops the service now, as SIGTERM does, rather than when the test
+// ends: then another may start on its database (WithDatabaseURL).
+func (s *Service) Stop(t testing.TB) {
+	t.Helper()
+	s.http.CloseIdleConnections()
+	if err := s.stop(); err != nil {
+		t.Fatalf("stop the service: %v", err)
+	}
+}
+
+func (s *Service) stop() error {
+	s.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.stopErr = s.app.Stop(ctx)
+	})
+	return s.stopErr
 }
 
 // Client returns a client that sends key. Every answer it receives is

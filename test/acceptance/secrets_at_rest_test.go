@@ -1,0 +1,273 @@
+package acceptance
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/leadr-oss/identity/adapters/store"
+	"github.com/leadr-oss/identity/application/auth"
+	"github.com/leadr-oss/identity/application/sealing"
+	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/migrations"
+	"github.com/leadr-oss/identity/test/harness"
+	"github.com/leadr-oss/identity/test/steamfake"
+)
+
+// dump is what a copy of a service's database shows, read while it runs.
+type dump struct {
+	db      *store.DB
+	secrets map[string][]byte // the rows of the generated secrets, as stored
+}
+
+func dumpOf(t *testing.T, svc *harness.Service) dump {
+	t.Helper()
+	db, err := store.Open(svc.DatabaseURL, store.PoolOptions{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var rows []struct {
+		Name  string
+		Value []byte
+	}
+	if err := db.Bun().NewRaw("SELECT name, value FROM sealed_secrets").Scan(t.Context(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	d := dump{db: db, secrets: map[string][]byte{}}
+	for _, r := range rows {
+		d.secrets[r.Name] = r.Value
+	}
+	return d
+}
+
+func (d dump) steamKey(t *testing.T, gameID string) []byte {
+	t.Helper()
+	var sealed []byte
+	if err := d.db.Bun().NewRaw("SELECT steam_web_api_key FROM games WHERE id = ?", uuidOf(gameID)).Scan(t.Context(), &sealed); err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
+// keyHashes counts the API keys stored with hash.
+func (d dump) keyHashes(t *testing.T, hash []byte) int {
+	t.Helper()
+	var n int
+	if err := d.db.Bun().NewRaw("SELECT count(*) FROM api_keys WHERE key_hash = ?", hash).Scan(t.Context(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// vault opens the dump's secrets with rootKey, as the service does.
+func (d dump) vault(rootKey []byte) *sealing.Vault {
+	return sealing.NewVault(store.NewSecrets(store.New(d.db)), rootKey)
+}
+
+// uuidOf is the UUID of a prefixed ID (gam_…).
+func uuidOf(prefixed string) string {
+	_, u, _ := strings.Cut(prefixed, "_")
+	return u
+}
+
+// rootKeyOf is the key svc seals its secrets under: the harness's
+// LEADR_ENCRYPTION_KEY on PostgreSQL, the key file beside an SQLite one.
+func rootKeyOf(t *testing.T, svc *harness.Service) []byte {
+	t.Helper()
+	path, ok := store.SQLiteFile(svc.DatabaseURL)
+	if !ok {
+		return []byte(harness.EncryptionKey)
+	}
+	key, err := store.ReadKeyFile(path + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// resign is token signed anew, HS256, under secret.
+func resign(token string, secret []byte) string {
+	signed := token[:strings.LastIndex(token, ".")]
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(signed))
+	return signed + "." + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+// TestDatabaseDumpOpensNothing: whoever copies the database, without the
+// key, holds stored secrets that hash no API key, sign no access token and
+// open no Steam key; opened with another key they do not open at all. The
+// right key opens them, so they are the secrets the service uses.
+func TestDatabaseDumpOpensNothing(t *testing.T) {
+	t.Parallel()
+	fake := steamfake.New(t)
+	svc := harness.StartService(t, harness.WithEnv("LEADR_STEAM_API_URL", fake.URL()))
+	tenant := harness.NewTenant(t, svc)
+	webAPIKey := steamKey()
+	g := harness.NewGame(t, tenant.Client, client.CreateGameRequest{SteamAppID: ptr("480"), SteamWebAPIKey: ptr(webAPIKey)})
+	s := deviceSignIn(t, svc, g.ID, newDevice())
+	bearer(t, svc, s.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+
+	d := dumpOf(t, svc)
+	for _, name := range []string{"api_key_pepper", "cursor_secret", "access_token_secret", sealing.CredentialsKey} {
+		if len(d.secrets[name]) == 0 {
+			t.Fatalf("no %s stored", name)
+		}
+	}
+	sealedSteamKey := d.steamKey(t, g.ID)
+
+	// What the copy gives, taken as the secrets themselves.
+	if n := d.keyHashes(t, auth.NewHasher(d.secrets["api_key_pepper"]).Hash(tenant.Key.Key)); n != 0 {
+		t.Error("the stored pepper hashes the tenant's API key as the database holds it")
+	}
+	if forged := resign(s.AccessToken, d.secrets["access_token_secret"]); forged == s.AccessToken {
+		t.Error("the stored access-token secret signs the service's tokens")
+	} else {
+		wantBearerRefused(t, bearer(t, svc, forged).Do("GET", "/v1/client/me", nil), accessRefused)
+	}
+	if bytes.Contains(sealedSteamKey, []byte(webAPIKey)) {
+		t.Error("the games table holds the Steam key in plaintext")
+	}
+	if _, err := sealing.NewCipher(d.secrets[sealing.CredentialsKey]).Open(sealedSteamKey, []byte(g.ID)); err == nil {
+		t.Error("the stored credentials key opens the game's Steam key")
+	}
+
+	// Another key opens none of them.
+	wrong := d.vault([]byte("a-guess-at-the-encryption-key-0000000000"))
+	for name := range d.secrets {
+		if _, err := wrong.Secret(t.Context(), name, sealing.RandomKey); err == nil {
+			t.Errorf("%s opens with another key", name)
+		}
+	}
+
+	// The right key opens them: they are what the service uses.
+	right := d.vault(rootKeyOf(t, svc))
+	pepper, err := right.Secret(t.Context(), "api_key_pepper", sealing.RandomKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := d.keyHashes(t, auth.NewHasher(pepper).Hash(tenant.Key.Key)); n != 1 {
+		t.Fatalf("the opened pepper hashes the tenant's key into %d rows, want 1", n)
+	}
+	tokenSecret, err := right.Secret(t.Context(), "access_token_secret", sealing.RandomKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resign(s.AccessToken, tokenSecret) != s.AccessToken {
+		t.Fatal("the opened access-token secret does not sign the service's tokens")
+	}
+	credentials, err := right.Credentials(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := credentials.Open(sealedSteamKey, []byte(g.ID)); err != nil || string(got) != webAPIKey {
+		t.Fatalf("the opened credentials key does not open the Steam key: %v", err)
+	}
+}
+
+// TestUpgradeOfPlaintextSecrets: a database as an earlier version left it,
+// its generated secrets in plaintext and a game's Steam key sealed under
+// the plaintext "encryption_key", is sealed at the first start with the
+// key, and every API key, cursor, access and refresh token and Steam key
+// made before still works; nothing of the plaintext remains.
+func TestUpgradeOfPlaintextSecrets(t *testing.T) {
+	t.Parallel()
+	secret := func() string {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	}
+	pepper, cursorSecret, tokenSecret, oldKey := secret(), secret(), secret(), sealing.RandomKey()
+	fake := steamfake.New(t)
+	// The credentials are made by a service running with the secrets the
+	// earlier version had generated.
+	before := harness.StartService(t, harness.WithEnv("LEADR_STEAM_API_URL", fake.URL()),
+		harness.WithEnv("LEADR_API_KEY_PEPPER", pepper), harness.WithEnv("LEADR_CURSOR_SECRET", cursorSecret),
+		harness.WithEnv("LEADR_ACCESS_TOKEN_SECRET", tokenSecret))
+	tenant := harness.NewTenant(t, before)
+	webAPIKey := steamKey()
+	g := harness.NewGame(t, tenant.Client, client.CreateGameRequest{SteamAppID: ptr("480"), SteamWebAPIKey: ptr(webAPIKey)})
+	for range 3 {
+		harness.NewIdentity(t, tenant.Client, client.CreateIdentityRequest{GameID: g.ID, Kind: client.KindCustom, ExternalKey: "custom-" + harness.Unique()})
+	}
+	first, err := tenant.Client.ListIdentities(t.Context(), client.ListIdentitiesParams{GameID: g.ID, Limit: 1})
+	if err != nil || first.Pagination.NextCursor == nil {
+		t.Fatalf("first page: %+v %v", first, err)
+	}
+	s := deviceSignIn(t, before, g.ID, newDevice())
+	before.Stop(t)
+
+	// The database as the earlier version left it.
+	d := dumpOf(t, before)
+	sealedSteamKey := d.steamKey(t, g.ID)
+	credentials, err := d.vault(rootKeyOf(t, before)).Credentials(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlite := strings.HasPrefix(before.DatabaseURL, "sqlite:")
+	down, err := fs.ReadFile(migrations.For(sqlite), "20261207000003_sealed_secrets.tx.down.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainSteamKey, err := credentials.Open(sealedSteamKey, []byte(g.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"DELETE FROM sealed_secrets", nil},
+		{string(down), nil},
+		{"DELETE FROM bun_migrations WHERE name = '20261207000003'", nil},
+		{"UPDATE games SET steam_web_api_key = ? WHERE id = ?", []any{sealing.NewCipher(oldKey).Seal(plainSteamKey, []byte(g.ID)), uuidOf(g.ID)}},
+		{"INSERT INTO service_secrets (name, value, created_at) VALUES ('api_key_pepper', ?, CURRENT_TIMESTAMP), " +
+			"('cursor_secret', ?, CURRENT_TIMESTAMP), ('access_token_secret', ?, CURRENT_TIMESTAMP), ('encryption_key', ?, CURRENT_TIMESTAMP)",
+			[]any{[]byte(pepper), []byte(cursorSecret), []byte(tokenSecret), oldKey}},
+	} {
+		if _, err := d.db.Bun().ExecContext(t.Context(), q.sql, q.args...); err != nil {
+			t.Fatalf("%.60s: %v", q.sql, err)
+		}
+	}
+
+	// The first start with the key, configured with none of the secrets.
+	after := harness.StartService(t, harness.WithDatabaseURL(before.DatabaseURL), harness.WithEnv("LEADR_STEAM_API_URL", fake.URL()))
+	keyed := after.Client(tenant.Key.Key)
+	next, err := keyed.ListIdentities(t.Context(), client.ListIdentitiesParams{GameID: g.ID, Limit: 1, Cursor: *first.Pagination.NextCursor})
+	if err != nil || len(next.Data) != 1 || next.Data[0].ID == first.Data[0].ID {
+		t.Fatalf("the API key and the cursor made before: %+v %v", next, err)
+	}
+	bearer(t, after, s.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+	checkRefresh(t, refreshWith(t, after, s.RefreshToken), s.SessionID)
+	fake.ExpectKey("480", webAPIKey)
+	fake.Ticket("00c0ffee", steamfake.Player{SteamID: steamfake.SteamID64(4242)})
+	checkSignIn(t, bearer(t, after, "").Do("POST", "/v1/client/sessions", map[string]any{"game_id": g.ID, "kind": "STEAM", "steam_ticket": "00c0ffee"}))
+
+	// Nothing of the plaintext remains.
+	sealed := dumpOf(t, after)
+	var tables int
+	q := "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('service_secrets', 'legacy_secrets')"
+	if sqlite {
+		q = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('service_secrets', 'legacy_secrets')"
+	}
+	if err := sealed.db.Bun().NewRaw(q).Scan(t.Context(), &tables); err != nil || tables != 0 {
+		t.Fatalf("%d plaintext secrets' tables remain (%v)", tables, err)
+	}
+	for name, value := range sealed.secrets {
+		for _, plain := range [][]byte{[]byte(pepper), []byte(cursorSecret), []byte(tokenSecret), oldKey} {
+			if bytes.Contains(value, plain) {
+				t.Errorf("%s is stored in plaintext", name)
+			}
+		}
+	}
+	if _, err := sealing.NewCipher(oldKey).Open(sealed.steamKey(t, g.ID), []byte(g.ID)); err == nil {
+		t.Error("the old plaintext key still opens the Steam key")
+	}
+}
