@@ -18,6 +18,7 @@ type Game struct {
 	Slug            string    `json:"slug" pattern:"^[a-z0-9]+(-[a-z0-9]+)*$" minLength:"3" maxLength:"64"`
 	SteamAppID      *string   `json:"steam_app_id" pattern:"^[0-9]{1,10}$"`
 	SteamConfigured bool      `json:"steam_configured" description:"Both the Steam app ID and the Steam Web API key are set."`
+	DeviceSignIn    bool      `json:"device_sign_in" description:"Clients may sign in with a device ID (POST /v1/client/sessions, kind DEVICE); when false they get 400."`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
 }
@@ -28,9 +29,10 @@ type Game struct {
 type CreateGameRequest struct {
 	AccountID      string  `json:"account_id,omitempty" description:"Regular keys: default their own account. Superadmins: required."`
 	Name           string  `json:"name" description:"Trimmed, NFC-normalised, 1–100 characters, no control characters."`
-	Slug           string  `json:"slug,omitempty" description:"3–64 of a-z, 0-9 and single inner hyphens; unique among all games, deleted ones included; never changes. Derived from the name when absent."`
+	Slug           string  `json:"slug,omitempty" description:"3–64 of a-z, 0-9 and single inner hyphens; unique among the account's games, deleted ones included (other accounts' slugs neither show nor stand in the way); never changes. Derived from the name when absent."`
 	SteamAppID     *string `json:"steam_app_id,omitempty" description:"1–10 decimal digits."`
 	SteamWebAPIKey *string `json:"steam_web_api_key,omitempty" description:"32 hexadecimal characters. Write-only: stored encrypted, never returned."`
+	DeviceSignIn   *bool   `json:"device_sign_in,omitempty" description:"Whether clients may sign in with a device ID; default true."`
 }
 
 func (c *Client) CreateGame(ctx context.Context, req CreateGameRequest) (Game, error) {
@@ -81,6 +83,7 @@ type UpdateGameRequest struct {
 	ClearSteamAppID     bool
 	SteamWebAPIKey      *string
 	ClearSteamWebAPIKey bool
+	DeviceSignIn        *bool
 	Deleted             *bool
 }
 
@@ -98,6 +101,9 @@ func (r UpdateGameRequest) MarshalJSON() ([]byte, error) {
 	set("name", r.Name, false)
 	set("steam_app_id", r.SteamAppID, r.ClearSteamAppID)
 	set("steam_web_api_key", r.SteamWebAPIKey, r.ClearSteamWebAPIKey)
+	if r.DeviceSignIn != nil {
+		body["device_sign_in"] = *r.DeviceSignIn
+	}
 	if r.Deleted != nil {
 		body["deleted"] = *r.Deleted
 	}

@@ -28,8 +28,9 @@ type GameFilter struct {
 // every method: Get and Update answer game.ErrNotFound.
 type GameRepository interface {
 	// Create stores a new game: game.ErrSlugTaken when its slug is in use
-	// (by any game, deleted ones included), tenancy.ErrAccountNotFound when
-	// its account does not exist.
+	// in its account (by any of its games, deleted ones included; other
+	// accounts' games never stand in the way), tenancy.ErrAccountNotFound
+	// when its account does not exist.
 	Create(ctx context.Context, g *game.Game) error
 	Get(ctx context.Context, id id.GameID) (*game.Game, error)
 	// Update has the contract of IdentityRepository.Update.
@@ -51,6 +52,8 @@ type CreateGame struct {
 	Slug           *string
 	SteamAppID     *string
 	SteamWebAPIKey *string
+	// DeviceSignIn nil is the default, true.
+	DeviceSignIn *bool
 }
 
 type GetGame struct {
@@ -77,6 +80,7 @@ type UpdateGame struct {
 	Name           *string
 	SteamAppID     Setting
 	SteamWebAPIKey Setting
+	DeviceSignIn   *bool
 	Delete         bool
 }
 

@@ -58,6 +58,7 @@ func (h gameHandlers) create(c *gin.Context) {
 		Slug:           b.str("slug", false),
 		SteamAppID:     b.str("steam_app_id", false),
 		SteamWebAPIKey: b.str(steamKeyField, false),
+		DeviceSignIn:   b.boolean("device_sign_in"),
 	}
 	if !parsed(c, &ps) {
 		return
@@ -114,6 +115,7 @@ func (h gameHandlers) update(c *gin.Context) {
 	cmd.Name = b.str("name", false)
 	cmd.SteamAppID = b.setting("steam_app_id")
 	cmd.SteamWebAPIKey = b.setting(steamKeyField)
+	cmd.DeviceSignIn = b.boolean("device_sign_in")
 	cmd.Delete = deref(b.boolean("deleted"))
 	if !parsed(c, &ps) {
 		return
@@ -126,7 +128,7 @@ func (h gameHandlers) update(c *gin.Context) {
 func toGame(g *game.Game) client.Game {
 	w := client.Game{
 		ID: g.ID().String(), AccountID: g.AccountID().String(), Name: g.Name().String(), Slug: g.Slug().String(),
-		SteamConfigured: g.SteamConfigured(), CreatedAt: wireTime(g.CreatedAt()), UpdatedAt: wireTime(g.UpdatedAt()),
+		SteamConfigured: g.SteamConfigured(), DeviceSignIn: g.DeviceSignIn(), CreatedAt: wireTime(g.CreatedAt()), UpdatedAt: wireTime(g.UpdatedAt()),
 	}
 	if app := g.SteamAppID(); !app.IsZero() {
 		s := app.String()

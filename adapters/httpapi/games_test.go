@@ -71,11 +71,11 @@ func TestCreateGame(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if want := []string{"account_id", "created_at", "id", "name", "slug", "steam_app_id", "steam_configured", "updated_at"}; !slices.Equal(keys, want) {
+	if want := []string{"account_id", "created_at", "device_sign_in", "id", "name", "slug", "steam_app_id", "steam_configured", "updated_at"}; !slices.Equal(keys, want) {
 		t.Fatalf("fields %v, want the GameResponse's %v", keys, want)
 	}
 	// The name is trimmed and NFC-normalised; the slug derives from it.
-	want := map[string]any{"account_id": acme.account, "name": "Zoë's Quest", "slug": "zoe-s-quest", "steam_app_id": nil, "steam_configured": false}
+	want := map[string]any{"account_id": acme.account, "name": "Zoë's Quest", "slug": "zoe-s-quest", "steam_app_id": nil, "steam_configured": false, "device_sign_in": true}
 	for k, v := range want {
 		if r.body[k] != v {
 			t.Errorf("%s = %v, want %v", k, r.body[k], v)
@@ -108,7 +108,7 @@ func TestCreateGame(t *testing.T) {
 				if g.body["steam_app_id"] != c.appID || g.body["steam_configured"] != c.configured {
 					t.Fatalf("steam_app_id %v, steam_configured %v: %s", g.body["steam_app_id"], g.body["steam_configured"], g.raw)
 				}
-				if _, ok := g.body["steam_web_api_key"]; ok || len(g.body) != 8 {
+				if _, ok := g.body["steam_web_api_key"]; ok || len(g.body) != 9 {
 					t.Fatalf("the answer has more than the GameResponse: %s", g.raw)
 				}
 				wantNoSteamKey(t, g)
@@ -116,6 +116,19 @@ func TestCreateGame(t *testing.T) {
 			})
 		}
 		wantNoSteamKey(t, e.do("GET", "/v1/games?limit=100", e.super, nil).want(t, http.StatusOK))
+	})
+
+	t.Run("device sign-in", func(t *testing.T) {
+		for _, c := range []struct {
+			given, want any
+		}{{false, false}, {true, true}, {nil, true}} {
+			r := e.newGame(acme, map[string]any{"name": fmt.Sprint("Device ", c.given), "device_sign_in": c.given})
+			if r.body["device_sign_in"] != c.want {
+				t.Errorf("device_sign_in %v: answered %v, want %v", c.given, r.body["device_sign_in"], c.want)
+			}
+		}
+		e.do("POST", "/v1/games", acme.key, map[string]any{"name": "Bad", "device_sign_in": "maybe"}).wantProblem(t, "bool_parsing", "body", "device_sign_in")
+		e.do("POST", "/v1/games", acme.key, map[string]any{"name": "Bad", "device_sign_in": []int{}}).wantProblem(t, "bool_type", "body", "device_sign_in")
 	})
 
 	t.Run("a superadmin must name an account that exists", func(t *testing.T) {
@@ -175,15 +188,17 @@ func TestGameSlugs(t *testing.T) {
 		}
 	})
 
-	t.Run("a taken derived slug counts up", func(t *testing.T) {
+	t.Run("a taken derived slug counts up within its account", func(t *testing.T) {
 		for _, want := range []string{"galaxy", "galaxy-2", "galaxy-3"} {
 			if got := e.newGame(acme, map[string]any{"name": "Galaxy"}).str("slug"); got != want {
 				t.Fatalf("slug %q, want %q", got, want)
 			}
 		}
-		// Slugs are unique across accounts.
-		if got := e.newGame(other, map[string]any{"name": "GALAXY"}).str("slug"); got != "galaxy-4" {
-			t.Fatalf("another account's game: slug %q, want galaxy-4", got)
+		// Another account's slugs are not in the way.
+		for _, want := range []string{"galaxy", "galaxy-2"} {
+			if got := e.newGame(other, map[string]any{"name": "GALAXY"}).str("slug"); got != want {
+				t.Fatalf("another account's game: slug %q, want %q", got, want)
+			}
 		}
 	})
 
@@ -192,14 +207,28 @@ func TestGameSlugs(t *testing.T) {
 		if g.str("slug") != "my-slug" {
 			t.Fatalf("a given slug was changed: %s", g.raw)
 		}
-		for _, tc := range []tenant{acme, other} {
-			e.do("POST", "/v1/games", tc.key, map[string]any{"name": "Again", "slug": "my-slug"}).
-				want(t, http.StatusConflict, "Game slug already exists")
-		}
+		e.do("POST", "/v1/games", acme.key, map[string]any{"name": "Again", "slug": "my-slug"}).
+			want(t, http.StatusConflict, "Game slug already exists")
 		e.do("POST", "/v1/games", acme.key, map[string]any{"name": "Numbered", "slug": "galaxy-2"}).
 			want(t, http.StatusConflict, "Game slug already exists")
 		if r := e.do("GET", "/v1/games?slug=my-slug", e.super, nil).want(t, http.StatusOK); len(column(r, "id")) != 1 {
 			t.Fatalf("a conflict stored a game: %s", r.raw)
+		}
+	})
+
+	t.Run("another account's slug is free", func(t *testing.T) {
+		mine := e.newGame(acme, map[string]any{"name": "Probe", "slug": "probe-me"})
+		theirs := e.newGame(other, map[string]any{"name": "Probe", "slug": "probe-me"})
+		if theirs.str("slug") != "probe-me" || theirs.str("account_id") != other.account {
+			t.Fatalf("got %s", theirs.raw)
+		}
+		for tc, want := range map[tenant]string{acme: mine.str("id"), other: theirs.str("id")} {
+			if r := e.do("GET", "/v1/games?slug=probe-me", tc.key, nil).want(t, http.StatusOK); !slices.Equal(column(r, "id"), []string{want}) {
+				t.Errorf("%s lists by slug: %s", tc.account, r.raw)
+			}
+		}
+		if r := e.do("GET", "/v1/games?slug=probe-me&sort=id:asc", e.super, nil).want(t, http.StatusOK); len(column(r, "id")) != 2 {
+			t.Errorf("a superadmin lists by slug across accounts: %s", r.raw)
 		}
 	})
 
@@ -433,7 +462,7 @@ func TestUpdateGame(t *testing.T) {
 			before := e.do("GET", path, acme.key, nil).want(t, http.StatusOK)
 			r := e.do("PATCH", path, acme.key, s.body).want(t, http.StatusOK)
 			wantNoSteamKey(t, r)
-			if r.body["steam_app_id"] != s.appID || r.body["steam_configured"] != s.configured || len(r.body) != 8 {
+			if r.body["steam_app_id"] != s.appID || r.body["steam_configured"] != s.configured || len(r.body) != 9 {
 				t.Fatalf("step %d %v: %s", i, s.body, r.raw)
 			}
 			if r.str("updated_at") <= before.str("updated_at") {
@@ -475,6 +504,32 @@ func TestUpdateGame(t *testing.T) {
 		e.do("PATCH", path, "", map[string]any{"name": "Anonymous"}).want(t, http.StatusUnauthorized, "API key required")
 		if got := e.do("GET", path, acme.key, nil); got.raw != current.raw {
 			t.Fatalf("refused requests changed the game: %s", got.raw)
+		}
+	})
+
+	t.Run("device sign-in is turned off and on", func(t *testing.T) {
+		for _, s := range []struct {
+			body    map[string]any
+			want    bool
+			changed bool
+		}{
+			{map[string]any{"device_sign_in": false}, false, true},
+			{map[string]any{"device_sign_in": nil}, false, false},
+			{map[string]any{"name": current.str("name")}, false, false},
+			{map[string]any{"device_sign_in": true}, true, true},
+		} {
+			e.clock.Advance(time.Second)
+			before := e.do("GET", path, acme.key, nil).want(t, http.StatusOK)
+			r := e.do("PATCH", path, acme.key, s.body).want(t, http.StatusOK)
+			if r.body["device_sign_in"] != s.want || (r.str("updated_at") != before.str("updated_at")) != s.changed {
+				t.Fatalf("%v: %s (before %s)", s.body, r.raw, before.raw)
+			}
+		}
+		e.do("PATCH", path, acme.key, map[string]any{"device_sign_in": "maybe"}).wantProblem(t, "bool_parsing", "body", "device_sign_in")
+		e.do("PATCH", path, other.key, map[string]any{"device_sign_in": false}).want(t, http.StatusForbidden, "You do not have access to this game's account")
+		current = e.do("GET", path, acme.key, nil).want(t, http.StatusOK)
+		if current.body["device_sign_in"] != true {
+			t.Fatalf("refused requests changed the game: %s", current.raw)
 		}
 	})
 

@@ -37,10 +37,10 @@ func NewGames(s *Store) (*Games, error) {
 // gameConstraints names the domain error of each constraint, by its
 // PostgreSQL name and by what SQLite reports (see violationKey).
 var gameConstraints = map[string]error{
-	"games_slug_key":     game.ErrSlugTaken,
-	"games.slug":         game.ErrSlugTaken,
-	"games_account_fkey": tenancy.ErrAccountNotFound,
-	"games.foreign_key":  tenancy.ErrAccountNotFound, // its only foreign key
+	"games_slug_account_key":       game.ErrSlugTaken,
+	"games.slug, games.account_id": game.ErrSlugTaken,
+	"games_account_fkey":           tenancy.ErrAccountNotFound,
+	"games.foreign_key":            tenancy.ErrAccountNotFound, // its only foreign key
 }
 
 func (r *Games) Create(ctx context.Context, g *game.Game) error {
@@ -60,18 +60,24 @@ func (r *Games) Get(ctx context.Context, gameID id.GameID) (*game.Game, error) {
 
 func (r *Games) Update(ctx context.Context, gameID id.GameID, fn func(*game.Game) error) (*game.Game, error) {
 	return updateLocked(ctx, r.db, "game", liveGame(gameID), game.ErrNotFound, gameFromRow, gameToRow, fn,
-		"name", "steam_app_id", "steam_web_api_key", "updated_at", "deleted_at")
+		"name", "steam_app_id", "steam_web_api_key", "device_sign_in", "updated_at", "deleted_at")
 }
 
 func (r *Games) List(ctx context.Context, f ports.GameFilter, req paging.Request) (paging.Result[*game.Game], error) {
+	return list(ctx, r.db, gameListing(f), req, gameFromRow)
+}
+
+// gameListing is the live games f selects. A slug, with or without the
+// account, is found through games_slug_account_key, which leads with it.
+func gameListing(f ports.GameFilter) listing {
 	l := listing{table: "games", columns: gameColumns, sortBy: ports.GameSchema.Spec, where: []condition{cond("deleted_at IS NULL")}}
-	if !f.AccountID.IsZero() {
-		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
-	}
 	if f.Slug != "" {
 		l.where = append(l.where, cond("slug = ?", f.Slug))
 	}
-	return list(ctx, r.db, l, req, gameFromRow)
+	if !f.AccountID.IsZero() {
+		l.where = append(l.where, cond("account_id = ?", toUUID(f.AccountID)))
+	}
+	return l
 }
 
 type gameRow struct {
@@ -83,15 +89,16 @@ type gameRow struct {
 	Slug           string         `bun:"slug"`
 	SteamAppID     sql.NullString `bun:"steam_app_id"`
 	SteamWebAPIKey []byte         `bun:"steam_web_api_key"`
+	DeviceSignIn   bool           `bun:"device_sign_in"`
 	CreatedAt      time.Time      `bun:"created_at"`
 	UpdatedAt      time.Time      `bun:"updated_at"`
 	DeletedAt      sql.NullTime   `bun:"deleted_at"`
 }
 
-const gameColumns = "id, account_id, name, slug, steam_app_id, steam_web_api_key, created_at, updated_at, deleted_at"
+const gameColumns = "id, account_id, name, slug, steam_app_id, steam_web_api_key, device_sign_in, created_at, updated_at, deleted_at"
 
 func (r *gameRow) fields() []any {
-	return []any{uuidField(&r.ID), uuidField(&r.AccountID), &r.Name, &r.Slug, &r.SteamAppID, &r.SteamWebAPIKey, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.AccountID), &r.Name, &r.Slug, &r.SteamAppID, &r.SteamWebAPIKey, &r.DeviceSignIn, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
 }
 
 func gameToRow(g *game.Game) *gameRow {
@@ -99,8 +106,8 @@ func gameToRow(g *game.Game) *gameRow {
 	return &gameRow{
 		ID: toUUID(s.ID), AccountID: toUUID(s.AccountID), Name: s.Name, Slug: s.Slug,
 		SteamAppID:     sql.NullString{String: s.SteamAppID, Valid: s.SteamAppID != ""},
-		SteamWebAPIKey: s.SteamKey,
-		CreatedAt:      s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		SteamWebAPIKey: s.SteamKey, DeviceSignIn: s.DeviceSignIn,
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 		DeletedAt: sql.NullTime{Time: s.DeletedAt, Valid: !s.DeletedAt.IsZero()},
 	}
 }
@@ -108,7 +115,7 @@ func gameToRow(g *game.Game) *gameRow {
 func gameFromRow(r *gameRow) (*game.Game, error) {
 	return game.Rehydrate(game.Snapshot{
 		ID: fromUUID[id.Game](r.ID), AccountID: fromUUID[id.Account](r.AccountID), Name: r.Name, Slug: r.Slug,
-		SteamAppID: r.SteamAppID.String, SteamKey: r.SteamWebAPIKey,
+		SteamAppID: r.SteamAppID.String, SteamKey: r.SteamWebAPIKey, DeviceSignIn: r.DeviceSignIn,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DeletedAt: r.DeletedAt.Time,
 	}), nil
 }

@@ -98,38 +98,9 @@ func fillOld(t *testing.T, db *store.DB, accounts []string, rows []oldIdentity) 
 // what "unchanged" means, byte for byte.
 func dumpIdentities(t *testing.T, db *store.DB) []string {
 	t.Helper()
-	rows, err := db.Bun().QueryContext(t.Context(), `SELECT CAST(id AS TEXT), CAST(account_id AS TEXT), CAST(game_id AS TEXT),
+	return dumpRows(t, db, `SELECT CAST(id AS TEXT), CAST(account_id AS TEXT), CAST(game_id AS TEXT),
 		kind, external_key, display_name, CAST(created_at AS TEXT), CAST(updated_at AS TEXT), CAST(deleted_at AS TEXT)
 		FROM identities ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		cols := make([]sql.NullString, 9)
-		dest := make([]any, len(cols))
-		for i := range cols {
-			dest[i] = &cols[i]
-		}
-		if err := rows.Scan(dest...); err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for _, c := range cols {
-			if c.Valid {
-				b.WriteString(c.String)
-			} else {
-				b.WriteString("NULL")
-			}
-			b.WriteString("|")
-		}
-		out = append(out, b.String())
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func tableExists(t *testing.T, db *store.DB, sqlite bool, table string) bool {
@@ -226,7 +197,7 @@ func TestUpgradeImportsTheGamesIdentitiesUse(t *testing.T) {
 				}
 				want := game.Snapshot{
 					ID: gameID, AccountID: mustParse[id.Account](t, w.account), Name: "Imported game", Slug: w.slug,
-					CreatedAt: w.created, UpdatedAt: w.created,
+					DeviceSignIn: true, CreatedAt: w.created, UpdatedAt: w.created,
 				}
 				if !reflect.DeepEqual(got.Snapshot(), want) {
 					t.Errorf("imported game:\n got  %+v\n want %+v", got.Snapshot(), want)

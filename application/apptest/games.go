@@ -42,7 +42,7 @@ func (r *memGames) Create(_ context.Context, g *game.Game) error {
 	switch {
 	case !m.accountExists(s.AccountID):
 		return tenancy.ErrAccountNotFound
-	case slices.ContainsFunc(m.games().rows, func(x game.Snapshot) bool { return x.Slug == s.Slug }):
+	case slices.ContainsFunc(m.games().rows, func(x game.Snapshot) bool { return x.AccountID == s.AccountID && x.Slug == s.Slug }):
 		return game.ErrSlugTaken
 	}
 	m.games().rows = append(m.games().rows, s)

@@ -1,5 +1,5 @@
 // Package game holds the game use cases: create, get, list, update (rename,
-// Steam settings) and soft delete.
+// Steam settings, device sign-in) and soft delete.
 package game
 
 import (
@@ -70,8 +70,11 @@ func parseSteam(appID, key ports.Setting) (steamSettings, error) {
 
 // change is the domain change of settings for game g; the key is sealed
 // bound to g's ID.
-func (s *Service) change(g *game.Game, name *game.Name, st steamSettings) game.Change {
-	c := game.Change{Name: name, SteamAppID: st.appID, ClearSteamAppID: st.clearApp, ClearSteamKey: st.clearKey}
+func (s *Service) change(g *game.Game, name *game.Name, st steamSettings, deviceSignIn *bool) game.Change {
+	c := game.Change{
+		Name: name, SteamAppID: st.appID, ClearSteamAppID: st.clearApp, ClearSteamKey: st.clearKey,
+		DeviceSignIn: deviceSignIn,
+	}
 	if st.key != nil {
 		c.SteamKey = s.cipher.Seal([]byte(st.key.Reveal()), []byte(g.ID().String()))
 	}
@@ -82,7 +85,7 @@ func given(v *string) ports.Setting { return ports.Setting{Given: v != nil, Valu
 
 // Create validates every field first (422), then asks the policy (403),
 // then stores the game; a slug derived from the name counts up until one
-// is free.
+// is free in its account.
 func (s *Service) Create(ctx context.Context, p tenancy.Principal, c ports.CreateGame) (*game.Game, error) {
 	var problems []error
 	name, err := game.ParseName(c.Name)
@@ -114,7 +117,7 @@ func (s *Service) Create(ctx context.Context, p tenancy.Principal, c ports.Creat
 	if err != nil {
 		return nil, err
 	}
-	if _, err := g.Apply(s.change(g, nil, steam), now); err != nil {
+	if _, err := g.Apply(s.change(g, nil, steam, c.DeviceSignIn), now); err != nil {
 		return nil, err
 	}
 	for n := 2; ; n++ {
@@ -194,7 +197,7 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 	if err := auth.CheckNamed(p, c.AccountID); err != nil {
 		return nil, err
 	}
-	if !c.Delete && name == nil && !c.SteamAppID.Given && !c.SteamWebAPIKey.Given {
+	if !c.Delete && name == nil && !c.SteamAppID.Given && !c.SteamWebAPIKey.Given && c.DeviceSignIn == nil {
 		return s.Get(ctx, p, ports.GetGame{ID: c.ID, AccountID: c.AccountID})
 	}
 	g, err := s.repo.Update(ctx, c.ID, func(g *game.Game) error {
@@ -204,7 +207,7 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		if c.Delete {
 			return g.Delete(s.now())
 		}
-		_, err := g.Apply(s.change(g, name, steam), s.now())
+		_, err := g.Apply(s.change(g, name, steam, c.DeviceSignIn), s.now())
 		return err
 	})
 	if err != nil || !c.Delete {

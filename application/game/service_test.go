@@ -145,7 +145,7 @@ func TestCreate(t *testing.T) {
 	}
 	now := domain.Timestamp(e.clock.Now())
 	if g.AccountID() != e.acme || g.Name().String() != "Space Invaders" || g.Slug().String() != "space-invaders" ||
-		!g.SteamAppID().IsZero() || g.SealedSteamKey() != nil || g.SteamConfigured() ||
+		!g.SteamAppID().IsZero() || g.SealedSteamKey() != nil || g.SteamConfigured() || !g.DeviceSignIn() ||
 		g.CreatedAt() != now || g.UpdatedAt() != now || g.IsDeleted() {
 		t.Errorf("created game = %+v", g.Snapshot())
 	}
@@ -166,7 +166,8 @@ func TestCreateExplicitSlug(t *testing.T) {
 func TestCreateDerivedSlugCountsUp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	// Slugs are global: a taken slug in another account counts as taken.
+	// Slugs are per account: another account's counts up on its own, as if
+	// this one's did not exist.
 	steps := []struct {
 		p    tenancy.Principal
 		c    ports.CreateGame
@@ -175,7 +176,9 @@ func TestCreateDerivedSlugCountsUp(t *testing.T) {
 		{e.regular, ports.CreateGame{Name: "Space Invaders"}, "space-invaders"},
 		{e.regular, ports.CreateGame{Name: "Space Invaders"}, "space-invaders-2"},
 		{e.regular, ports.CreateGame{Name: "space  invaders!"}, "space-invaders-3"},
-		{e.super, ports.CreateGame{AccountID: e.other, Name: "Space Invaders"}, "space-invaders-4"},
+		{e.super, ports.CreateGame{AccountID: e.other, Name: "Space Invaders"}, "space-invaders"},
+		{e.super, ports.CreateGame{AccountID: e.other, Name: "Space Invaders"}, "space-invaders-2"},
+		{e.regular, ports.CreateGame{Name: "Space Invaders"}, "space-invaders-4"},
 		{e.regular, ports.CreateGame{Name: "Pong", Slug: ptr("pong")}, "pong"},
 		{e.regular, ports.CreateGame{Name: "Pong"}, "pong-2"},
 		// A name whose derived slug is someone's numbered one counts up from it.
@@ -228,23 +231,18 @@ func TestCreateDerivedSlugGivesUp(t *testing.T) {
 func TestCreateExplicitSlugTaken(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		p     func(*env) tenancy.Principal
-		other bool
+		name string
+		p    func(*env) tenancy.Principal
 	}{
-		{"same account", func(e *env) tenancy.Principal { return e.regular }, false},
-		{"another account", func(e *env) tenancy.Principal { return e.super }, true},
+		{"by a regular key", func(e *env) tenancy.Principal { return e.regular }},
+		{"by a superadmin", func(e *env) tenancy.Principal { return e.super }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			e.create(e.regular, ports.CreateGame{Name: "Pong", Slug: ptr("pong")})
-			c := ports.CreateGame{Name: "Another Pong", Slug: ptr("pong")}
-			if tt.other {
-				c.AccountID = e.other
-			}
-			g, err := e.svc.Create(e.ctx, tt.p(e), c)
+			g, err := e.svc.Create(e.ctx, tt.p(e), ports.CreateGame{AccountID: e.acme, Name: "Another Pong", Slug: ptr("pong")})
 			if !errors.Is(err, game.ErrSlugTaken) || g != nil {
 				t.Fatalf("Create = %v, %v; want ErrSlugTaken", g, err)
 			}
@@ -255,6 +253,74 @@ func TestCreateExplicitSlugTaken(t *testing.T) {
 				t.Errorf("%d games stored, want 1", n)
 			}
 		})
+	}
+}
+
+// TestCreateTakesAnotherTenantsSlug: a slug taken in another account is
+// free in this one, so that creating a game tells a tenant nothing of
+// another's games and lets no one squat on a slug for another.
+func TestCreateTakesAnotherTenantsSlug(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	theirs := e.create(e.super, ports.CreateGame{AccountID: e.other, Name: "Pong", Slug: ptr("pong")})
+	mine, err := e.svc.Create(e.ctx, e.regular, ports.CreateGame{Name: "My Pong", Slug: ptr("pong")})
+	if err != nil {
+		t.Fatalf("a slug of another account: %v, want a new game", err)
+	}
+	if mine.Slug().String() != "pong" || mine.AccountID() != e.acme || mine.ID() == theirs.ID() {
+		t.Errorf("created %+v", mine.Snapshot())
+	}
+	if s := e.stored(theirs.ID()); !reflect.DeepEqual(s, theirs.Snapshot()) {
+		t.Errorf("the other account's game changed: %+v", s)
+	}
+	// Each account's list by slug holds its own game only.
+	for p, want := range map[tenancy.Principal]id.GameID{e.regular: mine.ID(), e.super: theirs.ID()} {
+		q := ports.ListGames{Slug: ptr("pong")}
+		if p.SuperAdmin {
+			q.AccountID = e.other
+		}
+		page, err := e.svc.List(e.ctx, p, q)
+		if err != nil || len(page.Items) != 1 || page.Items[0].ID() != want {
+			t.Errorf("list by slug as %v: %d games (%v), want %s", p.AccountID, len(page.Items), err, want)
+		}
+	}
+}
+
+func TestDeviceSignInSetting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	off, on := false, true
+	g := e.create(e.regular, ports.CreateGame{Name: "Steam only", DeviceSignIn: &off})
+	if g.DeviceSignIn() || e.stored(g.ID()).DeviceSignIn || g.UpdatedAt() != g.CreatedAt() {
+		t.Fatalf("created with device sign-in off: %+v", g.Snapshot())
+	}
+	steps := []struct {
+		name        string
+		c           ports.UpdateGame
+		want        bool
+		wantUpdated bool
+	}{
+		{"turned on", ports.UpdateGame{DeviceSignIn: &on}, true, true},
+		{"on again", ports.UpdateGame{DeviceSignIn: &on}, true, false},
+		{"left alone by a rename", ports.UpdateGame{Name: ptr("Pong")}, true, true},
+		{"turned off", ports.UpdateGame{DeviceSignIn: &off}, false, true},
+	}
+	for _, s := range steps {
+		e.clock.Advance(time.Minute)
+		before := e.stored(g.ID()).UpdatedAt
+		c := s.c
+		c.ID = g.ID()
+		got, err := e.svc.Update(e.ctx, e.regular, c)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		stored := e.stored(g.ID())
+		if got.DeviceSignIn() != s.want || stored.DeviceSignIn != s.want {
+			t.Errorf("%s: device sign-in %v, stored %v; want %v", s.name, got.DeviceSignIn(), stored.DeviceSignIn, s.want)
+		}
+		if moved := stored.UpdatedAt != before; moved != s.wantUpdated {
+			t.Errorf("%s: updated_at moved %v, want %v", s.name, moved, s.wantUpdated)
+		}
 	}
 }
 

@@ -136,6 +136,9 @@ func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, err
 	if err != nil {
 		return ports.Tokens{}, err
 	}
+	if kind == identity.KindDevice && !g.DeviceSignIn() {
+		return ports.Tokens{}, game.ErrDeviceSignInDisabled
+	}
 	key := c.ExternalKey
 	if kind == identity.KindSteam {
 		steamID, err := s.steamID(ctx, g, *c.SteamTicket)

@@ -11,16 +11,22 @@ import (
 )
 
 var (
-	ErrNotFound  = domain.NotFound("Game not found")
+	ErrNotFound = domain.NotFound("Game not found")
+	// ErrSlugTaken is a slug taken in the same account: another account's
+	// slugs are no concern of a tenant's, neither seen nor in the way.
 	ErrSlugTaken = domain.Conflict("Game slug already exists")
 	// ErrForbidden is the access policy's answer for another account's game.
 	ErrForbidden = domain.Forbidden("You do not have access to this game's account")
 	// ErrDeleted is returned when a deleted game is asked to change.
 	ErrDeleted = domain.Conflict("Game is deleted")
+	// ErrDeviceSignInDisabled refuses a device sign-in to a game that turned
+	// it off: its players sign in only with credentials that prove more.
+	ErrDeviceSignInDisabled = domain.BadRequest("Device sign-in is disabled for this game")
 )
 
-// Game is the aggregate root. Its account and slug never change; its name
-// and Steam settings can, until it is soft-deleted, which is final.
+// Game is the aggregate root. Its account and slug never change; its name,
+// Steam settings and sign-in options can, until it is soft-deleted, which is
+// final.
 type Game struct {
 	id         id.GameID
 	accountID  id.AccountID
@@ -29,13 +35,15 @@ type Game struct {
 	steamAppID SteamAppID
 	// steamKey is the Steam Web API key as the application sealed it: the
 	// domain never holds the plaintext, only whether there is one.
-	steamKey  []byte
-	createdAt time.Time
-	updatedAt time.Time
-	deletedAt time.Time
+	steamKey []byte
+	// deviceSignIn lets clients sign in with a device ID alone.
+	deviceSignIn bool
+	createdAt    time.Time
+	updatedAt    time.Time
+	deletedAt    time.Time
 }
 
-// New creates a live game without Steam settings.
+// New creates a live game without Steam settings, open to device sign-in.
 func New(accountID id.AccountID, name Name, slug Slug, now time.Time) (*Game, error) {
 	switch {
 	case accountID.IsZero():
@@ -46,7 +54,10 @@ func New(accountID id.AccountID, name Name, slug Slug, now time.Time) (*Game, er
 		return nil, domain.Missing("slug")
 	}
 	now = domain.Timestamp(now)
-	return &Game{id: id.New[id.Game](), accountID: accountID, name: name, slug: slug, createdAt: now, updatedAt: now}, nil
+	return &Game{
+		id: id.New[id.Game](), accountID: accountID, name: name, slug: slug, deviceSignIn: true,
+		createdAt: now, updatedAt: now,
+	}, nil
 }
 
 // WithSlug is the same new game under another slug: how a derived slug that
@@ -65,9 +76,11 @@ type Snapshot struct {
 	Slug       string
 	SteamAppID string // "" for none
 	SteamKey   []byte // sealed; nil for none
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	DeletedAt  time.Time // zero while live
+	// DeviceSignIn: clients may sign in with a device ID alone.
+	DeviceSignIn bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	DeletedAt    time.Time // zero while live
 }
 
 // Rehydrate rebuilds a game from a store's snapshot. It is for store
@@ -75,7 +88,7 @@ type Snapshot struct {
 func Rehydrate(s Snapshot) *Game {
 	g := &Game{
 		id: s.ID, accountID: s.AccountID, name: Name{value: s.Name}, slug: Slug{value: s.Slug},
-		steamAppID: SteamAppID{value: s.SteamAppID}, steamKey: bytes.Clone(s.SteamKey),
+		steamAppID: SteamAppID{value: s.SteamAppID}, steamKey: bytes.Clone(s.SteamKey), deviceSignIn: s.DeviceSignIn,
 		createdAt: s.CreatedAt.UTC(), updatedAt: s.UpdatedAt.UTC(),
 	}
 	if !s.DeletedAt.IsZero() {
@@ -88,7 +101,7 @@ func Rehydrate(s Snapshot) *Game {
 func (g *Game) Snapshot() Snapshot {
 	return Snapshot{
 		ID: g.id, AccountID: g.accountID, Name: g.name.value, Slug: g.slug.value,
-		SteamAppID: g.steamAppID.value, SteamKey: bytes.Clone(g.steamKey),
+		SteamAppID: g.steamAppID.value, SteamKey: bytes.Clone(g.steamKey), DeviceSignIn: g.deviceSignIn,
 		CreatedAt: g.createdAt, UpdatedAt: g.updatedAt, DeletedAt: g.deletedAt,
 	}
 }
@@ -102,6 +115,7 @@ type Change struct {
 	// SteamKey is the new key, already sealed.
 	SteamKey      []byte
 	ClearSteamKey bool
+	DeviceSignIn  *bool
 }
 
 // Apply makes the changes and reports whether anything changed; only a
@@ -126,8 +140,12 @@ func (g *Game) Apply(c Change, now time.Time) (bool, error) {
 	case c.SteamKey != nil:
 		g.steamKey = bytes.Clone(c.SteamKey)
 	}
+	if c.DeviceSignIn != nil {
+		g.deviceSignIn = *c.DeviceSignIn
+	}
 	after := g.Snapshot()
-	changed := before.Name != after.Name || before.SteamAppID != after.SteamAppID || !bytes.Equal(before.SteamKey, after.SteamKey)
+	changed := before.Name != after.Name || before.SteamAppID != after.SteamAppID ||
+		!bytes.Equal(before.SteamKey, after.SteamKey) || before.DeviceSignIn != after.DeviceSignIn
 	if changed {
 		g.updatedAt = domain.Timestamp(now)
 	}
@@ -152,6 +170,9 @@ func (g *Game) SteamAppID() SteamAppID  { return g.steamAppID }
 func (g *Game) CreatedAt() time.Time    { return g.createdAt }
 func (g *Game) UpdatedAt() time.Time    { return g.updatedAt }
 func (g *Game) IsDeleted() bool         { return !g.deletedAt.IsZero() }
+
+// DeviceSignIn reports whether clients may sign in with a device ID alone.
+func (g *Game) DeviceSignIn() bool { return g.deviceSignIn }
 
 // DeletedAt is zero while the game is live.
 func (g *Game) DeletedAt() time.Time { return g.deletedAt }

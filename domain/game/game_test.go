@@ -487,6 +487,7 @@ func TestNew(t *testing.T) {
 		{"steam app ID", g.SteamAppID().IsZero(), true},
 		{"sealed key", g.SealedSteamKey() == nil, true},
 		{"steam configured", g.SteamConfigured(), false},
+		{"device sign-in", g.DeviceSignIn(), true},
 		{"created_at", g.CreatedAt(), want},
 		{"updated_at", g.UpdatedAt(), want},
 		{"created_at location", g.CreatedAt().Location(), time.UTC},
@@ -668,6 +669,44 @@ func TestApply(t *testing.T) {
 				t.Errorf("created_at moved to %v", g.CreatedAt())
 			}
 		})
+	}
+}
+
+func TestApplyDeviceSignIn(t *testing.T) {
+	t.Parallel()
+	off, on := false, true
+	later := t0.Add(time.Hour)
+	g := newGame(t)
+	for _, step := range []struct {
+		name        string
+		change      game.Change
+		wantChanged bool
+		want        bool
+	}{
+		{"left alone", game.Change{}, false, true},
+		{"on again", game.Change{DeviceSignIn: &on}, false, true},
+		{"turned off", game.Change{DeviceSignIn: &off}, true, false},
+		{"off again", game.Change{DeviceSignIn: &off}, false, false},
+		{"left alone while off", game.Change{SteamAppID: appID(t, "480")}, true, false},
+		{"turned on", game.Change{DeviceSignIn: &on}, true, true},
+	} {
+		before := g.UpdatedAt()
+		later = later.Add(time.Second)
+		changed, err := g.Apply(step.change, later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantUpdated := before
+		if step.wantChanged {
+			wantUpdated = domain.Timestamp(later)
+		}
+		if changed != step.wantChanged || g.DeviceSignIn() != step.want || g.UpdatedAt() != wantUpdated {
+			t.Errorf("%s: changed %v, device sign-in %v, updated_at %v; want %v, %v, %v",
+				step.name, changed, g.DeviceSignIn(), g.UpdatedAt(), step.wantChanged, step.want, wantUpdated)
+		}
+		if back := game.Rehydrate(g.Snapshot()); back.DeviceSignIn() != g.DeviceSignIn() {
+			t.Errorf("%s: a snapshot does not keep device sign-in", step.name)
+		}
 	}
 }
 

@@ -36,8 +36,8 @@ func NewGame(tb testing.TB, games ports.GameRepository, account id.AccountID) *g
 	return g
 }
 
-// uniqueSlug is unique in any store the suite shares with other tests:
-// slugs are global, and a shared store outlives one test.
+// uniqueSlug is unique in any store the suite shares with other tests, so
+// that a list by slug alone finds one game: a shared store outlives a test.
 func uniqueSlug(prefix string) string {
 	return prefix + "-" + id.New[id.Game]().UUID().String()[24:]
 }
@@ -91,6 +91,7 @@ func runGames(t *testing.T, shared func(t *testing.T) Env) {
 		acc := NewAccount(t, env.Tenancy())
 		appID, err := game.ParseSteamAppID("4800000001")
 		must(t, err)
+		off := false
 		for _, c := range []struct {
 			name   string
 			change *game.Change
@@ -99,6 +100,7 @@ func runGames(t *testing.T, shared func(t *testing.T) Env) {
 			{"x", &game.Change{SteamAppID: &appID}},
 			// Sealed bytes are binary: NUL and high bytes must survive.
 			{"Steam game", &game.Change{SteamAppID: &appID, SteamKey: []byte{0, 1, 0xfe, 0xff, 0, 'k'}}},
+			{"Steam only", &game.Change{SteamAppID: &appID, SteamKey: []byte("sealed"), DeviceSignIn: &off}},
 		} {
 			g := newGame(t, acc.ID(), c.name, uniqueSlug("read"), t0)
 			if c.change != nil {
@@ -117,19 +119,27 @@ func runGames(t *testing.T, shared func(t *testing.T) Env) {
 		}
 	})
 
-	t.Run("a slug is taken for good, in every account", func(t *testing.T) {
+	t.Run("a slug is taken for good within its account, and only there", func(t *testing.T) {
 		t.Parallel()
 		env := shared(t)
 		acc, other := NewAccount(t, env.Tenancy()), NewAccount(t, env.Tenancy())
 		g := NewGame(t, env.Games(), acc.ID())
 		slug := g.Slug().String()
 		wantErr(t, env.Games().Create(ctx(t), newGame(t, acc.ID(), "Again", slug, t0)), game.ErrSlugTaken)
-		wantErr(t, env.Games().Create(ctx(t), newGame(t, other.ID(), "Elsewhere", slug, t0)), game.ErrSlugTaken)
+		// Another tenant's slug neither shows nor stands in the way.
+		elsewhere := newGame(t, other.ID(), "Elsewhere", slug, t0)
+		must(t, env.Games().Create(ctx(t), elsewhere))
+		wantErr(t, env.Games().Create(ctx(t), newGame(t, other.ID(), "Again elsewhere", slug, t0)), game.ErrSlugTaken)
 		_, err := env.Games().Update(ctx(t), g.ID(), func(g *game.Game) error { return g.Delete(t0.Add(time.Hour)) })
 		must(t, err)
 		wantErr(t, env.Games().Create(ctx(t), newGame(t, acc.ID(), "After", slug, t0)), game.ErrSlugTaken)
-		if n := len(listGames(t, env, ports.GameFilter{Slug: slug})); n != 0 {
-			t.Fatalf("a refused game was stored: %d live games have the slug", n)
+		if listed := listGames(t, env, ports.GameFilter{Slug: slug}); len(listed) != 1 || listed[0].ID() != elsewhere.ID() {
+			t.Fatalf("%d live games have the slug, want only the other account's", len(listed))
+		}
+		for account, want := range map[id.AccountID]int{acc.ID(): 0, other.ID(): 1} {
+			if n := len(listGames(t, env, ports.GameFilter{AccountID: account, Slug: slug})); n != want {
+				t.Fatalf("account %s lists %d games with the slug, want %d", account, n, want)
+			}
 		}
 	})
 
@@ -207,6 +217,19 @@ func runGames(t *testing.T, shared func(t *testing.T) Env) {
 		sameGame(t, got, updated)
 		if !got.SteamAppID().IsZero() || got.SealedSteamKey() != nil || !got.UpdatedAt().Equal(cleared) {
 			t.Fatalf("Steam settings not cleared: %+v", got.Snapshot())
+		}
+
+		off := false
+		updated, err = env.Games().Update(ctx(t), g.ID(), func(g *game.Game) error {
+			_, err := g.Apply(game.Change{DeviceSignIn: &off}, cleared.Add(time.Hour))
+			return err
+		})
+		must(t, err)
+		got, err = env.Games().Get(ctx(t), g.ID())
+		must(t, err)
+		sameGame(t, got, updated)
+		if got.DeviceSignIn() || !got.UpdatedAt().Equal(cleared.Add(time.Hour)) {
+			t.Fatalf("device sign-in not turned off: %+v", got.Snapshot())
 		}
 	})
 

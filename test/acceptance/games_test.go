@@ -18,6 +18,7 @@ import (
 
 	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/test/harness"
+	"github.com/leadr-oss/identity/test/steamfake"
 )
 
 // wantError fails t unless err is the service's answer status with detail.
@@ -293,8 +294,9 @@ func TestGameSlugs(t *testing.T) {
 			{a.Client, "Half-Life", "half-life"},
 			{a.Client, "Half-Life", "half-life-2"},
 			{a.Client, "  half   LIFE ", "half-life-3"},
-			// Slugs are unique across accounts.
-			{b.Client, "Half—Life!!", "half-life-4"},
+			// Slugs are unique within an account: another counts on its own.
+			{b.Client, "Half—Life!!", "half-life"},
+			{b.Client, "Half-Life", "half-life-2"},
 			// "half-life-2" is taken, so the name's own slug counts up.
 			{a.Client, "Half-Life 2", "half-life-2-2"},
 			{a.Client, "Portal 2: Co-op", "portal-2-co-op"},
@@ -313,12 +315,10 @@ func TestGameSlugs(t *testing.T) {
 		if derived := create(t, a.Client, "Portal"); derived.Slug != "portal-2" {
 			t.Fatalf("derived %q next to an explicit portal", derived.Slug)
 		}
-		for _, c := range []*client.Client{a.Client, b.Client} {
-			_, err := c.CreateGame(t.Context(), client.CreateGameRequest{Name: "Other", Slug: "portal"})
-			wantError(t, err, http.StatusConflict, "Game slug already exists")
-		}
+		_, err := a.Client.CreateGame(t.Context(), client.CreateGameRequest{Name: "Other", Slug: "portal"})
+		wantError(t, err, http.StatusConflict, "Game slug already exists")
 		// A derived slug is as taken as a given one.
-		_, err := b.Client.CreateGame(t.Context(), client.CreateGameRequest{Name: "Other", Slug: "portal-2"})
+		_, err = a.Client.CreateGame(t.Context(), client.CreateGameRequest{Name: "Other", Slug: "portal-2"})
 		wantError(t, err, http.StatusConflict, "Game slug already exists")
 		for _, ok := range []string{"a1b", "9-9", strings.Repeat("x", 64), "x-" + strings.Repeat("y", 62)} {
 			if g := harness.NewGame(t, a.Client, client.CreateGameRequest{Slug: ok}); g.Slug != ok {
@@ -332,6 +332,31 @@ func TestGameSlugs(t *testing.T) {
 		}
 		if after := count(t, a.Client); after != before {
 			t.Fatalf("refused games were stored: %d games, were %d", after, before)
+		}
+	})
+
+	// Probing another tenant's slug tells nothing and takes nothing: it is
+	// a create like any other, and the slug is then taken in the prober's
+	// account only.
+	t.Run("another tenant's slug is neither revealed nor blocked", func(t *testing.T) {
+		theirs := harness.NewGame(t, a.Client, client.CreateGameRequest{Name: "Probed", Slug: "probed"})
+		mine, err := b.Client.CreateGame(t.Context(), client.CreateGameRequest{Name: "Prober", Slug: "probed"})
+		if err != nil || mine.Slug != "probed" || mine.AccountID != b.Account.ID {
+			t.Fatalf("creating a game under another tenant's slug: %+v (%v), want it created", mine, err)
+		}
+		_, err = b.Client.CreateGame(t.Context(), client.CreateGameRequest{Name: "Prober again", Slug: "probed"})
+		wantError(t, err, http.StatusConflict, "Game slug already exists")
+		if derived, err := b.Client.CreateGame(t.Context(), client.CreateGameRequest{Name: "Probed"}); err != nil || derived.Slug != "probed-2" {
+			t.Fatalf("a derived slug next to the prober's own: %+v (%v)", derived, err)
+		}
+		for c, want := range map[*client.Client]string{a.Client: theirs.ID, b.Client: mine.ID} {
+			page, err := c.ListGames(t.Context(), client.ListGamesParams{Slug: "probed"})
+			if err != nil || len(page.Data) != 1 || page.Data[0].ID != want {
+				t.Fatalf("a list by slug: %+v (%v), want only %s", page.Data, err, want)
+			}
+		}
+		if got, err := a.Client.GetGame(t.Context(), theirs.ID); err != nil || got.Name != "Probed" || !got.UpdatedAt.Equal(theirs.UpdatedAt) {
+			t.Fatalf("the probed game changed: %+v (%v)", got, err)
 		}
 	})
 
@@ -853,4 +878,102 @@ func TestIdentityLookupByExternalKey(t *testing.T) {
 			t.Fatalf("by hand: %s", a.Body)
 		}
 	})
+}
+
+// TestGameDeviceSignIn: a game that turns device sign-in off refuses a
+// client's sign-in with a device ID alone (400), writing nothing, while
+// Steam sign-in and the studio's own ways in (get-or-create, identity
+// sessions) go on; turned on again, device sign-in works.
+func TestGameDeviceSignIn(t *testing.T) {
+	t.Parallel()
+	fake := steamfake.New(t)
+	svc := harness.StartService(t, harness.WithEnv("LEADR_STEAM_API_URL", fake.URL()))
+	tenant := harness.NewTenant(t, svc)
+	c, key := tenant.Client, steamKey()
+	fake.ExpectKey("480", key)
+	fake.Ticket("5ea7", steamfake.Player{SteamID: steamfake.SteamID64(5001)})
+
+	g := harness.NewGame(t, c, client.CreateGameRequest{SteamAppID: ptr("480"), SteamWebAPIKey: ptr(key), DeviceSignIn: ptr(false)})
+	if g.DeviceSignIn {
+		t.Fatalf("created with device_sign_in false: %+v", g)
+	}
+	if !tenant.Game.DeviceSignIn {
+		t.Fatalf("a game made without the field: %+v, want device sign-in on", tenant.Game)
+	}
+	device := newDevice()
+	sessions := func() int {
+		t.Helper()
+		n := 0
+		for _, err := range c.IdentitySessions(t.Context(), client.ListIdentitySessionsParams{Limit: 100}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		return n
+	}
+	before := sessions()
+	bearer(t, svc, "").Do("POST", "/v1/client/sessions", map[string]any{"game_id": g.ID, "kind": "DEVICE", "external_key": device}).
+		Want(http.StatusBadRequest, "Device sign-in is disabled for this game")
+	if page, err := c.ListIdentities(t.Context(), client.ListIdentitiesParams{ExternalKey: device}); err != nil || len(page.Data) != 0 {
+		t.Fatalf("a refused sign-in created identities %v (%v)", ids(page.Data), err)
+	}
+	if after := sessions(); after != before {
+		t.Fatalf("a refused sign-in made sessions: %d, were %d", after, before)
+	}
+
+	// Steam players sign in; the studio still signs in whom it vouches for.
+	signIn(t, svc, map[string]any{"game_id": g.ID, "kind": "STEAM", "steam_ticket": "5EA7"})
+	made := harness.NewIdentity(t, c, client.CreateIdentityRequest{GameID: g.ID, Kind: client.KindDevice, ExternalKey: device})
+	if _, err := c.CreateIdentitySession(t.Context(), client.CreateIdentitySessionRequest{IdentityID: made.ID}); err != nil {
+		t.Fatalf("the studio signing a device identity in: %v", err)
+	}
+	// Other games of the account are not concerned.
+	deviceSignIn(t, svc, tenant.Game.ID, device)
+
+	on, err := c.UpdateGame(t.Context(), g.ID, client.UpdateGameRequest{DeviceSignIn: ptr(true)})
+	if err != nil || !on.DeviceSignIn {
+		t.Fatalf("turning device sign-in on: %+v (%v)", on, err)
+	}
+	if s := deviceSignIn(t, svc, g.ID, device); s.Identity.ID != made.ID {
+		t.Fatalf("signed in as %s, want the identity the studio made, %s", s.Identity.ID, made.ID)
+	}
+}
+
+// TestSteamTicketsAreBoundToTheService: the service sends Steam its ticket
+// identity (LEADR_STEAM_TICKET_IDENTITY), so a ticket the game made for
+// another party, which that party could replay here, is refused, and only
+// one made for this service signs in.
+func TestSteamTicketsAreBoundToTheService(t *testing.T) {
+	t.Parallel()
+	fake := steamfake.New(t)
+	svc := harness.StartService(t, harness.WithEnv("LEADR_STEAM_API_URL", fake.URL()),
+		harness.WithEnv("LEADR_STEAM_TICKET_IDENTITY", "studio-leadr"))
+	tenant := harness.NewTenant(t, svc)
+	key := steamKey()
+	fake.ExpectKey("480", key)
+	g := harness.NewGame(t, tenant.Client, client.CreateGameRequest{SteamAppID: ptr("480"), SteamWebAPIKey: ptr(key)})
+	fake.TicketFor("studio-leadr", "a11ce", steamfake.Player{SteamID: steamfake.SteamID64(1)})
+	fake.TicketFor("", "5e55", steamfake.Player{SteamID: steamfake.SteamID64(2)})             // for a game server or a peer
+	fake.TicketFor("leaderboards", "0b0b", steamfake.Player{SteamID: steamfake.SteamID64(3)}) // for another backend
+	fake.Ticket("1eadc", steamfake.Player{SteamID: steamfake.SteamID64(4)})                   // for the default identity
+
+	steam := func(ticket string) harness.Answer {
+		return bearer(t, svc, "").Do("POST", "/v1/client/sessions", map[string]any{"game_id": g.ID, "kind": "STEAM", "steam_ticket": ticket})
+	}
+	for _, ticket := range []string{"5e55", "0b0b", "1eadc"} {
+		steam(ticket).Want(http.StatusUnauthorized, "Invalid Steam ticket")
+	}
+	if s := checkSignIn(t, steam("a11ce")); s.Identity.ExternalKey != steamfake.SteamID64(1) {
+		t.Fatalf("signed in as %+v", s.Identity)
+	}
+	for _, r := range fake.Requests() {
+		if r.Identity != "studio-leadr" {
+			t.Fatalf("Steam was asked with identity %q, want studio-leadr", r.Identity)
+		}
+	}
+	page, err := tenant.Client.ListIdentities(t.Context(), client.ListIdentitiesParams{GameID: g.ID})
+	if err != nil || len(page.Data) != 1 {
+		t.Fatalf("the refused tickets made identities: %v (%v)", ids(page.Data), err)
+	}
 }
