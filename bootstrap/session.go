@@ -23,9 +23,11 @@ import (
 const accessTokenSecret = "access_token_secret"
 
 // Purging: how often, and how long a session stays listable after it
-// expired or was revoked before it goes.
+// expired or was revoked before it goes. Nonces go at the first purge
+// after they expire, so a minute apart keeps them a couple of minutes at
+// most; each purge is a few index scans per replica.
 const (
-	purgeEvery = 10 * time.Minute
+	purgeEvery = time.Minute
 	purgeKeep  = 7 * 24 * time.Hour
 )
 
@@ -74,13 +76,13 @@ func newSessionService(d sessionDeps) *appsession.Service {
 	return appsession.NewService(appsession.Deps{
 		Sessions: d.Sessions, Identities: d.Identities, GetOrCreate: d.GetOrCreate, Games: d.Games,
 		Cipher: d.Cipher, Steam: d.Steam, Tokens: d.Tokens, Hasher: d.Hasher, Cursors: d.Cursors, Now: d.Now,
-		Lifetimes: session.Lifetimes{Access: d.Config.AccessTokenTTL, Refresh: d.Config.RefreshTokenTTL},
+		Lifetimes: session.Lifetimes{Access: d.Config.AccessTokenTTL, Refresh: d.Config.RefreshTokenTTL, MaxAge: d.Config.SessionMaxAge},
 		Cache:     credCache(d.Config, d.Changes),
 	})
 }
 
-// purgeInBackground deletes expired nonces and long-dead sessions now and
-// then. Every replica does; the deletes are plain statements, so replicas
+// purgeInBackground deletes expired nonces and long-dead sessions every
+// minute. Every replica does; the deletes are plain statements, so replicas
 // that purge at once only share the work.
 func purgeInBackground(lc fx.Lifecycle, repo ports.SessionRepository, now ports.Clock, log *zap.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())

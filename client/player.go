@@ -353,8 +353,8 @@ func (p *Player) accessToken(ctx context.Context) (string, uint64, error) {
 
 // refresh exchanges the refresh token for new tokens unless another call
 // did so since the caller read generation seen. A refusal (401: the
-// session was revoked, or its refresh token expired or was used twice) ends
-// the Player with that error.
+// session was revoked, reached its maximum age, or its refresh token
+// expired or was used twice) ends the Player with that error.
 func (p *Player) refresh(ctx context.Context, seen uint64) error {
 	select {
 	case p.refreshing <- struct{}{}:

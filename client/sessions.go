@@ -14,7 +14,7 @@ import (
 type SignInRequest struct {
 	GameID      string  `json:"game_id" description:"A live game."`
 	Kind        string  `json:"kind" enum:"DEVICE,STEAM,CUSTOM" description:"DEVICE or STEAM. CUSTOM identities are refused (422): they get sessions from the studio's backend, POST /v1/identity-sessions."`
-	ExternalKey string  `json:"external_key,omitempty" description:"DEVICE: the device ID, 10–128 visible ASCII characters. Ignored for STEAM: the SteamID64 is Steam's answer, never the client's word."`
+	ExternalKey string  `json:"external_key,omitempty" description:"DEVICE: the device ID, 10–128 visible ASCII characters. A credential: never echoed. Ignored for STEAM: the SteamID64 is Steam's answer, never the client's word."`
 	SteamTicket string  `json:"steam_ticket,omitempty" description:"STEAM: a session ticket, 2–4096 hexadecimal characters, verified with Steam's Web API. Never echoed."`
 	DisplayName *string `json:"display_name,omitempty" description:"Trimmed, NFC-normalised, 1–64 characters, no control characters."`
 }
@@ -28,9 +28,9 @@ type SignInResponse struct {
 	Identity         Identity `json:"identity"`
 	AccessToken      string   `json:"access_token" description:"Sent as authorization: Bearer <access_token> to the client endpoints."`
 	TokenType        string   `json:"token_type" enum:"Bearer"`
-	ExpiresIn        int      `json:"expires_in" minimum:"0" description:"Seconds until the access token expires."`
+	ExpiresIn        int      `json:"expires_in" minimum:"0" description:"Seconds until the access token expires: its TTL, or less at the end of the session's maximum age."`
 	RefreshToken     string   `json:"refresh_token" description:"Single use: POST /v1/client/sessions/refresh exchanges it for new tokens."`
-	RefreshExpiresIn int      `json:"refresh_expires_in" minimum:"0" description:"Seconds until the refresh token expires."`
+	RefreshExpiresIn int      `json:"refresh_expires_in" minimum:"0" description:"Seconds until the refresh token expires: its TTL, or less when the session reaches its maximum age (LEADR_SESSION_MAX_AGE) first."`
 }
 
 func (r SignInResponse) String() string {
@@ -50,9 +50,9 @@ type RefreshResponse struct {
 	SessionID        string `json:"session_id" pattern:"^ses_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
 	AccessToken      string `json:"access_token"`
 	TokenType        string `json:"token_type" enum:"Bearer"`
-	ExpiresIn        int    `json:"expires_in" minimum:"0" description:"Seconds until the access token expires."`
+	ExpiresIn        int    `json:"expires_in" minimum:"0" description:"Seconds until the access token expires: its TTL, or less at the end of the session's maximum age."`
 	RefreshToken     string `json:"refresh_token"`
-	RefreshExpiresIn int    `json:"refresh_expires_in" minimum:"0" description:"Seconds until the refresh token expires."`
+	RefreshExpiresIn int    `json:"refresh_expires_in" minimum:"0" description:"Seconds until the refresh token expires: its TTL, or less when the session reaches its maximum age (LEADR_SESSION_MAX_AGE) first."`
 }
 
 func (r RefreshResponse) String() string {
@@ -62,7 +62,8 @@ func (r RefreshResponse) String() string {
 func (r RefreshResponse) GoString() string { return "client.RefreshResponse" + r.String() }
 
 // Nonce is a single-use value that a client endpoint changing state wants
-// in the header leadr-client-nonce (PATCH /v1/client/me, for one).
+// in the header leadr-client-nonce (PATCH /v1/client/me, for one). A
+// session holds at most five unused ones: a sixth drops the oldest.
 type Nonce struct {
 	NonceValue string    `json:"nonce_value"`
 	ExpiresAt  time.Time `json:"expires_at" description:"60 seconds after it was issued."`

@@ -57,7 +57,10 @@ type SessionRepository interface {
 	List(ctx context.Context, f SessionFilter, req paging.Request) (paging.Result[*session.Session], error)
 
 	// CreateNonce stores a nonce's hash for a session, valid until expiresAt
-	// (session.ErrNotFound for an unknown session).
+	// (session.ErrNotFound for an unknown session). A session holds at most
+	// session.MaxUnusedNonces unused nonces: storing one more drops the one
+	// that expires first, in the same transaction, so that concurrent calls
+	// never leave more (a dropped nonce is then unknown: ErrNonceInvalid).
 	CreateNonce(ctx context.Context, sessionID id.SessionID, hash []byte, expiresAt time.Time) error
 	// ConsumeNonce uses a nonce of the session, once, in one statement: of N
 	// concurrent calls with one nonce exactly one succeeds. The others, and
@@ -65,11 +68,13 @@ type SessionRepository interface {
 	// another session's is ErrNonceInvalid; an expired one ErrNonceExpired.
 	ConsumeNonce(ctx context.Context, sessionID id.SessionID, hash []byte, now time.Time) error
 
-	// Purge deletes what died more than keep before now: nonces that
-	// expired, refresh tokens that were rotated, and sessions whose refresh
-	// token expired or that were revoked (with their tokens and nonces). It
-	// reports how many sessions went. Replicas may purge at once: each row
-	// goes once.
+	// Purge deletes the nonces that expired before now, used or not (one
+	// presented later is unknown: ErrNonceInvalid), and the sessions whose
+	// refresh token expired, or that were revoked, more than keep before now,
+	// with their refresh tokens and nonces. Rotated refresh tokens stay as
+	// long as their session, so that presenting one again is reuse for as
+	// long as the session could be refreshed. It reports how many sessions
+	// went. Replicas may purge at once: each row goes once.
 	Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error)
 }
 
@@ -129,6 +134,12 @@ type SignIn struct {
 	ExternalKey *string
 	SteamTicket *string
 	DisplayName *string
+	// SignUp, when set, is asked before the sign-in creates an identity,
+	// and only then: a sign-in that finds its identity never asks. An error
+	// refuses the sign-in, which then writes nothing, and is returned as
+	// is. It is how the driving side limits the identities that anonymous
+	// clients create (per client address, for one), apart from sign-ins.
+	SignUp func(context.Context) error
 }
 
 // Tokens are a session's credentials, handed out once: at sign-in and at

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	_ "embed"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -40,9 +42,11 @@ var sessionsFragment = sync.OnceValue(func() []byte {
 const clientPrincipalKey = "leadr.client_principal"
 
 // Write-only body fields: no answer echoes them, 422s included. A Steam
-// ticket and a refresh token are credentials.
+// ticket, a device ID (a sign-in's external key) and a refresh token are
+// credentials.
 const (
 	steamTicketField  = "steam_ticket"
+	externalKeyField  = "external_key"
 	refreshTokenField = "refresh_token"
 )
 
@@ -118,7 +122,7 @@ func clientPrincipal(c *gin.Context) ports.ClientPrincipal {
 
 func (h sessionHandlers) signIn(c *gin.Context) {
 	var ps problems
-	b, err := readBody(c, &ps, steamTicketField)
+	b, err := readBody(c, &ps, steamTicketField, externalKeyField)
 	if err != nil {
 		fail(c, err)
 		return
@@ -126,15 +130,40 @@ func (h sessionHandlers) signIn(c *gin.Context) {
 	cmd := ports.SignIn{
 		GameID:      bodyID[id.Game](b, "game_id", true),
 		Kind:        deref(b.str("kind", true)),
-		ExternalKey: b.str("external_key", false),
+		ExternalKey: b.str(externalKeyField, false),
 		SteamTicket: b.str(steamTicketField, false),
 		DisplayName: b.str("display_name", false),
+		SignUp:      signUpGate(c),
 	}
 	if !parsed(c, &ps) {
 		return
 	}
 	t, err := h.clients.SignIn(c.Request.Context(), cmd)
+	var limited *signUpLimited
+	if errors.As(err, &limited) {
+		allowedOr429(c, false, limited.retryAfter)
+		return
+	}
 	h.created(c, t, err)
+}
+
+// signUpLimited is the sign-up gate's refusal: the client's address has
+// created as many identities as its limit allows for now.
+type signUpLimited struct{ retryAfter time.Duration }
+
+func (*signUpLimited) Error() string { return "too many identities created from this client address" }
+
+// signUpGate counts an identity that a sign-in is about to create against
+// its client's address (LEADR_RATE_LIMIT_SIGN_UP), apart from the limit of
+// sign-ins: a client signing in again and again as itself is no threat,
+// one minting identities fills the database.
+func signUpGate(c *gin.Context) func(context.Context) error {
+	return func(context.Context) error {
+		if allowed, retryAfter := checkRate(c, scopeSignUp, clientNetwork(c.ClientIP())); !allowed {
+			return &signUpLimited{retryAfter: retryAfter}
+		}
+		return nil
+	}
 }
 
 // created answers a new session: 201, with the address of the one resource

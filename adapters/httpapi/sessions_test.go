@@ -235,6 +235,37 @@ func TestClientSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("a device ID is never echoed", func(t *testing.T) {
+		// A device ID is the credential of a DEVICE sign-in: whoever reads
+		// a 422 (a proxy's log) must not be able to sign in with it.
+		secret := "sEcReT-dEvIcE"
+		for name, body := range map[string]any{
+			"too short":            map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": secret[:6]},
+			"with a space":         map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": secret + " 1"},
+			"not a string":         map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": []any{secret}},
+			"another field wrong":  map[string]any{"game_id": "nope", "kind": "DEVICE", "external_key": secret},
+			"a field missing":      map[string]any{"kind": "DEVICE", "external_key": secret},
+			"with a bad name":      map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": secret, "display_name": ""},
+			"of an unknown kind":   map[string]any{"game_id": acme.game, "kind": "PHONE", "external_key": secret},
+			"not a JSON object":    `["` + secret + `"]`,
+			"of an unknown game":   map[string]any{"game_id": unknownGame, "kind": "DEVICE", "external_key": secret[:6]},
+			"a Steam sign-in's":    map[string]any{"game_id": acme.game, "kind": "STEAM", "external_key": secret},
+			"beside a bad ticket":  map[string]any{"game_id": acme.game, "kind": "STEAM", "steam_ticket": "zz", "external_key": secret},
+			"with a missing field": map[string]any{"game_id": acme.game, "external_key": secret},
+		} {
+			r := e.do("POST", "/v1/client/sessions", "", body)
+			r.problems(t)
+			if strings.Contains(strings.ToLower(r.raw), "secret") {
+				t.Fatalf("%s: the device ID is in the 422: %s", name, r.raw)
+			}
+		}
+		// Where the device ID itself is refused, the problem says so.
+		r := e.do("POST", "/v1/client/sessions", "", map[string]any{"game_id": acme.game, "kind": "DEVICE", "external_key": secret[:6]})
+		if p := r.wantProblem(t, "value_error", "body", "external_key"); p["input"] != "[redacted]" {
+			t.Fatalf("problem %v, want its input redacted", p)
+		}
+	})
+
 	t.Run("404", func(t *testing.T) {
 		e.do("POST", "/v1/client/sessions", "", map[string]any{"game_id": unknownGame, "kind": "DEVICE", "external_key": "3f2a9c1e-device"}).
 			want(t, http.StatusNotFound, "Game not found")

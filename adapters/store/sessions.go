@@ -260,10 +260,35 @@ func sessionListing(f ports.SessionFilter) listing {
 	return l
 }
 
+// CreateNonce locks the session's row first, as every write of a session
+// and its rows does: that queues a session's mints, so that each sees
+// every unused nonce the others left, and none leaves more than the cap.
 func (r *Sessions) CreateNonce(ctx context.Context, sessionID id.SessionID, hash []byte, expiresAt time.Time) error {
 	row := &nonceRow{Hash: hash, SessionID: toUUID(sessionID), ExpiresAt: domain.Timestamp(expiresAt)}
-	if _, err := r.db.write.NewInsert().Model(row).Exec(ctx); err != nil {
-		return fmt.Errorf("create nonce: %w", translate(err, "session_nonces", sessionConstraints))
+	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var found int
+		err := r.db.forUpdate(tx.NewSelect().Model((*sessionRow)(nil)).ColumnExpr("1").Where("id = ?", row.SessionID)).Scan(ctx, &found)
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock session: %w", err)
+		}
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			return translate(err, "session_nonces", sessionConstraints)
+		}
+		// The others beyond the newest ones the cap leaves room for. The
+		// new nonce is never among them, even if another expires at the
+		// same instant; a nonce used meanwhile is not unused any more.
+		_, err = tx.NewRaw(`DELETE FROM session_nonces
+			WHERE session_id = ? AND used_at IS NULL AND hash <> ? AND hash NOT IN (
+				SELECT hash FROM session_nonces WHERE session_id = ? AND used_at IS NULL AND hash <> ?
+				ORDER BY expires_at DESC, hash DESC LIMIT ?)`,
+			row.SessionID, row.Hash, row.SessionID, row.Hash, session.MaxUnusedNonces-1).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create nonce: %w", err)
 	}
 	return nil
 }
@@ -309,16 +334,13 @@ func (r *Sessions) Purge(ctx context.Context, now time.Time, keep time.Duration)
 	if r.db.sqlite {
 		skipLocked = ""
 	}
-	// Nonces and rotated refresh tokens stay for keep after they die, so
-	// that presenting one late is still told apart ("Nonce expired", reuse
-	// that revokes) from presenting garbage.
+	// Nonces go once expired, used ones too (they expire a minute after
+	// they were issued): anonymous clients minting and using them fill
+	// nothing. Rotated refresh tokens are not purged here: they go with
+	// their session, so that reuse is detected for as long as it matters.
 	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_nonces WHERE hash IN (
-		SELECT hash FROM session_nonces WHERE expires_at < ? LIMIT ?`+skipLocked+`)`, cutoff); err != nil {
+		SELECT hash FROM session_nonces WHERE expires_at < ? LIMIT ?`+skipLocked+`)`, now); err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
-	}
-	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_refresh_tokens WHERE hash IN (
-		SELECT hash FROM session_refresh_tokens WHERE rotated_at < ? LIMIT ?`+skipLocked+`)`, cutoff); err != nil {
-		return 0, fmt.Errorf("purge refresh tokens: %w", err)
 	}
 	n, err := r.deleteInBatches(ctx, `DELETE FROM sessions WHERE id IN (
 		SELECT id FROM sessions WHERE refresh_expires_at < ? OR revoked_at < ? LIMIT ?`+skipLocked+`)`, cutoff, cutoff)

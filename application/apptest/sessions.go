@@ -179,7 +179,22 @@ func (r *memSessions) CreateNonce(_ context.Context, sessionID id.SessionID, has
 	if r.index(sessionID) < 0 {
 		return session.ErrNotFound
 	}
-	r.t().nonces = append(r.t().nonces, nonce{hash: bytes.Clone(hash), sessionID: sessionID, expiresAt: domain.Timestamp(expiresAt)})
+	t := r.t()
+	// The cap, as the store keeps it: of the session's other unused nonces,
+	// those beyond the newest that leave room for this one go.
+	var others []nonce
+	for _, n := range t.nonces {
+		if n.sessionID == sessionID && !n.used {
+			others = append(others, n)
+		}
+	}
+	if excess := len(others) - (session.MaxUnusedNonces - 1); excess > 0 {
+		slices.SortStableFunc(others, func(a, b nonce) int { return a.expiresAt.Compare(b.expiresAt) })
+		t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool {
+			return slices.ContainsFunc(others[:excess], func(o nonce) bool { return bytes.Equal(o.hash, n.hash) })
+		})
+	}
+	t.nonces = append(t.nonces, nonce{hash: bytes.Clone(hash), sessionID: sessionID, expiresAt: domain.Timestamp(expiresAt)})
 	return nil
 }
 
@@ -206,8 +221,7 @@ func (r *memSessions) Purge(_ context.Context, now time.Time, keep time.Duration
 	now = domain.Timestamp(now)
 	cutoff := now.Add(-keep)
 	t := r.t()
-	t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool { return n.expiresAt.Before(cutoff) })
-	t.tokens = slices.DeleteFunc(t.tokens, func(k refreshToken) bool { return !k.rotatedAt.IsZero() && k.rotatedAt.Before(cutoff) })
+	t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool { return n.expiresAt.Before(now) })
 	gone := map[id.SessionID]bool{}
 	t.rows = slices.DeleteFunc(t.rows, func(s session.Snapshot) bool {
 		dead := s.RefreshExpiresAt.Before(cutoff) || !s.RevokedAt.IsZero() && s.RevokedAt.Before(cutoff)

@@ -95,13 +95,15 @@ func (s *Service) tokens(ses *session.Session, i *identity.Identity, refresh str
 	if err != nil {
 		return ports.Tokens{}, fmt.Errorf("sign access token: %w", err)
 	}
+	accessTTL, refreshTTL := ses.TokenLifetimes()
 	return ports.Tokens{Session: ses, Identity: i, AccessToken: access, RefreshToken: refresh,
-		AccessTTL: s.d.Lifetimes.Access, RefreshTTL: s.d.Lifetimes.Refresh}, nil
+		AccessTTL: accessTTL, RefreshTTL: refreshTTL}, nil
 }
 
 // SignIn validates the body (422), finds the game (404), verifies a Steam
-// ticket with Steam (400, 401, 403, 503), gets or creates the identity and
-// starts a session. CUSTOM identities sign in through the studio's backend
+// ticket with Steam (400, 401, 403, 503), asks the sign-up gate if the
+// identity is new, gets or creates the identity and starts a session.
+// CUSTOM identities sign in through the studio's backend
 // (POST /v1/identity-sessions), never by themselves.
 func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, error) {
 	var problems []error
@@ -118,9 +120,8 @@ func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, err
 	case identity.KindDevice:
 		if c.ExternalKey == nil {
 			problems = append(problems, domain.Missing("external_key"))
-		} else {
-			_, err := identity.NewExternalKey(kind, *c.ExternalKey)
-			problems = append(problems, err)
+		} else if _, err := identity.NewExternalKey(kind, *c.ExternalKey); err != nil {
+			problems = append(problems, hideInput(err))
 		}
 	case identity.KindSteam:
 		problems = append(problems, checkTicket(c.SteamTicket))
@@ -147,6 +148,9 @@ func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, err
 		}
 		key = &steamID
 	}
+	if err := s.signUp(ctx, c.SignUp, g, kind, *key); err != nil {
+		return ports.Tokens{}, err
+	}
 	i, _, err := s.d.GetOrCreate.GetOrCreate(ctx, tenancy.Principal{AccountID: g.AccountID()}, ports.CreateIdentity{
 		AccountID: g.AccountID(), GameID: g.ID(), Kind: kind.String(), ExternalKey: *key, DisplayName: c.DisplayName,
 	})
@@ -156,13 +160,48 @@ func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, err
 	return s.issue(ctx, i)
 }
 
+// signUp asks gate, if any, whether the sign-in may create its identity,
+// unless the identity exists: signing in again costs nothing of what gate
+// counts. Two sign-ins that race to create one identity may both ask.
+func (s *Service) signUp(ctx context.Context, gate func(context.Context) error, g *game.Game, kind identity.Kind, key string) error {
+	if gate == nil {
+		return nil
+	}
+	found, err := s.d.Identities.List(ctx,
+		ports.IdentityFilter{AccountID: g.AccountID(), GameID: g.ID(), Kind: kind, ExternalKey: key},
+		paging.Request{Sort: ports.IdentitySchema.DefaultSort(), Limit: 1})
+	if err != nil {
+		return fmt.Errorf("find the identity: %w", err)
+	}
+	if len(found.Items) > 0 {
+		return nil
+	}
+	return gate(ctx)
+}
+
+// redacted stands in for a credential that a problem would echo: a 422
+// shows its input, and must not hand a secret back (to a log or a proxy on
+// the way).
+const redacted = "[redacted]"
+
+// hideInput is err with its input redacted: a device ID is a credential.
+func hideInput(err error) error {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	hidden := *de
+	hidden.Input = redacted
+	return &hidden
+}
+
 // checkTicket: a Steam session ticket is 2–4096 hexadecimal characters.
 func checkTicket(ticket *string) error {
 	switch {
 	case ticket == nil:
 		return domain.Missing("steam_ticket")
 	case len(*ticket) < 2 || len(*ticket) > 4096 || strings.Trim(*ticket, "0123456789abcdefABCDEF") != "":
-		return domain.Rejected("steam_ticket", "A Steam ticket is 2–4096 hexadecimal characters", "[redacted]")
+		return domain.Rejected("steam_ticket", "A Steam ticket is 2–4096 hexadecimal characters", redacted)
 	}
 	return nil
 }
@@ -234,7 +273,10 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (ports.C
 	if err != nil {
 		return ports.ClientPrincipal{}, err
 	}
-	if ses.IdentityID() != claims.IdentityID || ses.AccountID() != claims.AccountID || ses.GameID() != claims.GameID {
+	// A token that outlives its session's newest was forged with the
+	// signing secret, however validly signed.
+	if ses.IdentityID() != claims.IdentityID || ses.AccountID() != claims.AccountID || ses.GameID() != claims.GameID ||
+		!ses.Issued(claims.ExpiresAt) {
 		return ports.ClientPrincipal{}, session.ErrAccessInvalid
 	}
 	p = ports.ClientPrincipal{SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID()}

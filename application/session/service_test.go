@@ -251,6 +251,16 @@ func (e *env) identityCount() int {
 	return len(res.Items)
 }
 
+// sessionCount is how many sessions the repository holds, revoked or not.
+func (e *env) sessionCount() int {
+	e.t.Helper()
+	all, err := e.sessions.List(e.ctx, ports.SessionFilter{}, paging.Request{Sort: ports.SessionSchema.DefaultSort(), Limit: 1000})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(all.Items)
+}
+
 // now is the test clock's time as the aggregates record it.
 func (e *env) now() time.Time { return domain.Timestamp(e.clock.Now()) }
 
@@ -428,22 +438,33 @@ func TestSignInValidation(t *testing.T) {
 	}
 }
 
-func TestSignInTicketIsNotEchoed(t *testing.T) {
+func TestSignInCredentialsAreNotEchoed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	// A ticket is a credential: a 422 body, which shows the input, must not
-	// carry it, nor may the error's text reach a log with it.
-	const secret = "deadbeefcafe0042" + "-not-hex"
-	_, err := e.svc.SignIn(e.ctx, ports.SignIn{GameID: e.game, Kind: "STEAM", SteamTicket: ptr(secret)})
-	got := problems(t, err)
-	if len(got) != 1 || got[0].field != "steam_ticket" {
-		t.Fatalf("problems %+v", got)
-	}
-	if in := fmt.Sprint(got[0].input); strings.Contains(in, "deadbeef") {
-		t.Errorf("the problem's input %q echoes the ticket", in)
-	}
-	if strings.Contains(err.Error(), "deadbeef") {
-		t.Errorf("the error %q echoes the ticket", err)
+	// A ticket and a device ID are credentials: a 422 body, which shows the
+	// input, must not carry one, nor may the error's text reach a log with
+	// it.
+	for _, c := range []struct {
+		field string
+		in    ports.SignIn
+	}{
+		{"steam_ticket", ports.SignIn{Kind: "STEAM", SteamTicket: ptr("deadbeefcafe0042-secret")}},
+		{"external_key", ports.SignIn{Kind: "DEVICE", ExternalKey: ptr("secret 42 with spaces")}},
+		{"external_key", ports.SignIn{Kind: "DEVICE", ExternalKey: ptr("secret42")}},
+		{"external_key", ports.SignIn{Kind: "DEVICE", ExternalKey: ptr(strings.Repeat("secret", 30))}},
+	} {
+		c.in.GameID = e.game
+		_, err := e.svc.SignIn(e.ctx, c.in)
+		got := problems(t, err)
+		if len(got) != 1 || got[0].field != c.field {
+			t.Fatalf("problems %+v, want one of %s", got, c.field)
+		}
+		if in := fmt.Sprint(got[0].input); strings.Contains(in, "secret") {
+			t.Errorf("the problem's input %q echoes the %s", in, c.field)
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("the error %q echoes the %s", err, c.field)
+		}
 	}
 }
 
@@ -705,16 +726,24 @@ func TestAuthenticate(t *testing.T) {
 	otherAccount.AccountID = e.other
 	unknownSession := claims
 	unknownSession.SessionID = id.New[id.Session]()
+	// What a stolen signing secret (a database backup) would mint: a token
+	// of a real session that outlives it.
+	longLived := claims
+	longLived.ExpiresAt = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	pastNewest := claims
+	pastNewest.ExpiresAt = tok.Session.ExpiresAt().Add(time.Second)
 	for name, tk := range map[string]string{
-		"garbage":                           "garbage",
-		"a refresh token":                   tok.RefreshToken,
-		"truncated":                         tok.AccessToken[:len(tok.AccessToken)-2],
-		"signed under another secret":       forge(foreign, claims),
-		"of a session that does not exist":  forge(e.tokens, unknownSession),
-		"naming another identity":           forge(e.tokens, otherIdentity),
-		"naming another game":               forge(e.tokens, otherGame),
-		"naming another account":            forge(e.tokens, otherAccount),
-		"with the Bearer prefix left on it": "Bearer " + tok.AccessToken,
+		"garbage":                             "garbage",
+		"a refresh token":                     tok.RefreshToken,
+		"truncated":                           tok.AccessToken[:len(tok.AccessToken)-2],
+		"signed under another secret":         forge(foreign, claims),
+		"of a session that does not exist":    forge(e.tokens, unknownSession),
+		"naming another identity":             forge(e.tokens, otherIdentity),
+		"naming another game":                 forge(e.tokens, otherGame),
+		"naming another account":              forge(e.tokens, otherAccount),
+		"expiring in 2100":                    forge(e.tokens, longLived),
+		"expiring after the session's newest": forge(e.tokens, pastNewest),
+		"with the Bearer prefix left on it":   "Bearer " + tok.AccessToken,
 	} {
 		if _, err := e.svc.Authenticate(e.ctx, tk); !errors.Is(err, session.ErrAccessInvalid) {
 			t.Errorf("%s: %v, want ErrAccessInvalid", name, err)
@@ -1030,12 +1059,8 @@ func TestCreateRefused(t *testing.T) {
 	if forbidden := identity.ErrForbidden; domain.CategoryOf(forbidden) != domain.CategoryForbidden {
 		t.Errorf("identity.ErrForbidden is not a 403")
 	}
-	all, err := e.sessions.List(e.ctx, ports.SessionFilter{}, paging.Request{Sort: ports.SessionSchema.DefaultSort(), Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all.Items) != 0 {
-		t.Errorf("refused creations stored %d sessions", len(all.Items))
+	if n := e.sessionCount(); n != 0 {
+		t.Errorf("refused creations stored %d sessions", n)
 	}
 }
 
@@ -1451,5 +1476,132 @@ func TestRenamePrecondition(t *testing.T) {
 	named := func(i *identity.Identity) bool { return i.DisplayName().String() == "Ada" }
 	if i, err := e.svc.Rename(e.ctx, p, e.nonce(p), ptr("Grace"), named); err != nil || i.DisplayName().String() != "Grace" {
 		t.Fatalf("holding precondition: %v, %v", i, err)
+	}
+}
+
+// gate is a sign-up gate that counts what it is asked and refuses once
+// refusing is set.
+type gate struct {
+	mu       sync.Mutex
+	asked    int
+	refusing error
+}
+
+func (g *gate) ask(context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.asked++
+	return g.refusing
+}
+
+func (g *gate) count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.asked
+}
+
+// TestSignUpGate: the sign-up gate is asked before a sign-in creates an
+// identity and only then; its refusal is the sign-in's answer, and nothing
+// is written.
+func TestSignUpGate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := &gate{}
+	device := func(key string) (ports.Tokens, error) {
+		return e.svc.SignIn(e.ctx, ports.SignIn{GameID: e.game, Kind: "DEVICE", ExternalKey: &key, SignUp: g.ask})
+	}
+	if _, err := device(deviceKey); err != nil || g.count() != 1 {
+		t.Fatalf("a new device: %v, gate asked %d times, want once", err, g.count())
+	}
+	// Refusing from now on: signing in again as that device asks nothing,
+	// with a new name too; a new device is refused with the gate's error.
+	limited := errors.New("too many")
+	g.refusing = limited
+	for _, name := range []*string{nil, ptr("Ada")} {
+		if _, err := e.svc.SignIn(e.ctx, ports.SignIn{GameID: e.game, Kind: "DEVICE", ExternalKey: ptr(deviceKey), DisplayName: name, SignUp: g.ask}); err != nil {
+			t.Fatalf("an existing device while the gate refuses: %v", err)
+		}
+	}
+	if g.count() != 1 {
+		t.Fatalf("signing in as an existing identity asked the gate (%d times in all)", g.count())
+	}
+	identities, sessions := e.identityCount(), e.sessionCount()
+	if _, err := device("another-device-0001"); !errors.Is(err, limited) {
+		t.Fatalf("a new device past the gate: %v, want the gate's error", err)
+	}
+	// The same device in another game is another identity: asked too.
+	if _, err := e.svc.SignIn(e.ctx, ports.SignIn{GameID: e.plain, Kind: "DEVICE", ExternalKey: ptr(deviceKey), SignUp: g.ask}); !errors.Is(err, limited) {
+		t.Fatalf("a known device in another game: %v, want the gate's error", err)
+	}
+	if e.identityCount() != identities || e.sessionCount() != sessions {
+		t.Fatalf("refused sign-ins wrote: %d identities, %d sessions, want %d and %d", e.identityCount(), e.sessionCount(), identities, sessions)
+	}
+
+	// A Steam player is known by the SteamID64 Steam answers: the gate is
+	// asked after Steam, for a new player only.
+	g.refusing = nil
+	steam := func() error {
+		_, err := e.svc.SignIn(e.ctx, ports.SignIn{GameID: e.game, Kind: "STEAM", SteamTicket: ptr(ticket), SignUp: g.ask})
+		return err
+	}
+	asked := g.count()
+	if err := steam(); err != nil || g.count() != asked+1 {
+		t.Fatalf("a new Steam player: %v, gate asked %d times, want once", err, g.count()-asked)
+	}
+	g.refusing = limited
+	if err := steam(); err != nil || g.count() != asked+1 {
+		t.Fatalf("a known Steam player: %v, gate asked %d more times, want none", err, g.count()-asked-1)
+	}
+
+	// What fails before the identity is looked up asks nothing.
+	asked = g.count()
+	for name, c := range map[string]ports.SignIn{
+		"invalid":      {GameID: e.game, Kind: "DEVICE", ExternalKey: ptr("short"), SignUp: g.ask},
+		"unknown game": {GameID: id.New[id.Game](), Kind: "DEVICE", ExternalKey: ptr("a-new-device-0002"), SignUp: g.ask},
+		"bad ticket":   {GameID: e.game, Kind: "STEAM", SteamTicket: ptr("abcdef"), SignUp: g.ask},
+	} {
+		if _, err := e.svc.SignIn(e.ctx, c); err == nil || errors.Is(err, limited) {
+			t.Errorf("%s: %v, want its own refusal", name, err)
+		}
+	}
+	if g.count() != asked {
+		t.Errorf("failed sign-ins asked the gate %d times", g.count()-asked)
+	}
+}
+
+// TestSessionMaxAge: however often it is refreshed, a session ends at its
+// maximum age, and nothing handed out outlives it.
+func TestSessionMaxAge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.deps.Lifetimes = session.Lifetimes{Access: 15 * time.Minute, Refresh: 24 * time.Hour, MaxAge: 50 * time.Hour}
+	e.svc = appsession.NewService(e.deps)
+	tok := e.device(deviceKey)
+	end := tok.Session.CreatedAt().Add(50 * time.Hour)
+	if tok.AccessTTL != 15*time.Minute || tok.RefreshTTL != 24*time.Hour {
+		t.Fatalf("first tokens live %v and %v", tok.AccessTTL, tok.RefreshTTL)
+	}
+	var err error
+	for _, step := range []time.Duration{20 * time.Hour, 20 * time.Hour, 9*time.Hour + 50*time.Minute} {
+		e.clock.Advance(step)
+		if tok, err = e.svc.Refresh(e.ctx, tok.RefreshToken); err != nil {
+			t.Fatalf("refresh %v before the end: %v", end.Sub(e.now()), err)
+		}
+		left := end.Sub(e.now())
+		if tok.RefreshTTL != min(24*time.Hour, left) || tok.AccessTTL != min(15*time.Minute, left) {
+			t.Fatalf("%v before the end, tokens live %v and %v", left, tok.AccessTTL, tok.RefreshTTL)
+		}
+		claims, err := e.tokens.Verify(tok.AccessToken, e.clock.Now())
+		if err != nil || claims.ExpiresAt.After(end) || claims.ExpiresAt.After(tok.Session.RefreshExpiresAt()) {
+			t.Fatalf("access token expiring %v (%v), the session ends %v", claims.ExpiresAt, err, end)
+		}
+		e.authenticate(tok)
+	}
+	e.clock.Advance(10 * time.Minute)
+	if _, err := e.svc.Refresh(e.ctx, tok.RefreshToken); !errors.Is(err, session.ErrRefreshInvalid) {
+		t.Fatalf("refresh at the maximum age: %v, want ErrRefreshInvalid", err)
+	}
+	if _, err := e.svc.Authenticate(e.ctx, tok.AccessToken); !errors.Is(err, session.ErrAccessInvalid) {
+		t.Fatalf("access at the maximum age: %v, want ErrAccessInvalid", err)
 	}
 }

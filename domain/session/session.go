@@ -1,7 +1,7 @@
 // Package session is the Session aggregate: a game client signed in as one
 // identity. A session is refreshed (its refresh token rotated) until it is
-// revoked or its refresh token expires; its access tokens are short-lived
-// and refused as soon as it is revoked.
+// revoked, its refresh token expires or it reaches its maximum age; its
+// access tokens are short-lived and refused as soon as it is revoked.
 package session
 
 import (
@@ -31,6 +31,11 @@ var (
 	ErrSteamUnavailable   = domain.Unavailable("Steam is unavailable")
 )
 
+// MaxUnusedNonces is how many unused nonces a session holds at most: a new
+// one beyond them drops the oldest, so that a client minting nonces fills
+// nothing.
+const MaxUnusedNonces = 5
+
 // Session is the aggregate root. Its identity, account and game never
 // change; revocation is final.
 type Session struct {
@@ -49,15 +54,37 @@ type Session struct {
 type Lifetimes struct {
 	Access  time.Duration
 	Refresh time.Duration
+	// MaxAge bounds the session from its sign-in, however often it is
+	// refreshed: no token it hands out outlives it. Zero bounds nothing
+	// beyond Refresh.
+	MaxAge time.Duration
 }
 
 // New starts a session for an identity, with its first tokens issued now.
 func New(identityID id.IdentityID, accountID id.AccountID, gameID id.GameID, now time.Time, l Lifetimes) *Session {
 	now = domain.Timestamp(now)
-	return &Session{
-		id: id.New[id.Session](), identityID: identityID, accountID: accountID, gameID: gameID,
-		expiresAt: now.Add(l.Access), refreshExpiresAt: now.Add(l.Refresh), createdAt: now, updatedAt: now,
+	s := &Session{id: id.New[id.Session](), identityID: identityID, accountID: accountID, gameID: gameID, createdAt: now}
+	s.issue(now, l)
+	return s
+}
+
+// issue records tokens issued at now: each expires after its lifetime, or
+// at the session's maximum age if that comes first, so that neither a
+// refresh token nor an access token ever outlives the session.
+func (s *Session) issue(now time.Time, l Lifetimes) {
+	s.refreshExpiresAt = now.Add(l.Refresh)
+	if l.MaxAge > 0 {
+		s.refreshExpiresAt = minTime(s.refreshExpiresAt, s.createdAt.Add(l.MaxAge))
 	}
+	s.expiresAt = minTime(now.Add(l.Access), s.refreshExpiresAt)
+	s.updatedAt = now
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // Active reports whether the session may still be refreshed and used.
@@ -66,14 +93,29 @@ func (s *Session) Active(now time.Time) bool {
 }
 
 // Refresh records new tokens issued now: a revoked or expired session
-// refuses.
+// refuses, and so does one at its maximum age (which a session started
+// before the age was bounded, or lowered, may reach before its refresh
+// token expires).
 func (s *Session) Refresh(now time.Time, l Lifetimes) error {
-	if !s.Active(now) {
+	now = domain.Timestamp(now)
+	if !s.Active(now) || l.MaxAge > 0 && !now.Before(s.createdAt.Add(l.MaxAge)) {
 		return ErrRefreshInvalid
 	}
-	now = domain.Timestamp(now)
-	s.expiresAt, s.refreshExpiresAt, s.updatedAt = now.Add(l.Access), now.Add(l.Refresh), now
+	s.issue(now, l)
 	return nil
+}
+
+// Issued reports whether an access token expiring at exp can be one this
+// session issued: none outlives the newest, so a later exp is a token
+// forged with the signing secret (from a stolen backup, say), however
+// validly signed.
+func (s *Session) Issued(exp time.Time) bool { return !exp.After(s.expiresAt) }
+
+// TokenLifetimes are how long the newest tokens live from when they were
+// issued: the lifetimes asked for, or less near the session's maximum age.
+// Right after New or Refresh, which is when tokens are handed out.
+func (s *Session) TokenLifetimes() (access, refresh time.Duration) {
+	return s.expiresAt.Sub(s.updatedAt), s.refreshExpiresAt.Sub(s.updatedAt)
 }
 
 // Revoke ends the session for good; revoking it again changes nothing.

@@ -166,6 +166,92 @@ func TestRefreshRefused(t *testing.T) {
 	}
 }
 
+// TestMaxAge: a session lives at most MaxAge from its sign-in however
+// often it is refreshed, and nothing it hands out outlives that.
+func TestMaxAge(t *testing.T) {
+	t.Parallel()
+	l := session.Lifetimes{Access: 15 * time.Minute, Refresh: 24 * time.Hour, MaxAge: 60 * time.Hour}
+	s := session.New(id.New[id.Identity](), id.New[id.Account](), id.New[id.Game](), start, l)
+	born := domain.Timestamp(start)
+	end := born.Add(l.MaxAge)
+	if access, refresh := s.TokenLifetimes(); access != l.Access || refresh != l.Refresh {
+		t.Fatalf("first tokens live %v and %v, want %v and %v", access, refresh, l.Access, l.Refresh)
+	}
+	// Refreshes well before the end get whole lifetimes.
+	at := start.Add(20 * time.Hour)
+	if err := s.Refresh(at, l); err != nil {
+		t.Fatal(err)
+	}
+	if access, refresh := s.TokenLifetimes(); access != l.Access || refresh != l.Refresh {
+		t.Fatalf("tokens of a refresh at 20 h live %v and %v", access, refresh)
+	}
+	// Near the end the refresh token is cut short...
+	at = start.Add(40 * time.Hour)
+	if err := s.Refresh(at, l); err != nil {
+		t.Fatal(err)
+	}
+	if !s.RefreshExpiresAt().Equal(end) || !s.ExpiresAt().Equal(domain.Timestamp(at).Add(l.Access)) {
+		t.Fatalf("expiries %v, %v after a refresh at 40 h, want the refresh token to end at %v", s.ExpiresAt(), s.RefreshExpiresAt(), end)
+	}
+	if _, refresh := s.TokenLifetimes(); refresh != 20*time.Hour {
+		t.Fatalf("the refresh token of a refresh at 40 h lives %v, want 20h", refresh)
+	}
+	// ...and at its last minutes so is the access token.
+	at = end.Add(-5 * time.Minute)
+	if err := s.Refresh(at, l); err != nil {
+		t.Fatal(err)
+	}
+	if !s.ExpiresAt().Equal(end) || !s.RefreshExpiresAt().Equal(end) {
+		t.Fatalf("expiries %v, %v five minutes before the end, want both %v", s.ExpiresAt(), s.RefreshExpiresAt(), end)
+	}
+	if access, _ := s.TokenLifetimes(); access != 5*time.Minute {
+		t.Fatalf("the last access token lives %v, want 5m", access)
+	}
+	before := s.Snapshot()
+	for _, at := range []time.Time{end, end.Add(time.Hour)} {
+		if err := s.Refresh(at, l); !errors.Is(err, session.ErrRefreshInvalid) {
+			t.Fatalf("Refresh at %v = %v, want ErrRefreshInvalid", at.Sub(born), err)
+		}
+	}
+	if !reflect.DeepEqual(s.Snapshot(), before) {
+		t.Errorf("a refused refresh changed the session")
+	}
+
+	// A session that began before the age was bounded (or before it was
+	// lowered) may hold a refresh token beyond it: past its age it is
+	// refreshed no more.
+	old := session.Rehydrate(session.Snapshot{
+		ID: id.New[id.Session](), IdentityID: id.New[id.Identity](), AccountID: id.New[id.Account](), GameID: id.New[id.Game](),
+		ExpiresAt: end.Add(time.Hour), RefreshExpiresAt: end.Add(720 * time.Hour), CreatedAt: born, UpdatedAt: end,
+	})
+	if err := old.Refresh(end.Add(time.Hour), l); !errors.Is(err, session.ErrRefreshInvalid) {
+		t.Fatalf("refresh of a session past its age: %v, want ErrRefreshInvalid", err)
+	}
+}
+
+// TestIssued: no token of a session expires after its newest, so one that
+// does was not issued by it, however validly signed.
+func TestIssued(t *testing.T) {
+	t.Parallel()
+	s, _, _, _ := newSession(t)
+	exp := s.ExpiresAt()
+	for _, tt := range []struct {
+		exp  time.Time
+		want bool
+	}{
+		{exp, true},
+		{exp.Truncate(time.Second), true}, // a JWT's exp is whole seconds
+		{exp.Add(-time.Hour), true},
+		{exp.Add(time.Microsecond), false},
+		{exp.Add(time.Hour), false},
+		{time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		if got := s.Issued(tt.exp); got != tt.want {
+			t.Errorf("Issued(%v) = %v, want %v (newest token expires %v)", tt.exp, got, tt.want, exp)
+		}
+	}
+}
+
 func TestRevoke(t *testing.T) {
 	t.Parallel()
 	s, _, _, _ := newSession(t)

@@ -94,6 +94,23 @@ func notCalled(t *testing.T) func(*session.Session) error {
 	}
 }
 
+// atOnce runs fn for 0…n-1, each in a goroutine, all let go together, and
+// returns their errors in that order.
+func atOnce(n int, fn func(g int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range n {
+		wg.Go(func() {
+			<-start
+			errs[g] = fn(g)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
 func revoke(t *testing.T, env Env, s *session.Session, at time.Time) *session.Session {
 	t.Helper()
 	revoked, err := env.Sessions().Update(ctx(t), s.ID(), revokeAt(at))
@@ -490,18 +507,13 @@ func runRotation(t *testing.T, shared func(t *testing.T) Env) {
 		s, h0 := newSession(t, env, newPlayer(t, env), t0)
 		const n = 8
 		fresh := make([][]byte, n)
-		errs := make([]error, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
 		for g := range n {
 			fresh[g] = newHash()
-			wg.Go(func() {
-				<-start
-				_, errs[g] = env.Sessions().Rotate(context.Background(), h0, fresh[g], t0.Add(time.Hour), refreshAt(t0.Add(time.Hour)))
-			})
 		}
-		close(start)
-		wg.Wait()
+		errs := atOnce(n, func(g int) error {
+			_, err := env.Sessions().Rotate(context.Background(), h0, fresh[g], t0.Add(time.Hour), refreshAt(t0.Add(time.Hour)))
+			return err
+		})
 		winner := -1
 		for g, err := range errs {
 			switch {
@@ -591,23 +603,93 @@ func runNonces(t *testing.T, shared func(t *testing.T) Env) {
 		wantErr(t, env.Sessions().CreateNonce(ctx(t), id.New[id.Session](), newHash(), t0.Add(valid)), session.ErrNotFound)
 	})
 
+	t.Run("a session holds at most MaxUnusedNonces unused nonces: a new one drops the one that expires first", func(t *testing.T) {
+		t.Parallel()
+		env := shared(t)
+		s, _ := newSession(t, env, newPlayer(t, env), t0)
+		other, _ := newSession(t, env, newPlayer(t, env), t0)
+		theirs := newNonce(t, env, other)
+		// Issued one a second, each expiring a minute later: the order in
+		// which they expire is the order in which they were issued.
+		var minted [][]byte
+		mint := func() []byte {
+			t.Helper()
+			hash := newHash()
+			must(t, env.Sessions().CreateNonce(ctx(t), s.ID(), hash, t0.Add(valid+time.Duration(len(minted))*time.Second)))
+			minted = append(minted, hash)
+			return hash
+		}
+		for range session.MaxUnusedNonces + 2 {
+			mint()
+		}
+		// The two oldest went; the newest five are there.
+		for _, n := range minted[:2] {
+			wantErr(t, consume(t, env, s, n, t0), session.ErrNonceInvalid)
+		}
+		must(t, consume(t, env, s, minted[2], t0))
+		// Used nonces count for nothing: with one used, one more unused
+		// fits beside the other four.
+		next := mint()
+		for _, n := range minted[3:] {
+			must(t, consume(t, env, s, n, t0))
+		}
+		wantErr(t, consume(t, env, s, minted[2], t0), session.ErrNonceUsed)
+		// Another session's nonce was never counted.
+		must(t, consume(t, env, other, theirs, t0))
+		wantErr(t, consume(t, env, s, next, t0), session.ErrNonceUsed)
+	})
+
+	t.Run("the new nonce stays even if another expires at the same instant", func(t *testing.T) {
+		t.Parallel()
+		env := shared(t)
+		s, _ := newSession(t, env, newPlayer(t, env), t0)
+		for range session.MaxUnusedNonces {
+			newNonce(t, env, s)
+		}
+		// Were the new one dropped as often as any other, one of these 60
+		// would be (all but surely: 1 - (5/6)^60). Each round ends with
+		// the five unused nonces it began with.
+		for range 60 {
+			must(t, consume(t, env, s, newNonce(t, env, s), t0))
+			newNonce(t, env, s)
+		}
+	})
+
+	t.Run("concurrent mints leave at most MaxUnusedNonces unused nonces", func(t *testing.T) {
+		t.Parallel()
+		env := shared(t)
+		s, _ := newSession(t, env, newPlayer(t, env), t0)
+		const racers = 16
+		hashes := make([][]byte, racers)
+		for g := range racers {
+			hashes[g] = newHash()
+		}
+		errs := atOnce(racers, func(g int) error {
+			return env.Sessions().CreateNonce(context.Background(), s.ID(), hashes[g], t0.Add(valid))
+		})
+		left := 0
+		for g := range racers {
+			must(t, errs[g])
+			switch err := consume(t, env, s, hashes[g], t0); {
+			case err == nil:
+				left++
+			case !errors.Is(err, session.ErrNonceInvalid):
+				t.Fatalf("nonce %d: %v, want it usable or dropped", g, err)
+			}
+		}
+		if left != session.MaxUnusedNonces {
+			t.Fatalf("%d of %d nonces minted at once are left, want %d", left, racers, session.MaxUnusedNonces)
+		}
+	})
+
 	t.Run("concurrent consumption of one nonce: exactly one succeeds", func(t *testing.T) {
 		t.Parallel()
 		env := shared(t)
 		s, _ := newSession(t, env, newPlayer(t, env), t0)
 		n := newNonce(t, env, s)
-		const racers = 16
-		errs := make([]error, racers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for g := range racers {
-			wg.Go(func() {
-				<-start
-				errs[g] = env.Sessions().ConsumeNonce(context.Background(), s.ID(), n, t0.Add(time.Second))
-			})
-		}
-		close(start)
-		wg.Wait()
+		errs := atOnce(16, func(int) error {
+			return env.Sessions().ConsumeNonce(context.Background(), s.ID(), n, t0.Add(time.Second))
+		})
 		consumed := 0
 		for _, err := range errs {
 			if err == nil {
@@ -735,15 +817,20 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 		revokedAtCutoff, _ := newSession(t, env, i, now.Add(-48*time.Hour))
 		revokedAtCutoff = revoke(t, env, revokedAtCutoff, cutoff)
 		live, liveHash := newSession(t, env, i, now.Add(-time.Hour))
-		nonces := map[string][]byte{"expired long ago": newHash(), "expired recently": newHash(), "expiring now": newHash(), "later": newHash()}
+		nonces := map[string][]byte{"expired long ago": newHash(), "expired recently": newHash(), "expiring now": newHash(),
+			"later": newHash(), "used": newHash()}
 		for name, expires := range map[string]time.Time{
 			"expired long ago": cutoff.Add(-time.Microsecond), "expired recently": now.Add(-time.Microsecond),
-			"expiring now": now, "later": now.Add(time.Minute),
+			"expiring now": now, "later": now.Add(time.Minute), "used": now.Add(time.Minute),
 		} {
 			must(t, env.Sessions().CreateNonce(ctx(t), live.ID(), nonces[name], expires))
 		}
-		// Refresh tokens rotated long ago go; recent ones stay, for reuse
-		// detection.
+		must(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["used"], now.Add(-time.Second)))
+		usedExpired := newHash()
+		must(t, env.Sessions().CreateNonce(ctx(t), live.ID(), usedExpired, now.Add(-time.Second)))
+		must(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), usedExpired, now.Add(-2*time.Second)))
+		// Refresh tokens stay as long as their session, however long ago
+		// they were rotated: presenting one again is reuse.
 		rotatedLong, rotatedRecently := liveHash, newHash()
 		_, err := env.Sessions().Rotate(ctx(t), rotatedLong, rotatedRecently, cutoff.Add(-2*time.Microsecond), refreshAt(now.Add(-time.Hour)))
 		must(t, err)
@@ -769,21 +856,20 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 			wantErr(t, err, session.ErrRefreshInvalid)
 		}
 		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), expiredLong.ID(), expiredLongNonce, now), session.ErrNonceInvalid)
-		// A nonce that expired long ago is gone (unknown); a recent one is
-		// still told to be expired.
-		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expired long ago"], now), session.ErrNonceInvalid)
-		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expired recently"], now), session.ErrNonceExpired)
+		// A nonce that expired is gone (unknown), however recently, used or
+		// not; one still valid at now stays, used or not.
+		for _, n := range [][]byte{nonces["expired long ago"], nonces["expired recently"], usedExpired} {
+			wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), n, now), session.ErrNonceInvalid)
+		}
 		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expiring now"], now), session.ErrNonceExpired)
+		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["used"], now), session.ErrNonceUsed)
 		must(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["later"], now))
-		// A token rotated long ago is unknown now: refused, and the session
-		// stays; one rotated recently is still reuse, which revokes.
+		// A token rotated long before the cutoff is still reuse, which
+		// revokes.
 		_, err = env.Sessions().Rotate(ctx(t), rotatedLong, newHash(), now, notCalled(t))
 		wantErr(t, err, session.ErrRefreshInvalid)
-		unchanged(t, env, live)
-		_, err = env.Sessions().Rotate(ctx(t), rotatedRecently, newHash(), now, notCalled(t))
-		wantErr(t, err, session.ErrRefreshInvalid)
 		if !getSession(t, env, live.ID()).IsRevoked() {
-			t.Fatal("a recently rotated token presented again did not revoke the session")
+			t.Fatal("a token rotated long ago presented again did not revoke the session")
 		}
 
 		n, err = env.Sessions().Purge(ctx(t), now, keep)
@@ -809,17 +895,10 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 			kept = append(kept, live)
 		}
 		counts := make([]int, purgers)
-		errs := make([]error, purgers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for g := range purgers {
-			wg.Go(func() {
-				<-start
-				counts[g], errs[g] = env.Sessions().Purge(context.Background(), now, keep)
-			})
-		}
-		close(start)
-		wg.Wait()
+		errs := atOnce(purgers, func(g int) (err error) {
+			counts[g], err = env.Sessions().Purge(context.Background(), now, keep)
+			return err
+		})
 		total := 0
 		for g := range purgers {
 			must(t, errs[g])

@@ -398,6 +398,24 @@ func TestSessionFlow(t *testing.T) {
 		// 401 before 422 on the client endpoints that need a token.
 		wantBearerRefused(t, anon.Do("PATCH", "/v1/client/me", map[string]any{"display_name": ""}), accessRequired)
 	})
+
+	t.Run("a 422 never echoes a credential", func(t *testing.T) {
+		anon := bearer(t, svc, "")
+		const device = "SeCrEt-DeViCe-42"
+		for _, body := range []map[string]any{
+			{"game_id": game, "kind": "DEVICE", "external_key": device + " x"},      // the device ID refused
+			{"kind": "DEVICE", "external_key": device},                              // the whole body echoed
+			{"game_id": game, "kind": "STEAM", "steam_ticket": "zz" + device},       // the ticket refused
+			{"game_id": "nope", "kind": "DEVICE", "external_key": []string{device}}, // everything wrong
+		} {
+			if a := anon.Do("POST", "/v1/client/sessions", body).Want(http.StatusUnprocessableEntity); strings.Contains(string(a.Body), device) {
+				t.Fatalf("a 422 echoes the credential: %s", a.Body)
+			}
+		}
+		if a := anon.Do("POST", "/v1/client/sessions/refresh", map[string]any{"refresh_token": []string{device}}).Want(http.StatusUnprocessableEntity); strings.Contains(string(a.Body), device) {
+			t.Fatalf("a 422 echoes the refresh token: %s", a.Body)
+		}
+	})
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -581,7 +599,9 @@ func TestTamperedAccessTokens(t *testing.T) {
 		me(forged).Want(http.StatusOK)
 	}
 	me(s.AccessToken).Want(http.StatusOK)
-	me(signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Now().Add(time.Hour).Unix()))).Want(http.StatusOK)
+	// A shorter life than the session's newest token is a life it could
+	// have given.
+	me(signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Now().Add(5*time.Minute).Unix()))).Want(http.StatusOK)
 
 	parts := strings.Split(s.AccessToken, ".")
 	flip := func(seg string) string {
@@ -607,6 +627,7 @@ func TestTamperedAccessTokens(t *testing.T) {
 		"another audience":                  signJWT(t, sha256.New, secret, header, with(payload, "aud", []string{"leadr-admin"})),
 		"no expiry":                         signJWT(t, sha256.New, secret, header, with(payload, "exp", nil)),
 		"expired, validly signed":           signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Now().Add(-time.Minute).Unix())),
+		"outliving the session's newest":    signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Now().Add(time.Hour).Unix())),
 		"not a JWT":                         "garbage",
 		"an API key":                        tenant.Key.Key,
 		"the refresh token":                 s.RefreshToken,
@@ -706,6 +727,18 @@ func TestNonces(t *testing.T) {
 	n := nonceOf(s1)
 	rename(s1, n, strings.Repeat("x", 65)).Want(http.StatusUnprocessableEntity)
 	rename(s1, n, "Ada").Want(http.StatusOK)
+
+	// At most five unused nonces per session: a sixth drops the oldest,
+	// which is then unknown.
+	s4 := deviceSignIn(t, svc, tenant.Game.ID, newDevice())
+	var minted []string
+	for range 6 {
+		minted = append(minted, nonceOf(s4))
+	}
+	rename(s4, minted[0], "Ada").Want(http.StatusPreconditionFailed, "Invalid nonce")
+	for _, n := range minted[1:] {
+		rename(s4, n, "Ada").Want(http.StatusOK)
+	}
 
 	// Nonces of a revoked session are gone with it.
 	s3 := deviceSignIn(t, svc, tenant.Game.ID, newDevice())
@@ -951,4 +984,67 @@ func TestSessionsAcrossReplicas(t *testing.T) {
 	wantBearerRefused(t, bearer(t, one, s4.AccessToken).Do("GET", "/v1/client/me", nil), accessRefused)
 	// Refresh tokens are not signed: they still work on every replica.
 	checkRefresh(t, refreshWith(t, other, s3.RefreshToken), s3.SessionID)
+}
+
+// TestTokenNeverOutlivesItsSession: whoever holds the signing secret (a
+// database backup holds it) cannot mint a token that outlives its session,
+// and refreshing never carries a session past LEADR_SESSION_MAX_AGE.
+func TestTokenNeverOutlivesItsSession(t *testing.T) {
+	t.Parallel()
+	const secret = "the-access-token-secret-of-this-test-0123456789"
+	svc := harness.StartService(t, harness.WithEnv("LEADR_ACCESS_TOKEN_SECRET", secret),
+		harness.WithEnv("LEADR_ACCESS_TOKEN_TTL", "1s"), harness.WithEnv("LEADR_REFRESH_TOKEN_TTL", "1h"),
+		harness.WithEnv("LEADR_SESSION_MAX_AGE", "2s"))
+	tenant := harness.NewTenant(t, svc)
+	signedIn := time.Now()
+	s := checkSignIn(t, bearer(t, svc, "").Do("POST", "/v1/client/sessions",
+		map[string]any{"game_id": tenant.Game.ID, "kind": "DEVICE", "external_key": newDevice()}), 1, 2)
+
+	// A token of that session, validly signed, expiring in 2100.
+	header, payload, _ := jwtParts(t, s.AccessToken)
+	forged := signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Unix()))
+	wantBearerRefused(t, bearer(t, svc, forged).Do("GET", "/v1/client/me", nil), accessRefused)
+
+	// Refreshing does not extend the session: its refresh token expires at
+	// its maximum age, whatever its TTL.
+	r := decode[client.RefreshResponse](t, refreshWith(t, svc, s.RefreshToken).Want(http.StatusOK))
+	if left := 2*time.Second - time.Since(signedIn); r.RefreshExpiresIn > int(left.Seconds())+1 || r.ExpiresIn > 1 {
+		t.Fatalf("a refresh %v before the maximum age gives tokens for %ds and %ds", left, r.ExpiresIn, r.RefreshExpiresIn)
+	}
+	view, _ := sessionOf(t, tenant.Client, s.SessionID)
+	if end := view.CreatedAt.Add(2 * time.Second); !view.RefreshExpiresAt.Equal(end) || view.ExpiresAt.After(end) {
+		t.Fatalf("session %+v outlives its maximum age %v", view, end)
+	}
+	time.Sleep(time.Until(view.CreatedAt.Add(2*time.Second + 100*time.Millisecond)))
+	refreshWith(t, svc, r.RefreshToken).Want(http.StatusUnauthorized, refreshRefused)
+}
+
+// TestSignUpLimit: anonymous clients cannot fill the database with
+// identities: each client address creates at most LEADR_RATE_LIMIT_SIGN_UP
+// of them, past which a sign-in that would create one is 429 and writes
+// nothing, while signing in as an identity that exists costs nothing.
+func TestSignUpLimit(t *testing.T) {
+	t.Parallel()
+	svc := harness.StartService(t, harness.WithEnv("LEADR_RATE_LIMIT_SIGN_UP", "2/h"),
+		harness.WithEnv("LEADR_TRUSTED_PROXIES", "127.0.0.1/32,::1"))
+	tenant := harness.NewTenant(t, svc)
+	from := func(address, device string) harness.Answer {
+		return bearer(t, svc, "", "X-Forwarded-For", address).
+			Do("POST", "/v1/client/sessions", map[string]any{"game_id": tenant.Game.ID, "kind": "DEVICE", "external_key": device})
+	}
+	known := newDevice()
+	checkSignIn(t, from("203.0.113.1", known))
+	checkSignIn(t, from("203.0.113.1", newDevice()))
+	refused := newDevice()
+	wantLimited(t, from("203.0.113.1", refused))
+	page, err := tenant.Client.ListIdentities(t.Context(), client.ListIdentitiesParams{ExternalKey: refused})
+	if err != nil || len(page.Data) != 0 {
+		t.Fatalf("a refused sign-up created %+v (%v)", page.Data, err)
+	}
+	// Signing in again, as often as it likes, is no sign-up.
+	for range 3 {
+		checkSignIn(t, from("203.0.113.1", known))
+	}
+	// Another address has a budget of its own.
+	checkSignIn(t, from("203.0.113.2", refused))
 }

@@ -109,6 +109,7 @@ func StartService(t testing.TB, opts ...Option) *Service {
 		"LEADR_RATE_LIMIT_API_KEY":   "off",
 		"LEADR_RATE_LIMIT_SESSION":   "off",
 		"LEADR_RATE_LIMIT_CLIENT_IP": "off",
+		"LEADR_RATE_LIMIT_SIGN_UP":   "off",
 	}
 	if strings.HasPrefix(s.databaseURL, "postgres") {
 		env["LEADR_ENCRYPTION_KEY"] = EncryptionKey

@@ -80,7 +80,7 @@ func sigtermUnderLoad(t *testing.T, bin, dbURL string) {
 	env := []string{"LEADR_DATABASE_URL=" + dbURL, "LEADR_SUPERADMIN_API_KEY=" + superKey,
 		"LEADR_SHUTDOWN_TIMEOUT=" + shutdownTimeout.String(), "LEADR_LOG_LEVEL=info",
 		// The load is one key's and one address's: no limit may refuse it.
-		"LEADR_RATE_LIMIT_API_KEY=off", "LEADR_RATE_LIMIT_SESSION=off", "LEADR_RATE_LIMIT_CLIENT_IP=off"}
+		"LEADR_RATE_LIMIT_API_KEY=off", "LEADR_RATE_LIMIT_SESSION=off", "LEADR_RATE_LIMIT_CLIENT_IP=off", "LEADR_RATE_LIMIT_SIGN_UP=off"}
 	p := startBinary(t, bin, env)
 	admin := client.New(p.base, client.WithAPIKey(superKey))
 	acc := harness.NewAccount(t, admin)

@@ -117,6 +117,7 @@ func runReplica(t *testing.T, image string, nw *testcontainers.DockerNetwork, al
 		leadrcontainer.WithConfig("LEADR_RATE_LIMIT_API_KEY", "off"),
 		leadrcontainer.WithConfig("LEADR_RATE_LIMIT_SESSION", "off"),
 		leadrcontainer.WithConfig("LEADR_RATE_LIMIT_CLIENT_IP", "off"),
+		leadrcontainer.WithConfig("LEADR_RATE_LIMIT_SIGN_UP", "off"),
 	}, opts...)...)
 	t.Cleanup(func() {
 		if r != nil {

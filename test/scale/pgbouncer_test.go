@@ -82,7 +82,8 @@ func TestReplicasThroughPgBouncer(t *testing.T) {
 				// (every client has the balancer's address, too).
 				leadrcontainer.WithConfig("LEADR_RATE_LIMIT_API_KEY", "off"),
 				leadrcontainer.WithConfig("LEADR_RATE_LIMIT_SESSION", "off"),
-				leadrcontainer.WithConfig("LEADR_RATE_LIMIT_CLIENT_IP", "off"))
+				leadrcontainer.WithConfig("LEADR_RATE_LIMIT_CLIENT_IP", "off"),
+				leadrcontainer.WithConfig("LEADR_RATE_LIMIT_SIGN_UP", "off"))
 		})
 	}
 	wg.Wait()
