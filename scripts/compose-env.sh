@@ -1,6 +1,7 @@
 # Sourced by the compose smoke scripts: sets compose to the compose command
 # there is, exports the images of scripts/test-images.sh under the names the
-# compose files read, a fresh superadmin key and a free LEADR_PORT.
+# compose files read, a fresh superadmin key and encryption key (a stack of
+# its own: nothing of it outlives the script) and a free LEADR_PORT.
 if docker compose version >/dev/null 2>&1; then
   compose=(docker compose)
 elif command -v docker-compose >/dev/null 2>&1; then
@@ -16,6 +17,8 @@ export LEADR_IMAGE=$LEADR_TEST_IMAGE LEADR_POSTGRES_IMAGE=$LEADR_TEST_POSTGRES_I
   LEADR_PGBOUNCER_IMAGE=$LEADR_TEST_PGBOUNCER_IMAGE LEADR_HAPROXY_IMAGE=$LEADR_TEST_HAPROXY_IMAGE
 LEADR_SUPERADMIN_API_KEY="ldr_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 export LEADR_SUPERADMIN_API_KEY
+LEADR_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+export LEADR_ENCRYPTION_KEY
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 1 50); do
   LEADR_PORT=$((20000 + RANDOM % 30000))

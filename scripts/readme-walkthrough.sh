@@ -37,7 +37,8 @@ case $backend in
     psql -q "$LEADR_TEST_DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
     base=${LEADR_TEST_DATABASE_URL%%\?*}
     query=${LEADR_TEST_DATABASE_URL#"$base"}
-    env+=("LEADR_DATABASE_URL=${base%/*}/$db$query") ;;
+    # PostgreSQL needs the key the service's secrets are sealed under.
+    env+=("LEADR_DATABASE_URL=${base%/*}/$db$query" "LEADR_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)") ;;
   *) echo "walkthrough: backend $backend? (sqlite or postgres)" >&2; exit 2 ;;
 esac
 (cd "$tmp/run" && exec "${env[@]}" "$tmp/leadr" serve) 2>"$tmp/stderr" &
@@ -78,6 +79,10 @@ pid=
 [[ $status == 0 ]] || { cat "$tmp/stderr" >&2; echo "walkthrough: the service exited with $status on SIGTERM" >&2; exit 1; }
 if [[ $backend == sqlite && ! -f $tmp/run/data/leadr.db ]]; then
   echo "walkthrough: the zero-setup start made no ./data/leadr.db" >&2
+  exit 1
+fi
+if [[ $backend == sqlite && $(stat -c %a "$tmp/run/data/leadr.db.key" 2>/dev/null) != 600 ]]; then
+  echo "walkthrough: the zero-setup start made no ./data/leadr.db.key readable by its owner only" >&2
   exit 1
 fi
 echo "walkthrough ($backend): every README example worked ($(grep -c . "$tmp/walkthrough.sh") lines), and SIGTERM stopped the service cleanly"

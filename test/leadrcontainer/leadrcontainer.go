@@ -12,6 +12,8 @@ package leadrcontainer
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"strings"
@@ -35,6 +37,7 @@ const EnvRunID = "LEADR_TEST_RUN_ID"
 type Container struct {
 	testcontainers.Container
 	superadminKey string
+	encryptionKey string
 }
 
 // WithDatabaseURL points the service at its PostgreSQL, as the container
@@ -49,6 +52,21 @@ func WithSuperadminKey(key string) testcontainers.CustomizeRequestOption {
 	return testcontainers.WithEnv(map[string]string{"LEADR_SUPERADMIN_API_KEY": key})
 }
 
+// WithEncryptionKey chooses LEADR_ENCRYPTION_KEY, the key the service's
+// secrets are sealed under, instead of a generated one: replicas of one
+// database need the same.
+func WithEncryptionKey(key string) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithEnv(map[string]string{"LEADR_ENCRYPTION_KEY": key})
+}
+
+// NewEncryptionKey makes a key for WithEncryptionKey, as an operator would
+// (head -c 32 /dev/urandom | base64).
+func NewEncryptionKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
 // WithConfig sets any other configuration variable (see the README).
 func WithConfig(name, value string) testcontainers.CustomizeRequestOption {
 	return testcontainers.WithEnv(map[string]string{name: value})
@@ -56,7 +74,8 @@ func WithConfig(name, value string) testcontainers.CustomizeRequestOption {
 
 // Run starts the service from image and waits until /v1/health answers 200,
 // so its database is up and migrated. A superadmin key is generated unless
-// WithSuperadminKey gives one.
+// WithSuperadminKey gives one, and on PostgreSQL an encryption key unless
+// WithEncryptionKey does.
 func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCustomizer) (*Container, error) {
 	defaults := []testcontainers.ContainerCustomizer{
 		testcontainers.WithExposedPorts(Port),
@@ -68,7 +87,7 @@ func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCust
 		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute,
 			wait.ForHTTP("/v1/health").WithPort(Port).WithStatusCodeMatcher(func(status int) bool { return status == 200 })),
 	}
-	ctr, err := testcontainers.Run(ctx, image, append(append(defaults, WithRunLabel()), opts...)...)
+	ctr, err := testcontainers.Run(ctx, image, append(append(append(defaults, WithRunLabel()), opts...), keyForPostgres())...)
 	var c *Container
 	if ctr != nil {
 		c = &Container{Container: ctr}
@@ -84,6 +103,9 @@ func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCust
 		if v, ok := strings.CutPrefix(e, "LEADR_SUPERADMIN_API_KEY="); ok {
 			c.superadminKey = v
 		}
+		if v, ok := strings.CutPrefix(e, "LEADR_ENCRYPTION_KEY="); ok {
+			c.encryptionKey = v
+		}
 	}
 	return c, nil
 }
@@ -94,8 +116,23 @@ func (c *Container) BaseURL(ctx context.Context) (string, error) {
 	return c.PortEndpoint(ctx, Port, "http")
 }
 
+// keyForPostgres generates LEADR_ENCRYPTION_KEY when the service is given
+// a PostgreSQL database and no key; on its SQLite it makes a key file.
+func keyForPostgres() testcontainers.CustomizeRequestOption {
+	return func(req *testcontainers.GenericContainerRequest) error {
+		if strings.HasPrefix(req.Env["LEADR_DATABASE_URL"], "postgres") && req.Env["LEADR_ENCRYPTION_KEY"] == "" {
+			return WithEncryptionKey(NewEncryptionKey())(req)
+		}
+		return nil
+	}
+}
+
 // SuperadminKey is the bootstrap superadmin's API key.
 func (c *Container) SuperadminKey() string { return c.superadminKey }
+
+// EncryptionKey is the service's LEADR_ENCRYPTION_KEY: another replica on
+// its database needs it.
+func (c *Container) EncryptionKey() string { return c.encryptionKey }
 
 // WithRunLabel labels a container with the run's ID (EnvRunID), when
 // there is one, so that a script can remove every container of the run.

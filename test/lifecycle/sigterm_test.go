@@ -81,6 +81,9 @@ func sigtermUnderLoad(t *testing.T, bin, dbURL string) {
 		"LEADR_SHUTDOWN_TIMEOUT=" + shutdownTimeout.String(), "LEADR_LOG_LEVEL=info",
 		// The load is one key's and one address's: no limit may refuse it.
 		"LEADR_RATE_LIMIT_API_KEY=off", "LEADR_RATE_LIMIT_SESSION=off", "LEADR_RATE_LIMIT_CLIENT_IP=off", "LEADR_RATE_LIMIT_SIGN_UP=off"}
+	if strings.HasPrefix(dbURL, "postgres") { // SQLite makes its key file beside the database
+		env = append(env, "LEADR_ENCRYPTION_KEY="+harness.EncryptionKey)
+	}
 	p := startBinary(t, bin, env)
 	admin := client.New(p.base, client.WithAPIKey(superKey))
 	acc := harness.NewAccount(t, admin)

@@ -103,6 +103,10 @@ func TestFailover(t *testing.T) {
 	tr.checkWrites(t, promoted)
 }
 
+// encryptionKey is every replica's LEADR_ENCRYPTION_KEY: replicas of one
+// database need the same.
+var encryptionKey = leadrcontainer.NewEncryptionKey()
+
 // runReplica starts a replica of the service on nw, named alias there,
 // with the database URL dbURL and the superadmin key key, and removes it
 // when t ends. The load is the database's: no rate limit stands in its way
@@ -114,6 +118,7 @@ func runReplica(t *testing.T, image string, nw *testcontainers.DockerNetwork, al
 	r, err := leadrcontainer.Run(t.Context(), image, append([]testcontainers.ContainerCustomizer{
 		network.WithNetwork([]string{alias}, nw),
 		leadrcontainer.WithDatabaseURL(dbURL), leadrcontainer.WithSuperadminKey(key),
+		leadrcontainer.WithEncryptionKey(encryptionKey),
 		leadrcontainer.WithConfig("LEADR_RATE_LIMIT_API_KEY", "off"),
 		leadrcontainer.WithConfig("LEADR_RATE_LIMIT_SESSION", "off"),
 		leadrcontainer.WithConfig("LEADR_RATE_LIMIT_CLIENT_IP", "off"),

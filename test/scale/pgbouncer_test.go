@@ -77,6 +77,7 @@ func TestReplicasThroughPgBouncer(t *testing.T) {
 				network.WithNetwork([]string{fmt.Sprintf("leadr-%d", i+1)}, pooled.Network),
 				leadrcontainer.WithDatabaseURL(pooled.NetworkURL(leadrcontainer.PooledUser)),
 				leadrcontainer.WithSuperadminKey(key),
+				leadrcontainer.WithEncryptionKey(encryptionKey),
 				leadrcontainer.WithConfig("LEADR_DB_MAX_OPEN_CONNS", fmt.Sprint(replicaConns)),
 				// The load is the database's: no rate limit stands in its way
 				// (every client has the balancer's address, too).
