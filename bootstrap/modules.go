@@ -48,12 +48,8 @@ var Aggregates = []fx.Option{
 // Service is the whole service: give it a configuration and run it.
 func Service(cfg Config, stderr io.Writer) fx.Option {
 	return fx.Options(
-		SecretsModule,
-		fx.Supply(cfg, fx.Annotate(stderr, fx.As(new(Stderr)))),
-		LoggerModule,
-		DatabaseModule,
+		Core(cfg, stderr),
 		ObservabilityModule,
-		ApplicationModule,
 		HTTPModule,
 		RateLimitModule,
 		DebugModule,
@@ -61,6 +57,20 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		fx.Options(Aggregates...),
 		fx.StopTimeout(cfg.ShutdownDrain+cfg.ShutdownTimeout+5*time.Second),
 		fx.StartTimeout(startTimeout),
+	)
+}
+
+// Core is what the service and every command that works on its database
+// start from, so that they open it alike: the configuration, the log, the
+// database and its secrets, and what the use cases share (the clock, the
+// API-key hasher, the cursor codec).
+func Core(cfg Config, stderr io.Writer) fx.Option {
+	return fx.Options(
+		SecretsModule,
+		fx.Supply(cfg, fx.Annotate(stderr, fx.As(new(Stderr)))),
+		LoggerModule,
+		DatabaseModule,
+		ApplicationModule,
 	)
 }
 

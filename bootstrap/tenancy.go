@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap"
@@ -11,6 +12,7 @@ import (
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/application/auth"
 	apptenancy "github.com/leadr-oss/identity/application/tenancy"
+	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -46,5 +48,36 @@ func bootstrapSuperadmin(_ schemaReady, repo ports.TenancyRepository, hasher aut
 	default:
 		log.Info("bootstrap: created the system account and a superadmin with the key from LEADR_SUPERADMIN_API_KEY")
 	}
+	return nil
+}
+
+// SuperadminReset is the break-glass (leadr superadmin reset): when no
+// superadmin key works any more, it issues a fresh one against the
+// configured database, creating a superadmin when there is none, and
+// prints it on out. It opens the database and its secrets as the service
+// does (Core), so the key is hashed under the same pepper and works at
+// once on every replica.
+func SuperadminReset(ctx context.Context, cfg Config, out, stderr io.Writer) error {
+	var (
+		repo   ports.TenancyRepository
+		hasher auth.Hasher
+		now    ports.Clock
+		log    *zap.Logger
+	)
+	app := fx.New(Core(cfg, stderr),
+		fx.Provide(fx.Annotate(store.NewTenancy, fx.As(new(ports.TenancyRepository)))),
+		fx.Populate(&repo, &hasher, &now, &log))
+	if err := app.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = app.Stop(context.WithoutCancel(ctx)) }()
+	plaintext, err := auth.ResetSuperadmin(ctx, repo, hasher, now)
+	if err != nil {
+		return err
+	}
+	log.Info("superadmin reset: issued a break-glass superadmin key", zap.String("key_prefix", plaintext[:tenancy.KeyPrefixLen]))
+	fmt.Fprintln(out, plaintext)
+	fmt.Fprint(stderr, "\n  A fresh superadmin API key, shown once, is printed on standard output: store it now.\n"+
+		"  It works at once on every replica. Revoke the keys you no longer trust with it (PATCH /v1/api-keys/{key_id}).\n\n")
 	return nil
 }

@@ -2,6 +2,7 @@
 //
 //	leadr serve                  run the HTTP API
 //	leadr migrate up|down|status manage the database schema
+//	leadr superadmin reset       print a fresh superadmin key (the break-glass)
 //	leadr version                print the version
 //	leadr healthcheck            exit 0 when the local server answers /v1/health/live
 package main
@@ -29,6 +30,8 @@ var version = ""
 const usage = `usage:
   leadr serve                   run the HTTP API
   leadr migrate up|down|status  apply, roll back (last group) or list migrations
+  leadr superadmin reset        when no superadmin key works any more: print a fresh one
+                                (run it on the host, with the service's configuration)
   leadr version                 print the version
   leadr healthcheck             exit 0 when the server on LEADR_HTTP_ADDR answers /v1/health/live
 
@@ -57,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	case "serve", "migrate":
+	case "serve", "migrate", "superadmin":
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -78,6 +81,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		if err := bootstrap.Migrate(ctx, cfg, args[1], stdout); err != nil {
 			fmt.Fprintln(stderr, "migrate:", err)
+			return 1
+		}
+		return 0
+	}
+
+	if args[0] == "superadmin" {
+		if len(args) != 2 || args[1] != "reset" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := bootstrap.SuperadminReset(ctx, cfg, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "superadmin reset:", err)
 			return 1
 		}
 		return 0
