@@ -9,7 +9,8 @@ import (
 )
 
 // TestDebugListenerServesProfilesOffThePublicPort: profiles are on
-// LEADR_DEBUG_ADDR only, never on the API's port.
+// LEADR_DEBUG_ADDR only, never on the API's port; the metrics are there
+// too when LEADR_METRICS_ADDR is not set.
 func TestDebugListenerServesProfilesOffThePublicPort(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,7 +32,12 @@ func TestDebugListenerServesProfilesOffThePublicPort(t *testing.T) {
 	if status, body := get("http://" + addr + "/debug/pprof/goroutine?debug=1"); status != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
 		t.Errorf("debug listener: %d %.80s", status, body)
 	}
-	if status, _ := get(r.base + "/debug/pprof/goroutine?debug=1"); status != http.StatusNotFound {
-		t.Errorf("the public port answers profiles: %d", status)
+	if status, body := get("http://" + addr + "/metrics"); status != http.StatusOK || !strings.Contains(body, "leadr_build_info") {
+		t.Errorf("debug listener's metrics: %d %.80s", status, body)
+	}
+	for _, path := range []string{"/debug/pprof/goroutine?debug=1", "/metrics"} {
+		if status, _ := get(r.base + path); status != http.StatusNotFound {
+			t.Errorf("the public port answers %s: %d", path, status)
+		}
 	}
 }

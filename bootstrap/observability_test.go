@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
+
+	"github.com/leadr-oss/identity/bootstrap"
 )
 
 func sqliteURL(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "leadr.db") }
@@ -100,11 +102,18 @@ func TestTracingOffInstallsNothing(t *testing.T) {
 	}
 }
 
-func TestMetricsEndpoint(t *testing.T) {
-	r := start(t, sqliteURL(t), nil)
+// TestMetricsOnThePrivateListener: /metrics is served on
+// LEADR_METRICS_ADDR, never on the public port, where it showed every
+// tenant's traffic.
+func TestMetricsOnThePrivateListener(t *testing.T) {
+	var private *bootstrap.PrivateListeners
+	r := start(t, sqliteURL(t), map[string]string{"LEADR_METRICS_ADDR": "localhost:0"}, fx.Populate(&private))
 	super := keyPattern.FindString(r.stderr.String())
 	r.call(t, "GET", "/v1/accounts", super, nil)
-	resp, err := http.Get(r.base + "/metrics")
+	if status, _ := r.call(t, "GET", "/metrics", "", nil); status != http.StatusNotFound {
+		t.Errorf("the public port answers /metrics: %d", status)
+	}
+	resp, err := http.Get("http://" + private.MetricsAddr().String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -23,8 +24,8 @@ type Metrics struct {
 	gatherer        prometheus.Gatherer
 }
 
-// NewMetrics registers the HTTP metrics with reg and serves what gatherer
-// gathers at /metrics.
+// NewMetrics registers the HTTP metrics with reg; Handler serves what
+// gatherer gathers.
 func NewMetrics(reg prometheus.Registerer, gatherer prometheus.Gatherer) *Metrics {
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -66,9 +67,11 @@ func (m *Metrics) middleware() gin.HandlerFunc {
 	}
 }
 
-func (m *Metrics) handler() gin.HandlerFunc {
-	h := promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
-	return gin.WrapH(h)
+// Handler serves the metrics in Prometheus's text format. It is for the
+// private listener only (LEADR_METRICS_ADDR, LEADR_DEBUG_ADDR): the metrics
+// show every tenant's traffic, so the public router does not serve them.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
 }
 
 // methodLabel keeps the method label to a known set: any client can send

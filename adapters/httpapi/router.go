@@ -42,7 +42,8 @@ type Deps struct {
 	Authenticator ports.Authenticator
 	Health        ports.Pinger
 	Logger        *zap.Logger
-	// Metrics, when set, counts requests and serves GET /metrics.
+	// Metrics, when set, counts requests (served on the private listener,
+	// never here).
 	Metrics *Metrics
 	// Tracing, when set, is the first middleware (a span per request).
 	Tracing gin.HandlerFunc
@@ -109,10 +110,8 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	// OPTIONS, which gin answers 405 without running any group's middleware.
 	r.Use(recovery(), limitHeaders(), deadline(d.RequestTimeout, rt), policy.handle)
 	// Routes take the middleware in use when they are added: every route
-	// comes after it.
-	if d.Metrics != nil {
-		r.GET("/metrics", d.Metrics.handler())
-	}
+	// comes after it. /metrics is not one: the metrics show every tenant's
+	// traffic and are served on the private listener (Metrics.Handler).
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", document) })
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)

@@ -199,7 +199,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 	}
 	var mem memoryReport
 	if o.soak > 0 {
-		if mem, err = soakService(ctx, l, targets[onService], svc.pid(), o.soak); err != nil {
+		if mem, err = soakService(ctx, l, targets[onService], "http://"+svc.debugAddr+"/metrics", svc.pid(), o.soak); err != nil {
 			return false, err
 		}
 	}

@@ -76,7 +76,7 @@ func (s *rssSampler) peak() int64 { return s.max.Load() }
 func (s *rssSampler) stop()       { close(s.done) }
 
 // memorySnapshot is the service at rest: what the kernel and the Go
-// runtime (through the service's /metrics) say of it.
+// runtime (through the service's /metrics, on its debug listener) say of it.
 type memorySnapshot struct {
 	procStatus
 	heapInuse, goroutines float64
@@ -86,14 +86,14 @@ type memorySnapshot struct {
 // goroutines are not counted.
 const settle = time.Second
 
-func snapshot(ctx context.Context, base string, pid int) (memorySnapshot, error) {
+func snapshot(ctx context.Context, metricsURL string, pid int) (memorySnapshot, error) {
 	select {
 	case <-ctx.Done():
 		return memorySnapshot{}, ctx.Err()
 	case <-time.After(settle):
 	}
 	s := memorySnapshot{procStatus: readStatus(pid)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
 		return s, err
 	}
@@ -134,16 +134,16 @@ type memoryReport struct {
 
 // soakService runs the mix on the service alone for d, between two
 // snapshots: heap and goroutines that grow across it are a leak.
-func soakService(ctx context.Context, l loader, t *target, pid int, d time.Duration) (memoryReport, error) {
+func soakService(ctx context.Context, l loader, t *target, metricsURL string, pid int, d time.Duration) (memoryReport, error) {
 	m := memoryReport{soak: d}
 	var err error
-	if m.before, err = snapshot(ctx, t.base, pid); err != nil {
+	if m.before, err = snapshot(ctx, metricsURL, pid); err != nil {
 		return m, err
 	}
 	l.logf("soak: the mix on the service for %s", d)
 	if m.run, err = l.attack(ctx, t, mix, d); err != nil {
 		return m, err
 	}
-	m.after, err = snapshot(ctx, t.base, pid)
+	m.after, err = snapshot(ctx, metricsURL, pid)
 	return m, err
 }

@@ -44,7 +44,8 @@ type server struct {
 type serviceProcess struct {
 	server
 	superKey string
-	// debugAddr is the private pprof listener the service is asked to open.
+	// debugAddr is the private listener the service is asked to open: its
+	// profiles and its metrics.
 	debugAddr string
 	// poolSize is the service's database pool, which the baseline copies.
 	poolSize int

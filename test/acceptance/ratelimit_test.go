@@ -116,7 +116,7 @@ func TestRateLimitsSharedThroughRedis(t *testing.T) {
 	if !strings.Contains(logs.String(), "rate limiter failed") {
 		t.Errorf("Redis down is not in the log:\n%s", logs.String())
 	}
-	resp, err := http.Get(first.URL + "/metrics")
+	resp, err := http.Get(first.MetricsURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func refusedWithin(t *testing.T, do func() harness.Answer, detail string) time.D
 // credentials served.
 func cacheHits(t *testing.T, svc *harness.Service, cache string) int {
 	t.Helper()
-	resp, err := http.Get(svc.URL + "/metrics")
+	resp, err := http.Get(svc.MetricsURL)
 	if err != nil {
 		t.Fatal(err)
 	}

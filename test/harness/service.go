@@ -30,7 +30,10 @@ import (
 // Service is a running service.
 type Service struct {
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
-	URL           string
+	URL string
+	// MetricsURL is where the private listener serves the Prometheus
+	// metrics, e.g. http://127.0.0.1:41235/metrics; the public port does not.
+	MetricsURL    string
 	SuperadminKey string
 	DatabaseURL   string
 	app           *fx.App
@@ -102,6 +105,7 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	env := map[string]string{
 		"LEADR_DATABASE_URL":       s.databaseURL,
 		"LEADR_HTTP_ADDR":          "127.0.0.1:0",
+		"LEADR_METRICS_ADDR":       "localhost:0", // another free port; the configuration refuses LEADR_HTTP_ADDR's value
 		"LEADR_LOG_LEVEL":          "error",
 		"LEADR_SUPERADMIN_API_KEY": tenancy.GenerateKey(),
 		// Tests ask faster than any client should; WithEnv turns a
@@ -122,7 +126,8 @@ func StartService(t testing.TB, opts ...Option) *Service {
 		t.Fatal(err)
 	}
 	var srv *bootstrap.Server
-	fxOpts := []fx.Option{bootstrap.Service(cfg, io.Discard), fx.Populate(&srv), fx.NopLogger}
+	var private *bootstrap.PrivateListeners
+	fxOpts := []fx.Option{bootstrap.Service(cfg, io.Discard), fx.Populate(&srv, &private), fx.NopLogger}
 	if s.logs != nil {
 		fxOpts = append(fxOpts, fx.Decorate(func(*zap.Logger) *zap.Logger {
 			enc := zap.NewProductionEncoderConfig()
@@ -145,6 +150,9 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	check := &conformance{base: base, document: document}
 	svc := &Service{URL: "http://" + srv.Addr().String(), SuperadminKey: env["LEADR_SUPERADMIN_API_KEY"], DatabaseURL: s.databaseURL,
 		app: app, conformance: check, http: &http.Client{Timeout: 30 * time.Second, Transport: check}}
+	if addr := private.MetricsAddr(); addr != nil {
+		svc.MetricsURL = "http://" + addr.String() + "/metrics"
+	}
 	t.Cleanup(func() {
 		// Every answer the test received must match the OpenAPI document.
 		check.mu.Lock()

@@ -29,6 +29,10 @@ import (
 // Port is the service's port inside the container.
 const Port = "8080/tcp"
 
+// MetricsPort is its private listener's, which serves /metrics
+// (LEADR_METRICS_ADDR): the public port does not.
+const MetricsPort = "9090/tcp"
+
 // EnvRunID is read as in pgtest: when set, the container is labelled
 // org.leadr.test.run=<id>.
 const EnvRunID = "LEADR_TEST_RUN_ID"
@@ -78,9 +82,10 @@ func WithConfig(name, value string) testcontainers.CustomizeRequestOption {
 // WithEncryptionKey does.
 func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCustomizer) (*Container, error) {
 	defaults := []testcontainers.ContainerCustomizer{
-		testcontainers.WithExposedPorts(Port),
+		testcontainers.WithExposedPorts(Port, MetricsPort),
 		testcontainers.WithEnv(map[string]string{
 			"LEADR_HTTP_ADDR":          ":8080",
+			"LEADR_METRICS_ADDR":       ":9090",
 			"LEADR_SUPERADMIN_API_KEY": tenancy.GenerateKey(),
 			"LEADR_LOG_LEVEL":          "warn",
 		}),
@@ -114,6 +119,13 @@ func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCust
 // http://localhost:32771.
 func (c *Container) BaseURL(ctx context.Context) (string, error) {
 	return c.PortEndpoint(ctx, Port, "http")
+}
+
+// MetricsURL is where the service's Prometheus metrics are, as the host
+// sees them, e.g. http://localhost:32772/metrics.
+func (c *Container) MetricsURL(ctx context.Context) (string, error) {
+	base, err := c.PortEndpoint(ctx, MetricsPort, "http")
+	return base + "/metrics", err
 }
 
 // keyForPostgres generates LEADR_ENCRYPTION_KEY when the service is given

@@ -64,7 +64,11 @@ func TestFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFeedLive(t, base, 1)
+	metrics, err := replica.MetricsURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFeedLive(t, metrics, 1)
 
 	tr := newTraffic(t, base, key)
 	tr.start(failoverWorkers)
@@ -84,7 +88,7 @@ func TestFailover(t *testing.T) {
 	promoted := time.Now()
 	promoting := promoted.Sub(asked)
 	tr.settle(promoted, recoveryBound*2)
-	waitFeedLive(t, base, 1)
+	waitFeedLive(t, metrics, 1)
 	feedBack := time.Since(promoted)
 
 	recovered := tr.lastFailure().Sub(promoted).Seconds()

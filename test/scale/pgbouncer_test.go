@@ -106,11 +106,11 @@ func TestReplicasThroughPgBouncer(t *testing.T) {
 	t.Log("two replicas started at once on an empty database:")
 	checkMigratedOnce(t, direct)
 	for i, r := range replicas {
-		base, err := r.BaseURL(ctx)
+		metrics, err := r.MetricsURL(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFeedLive(t, base, i+1)
+		waitFeedLive(t, metrics, i+1)
 	}
 
 	balancer, err := leadrcontainer.RunHAProxy(ctx, haproxyImage, []string{"leadr-1:8080", "leadr-2:8080"},
@@ -239,12 +239,13 @@ func checkMigratorsTakeTurns(t *testing.T, direct *pgx.Conn, pooledURL string) {
 }
 
 // waitFeedLive waits until a replica's change feed, on its direct
-// connection, is live: it caches credentials.
-func waitFeedLive(t *testing.T, base string, replica int) {
+// connection, is live: it caches credentials. metrics is the URL of its
+// metrics, on its private listener.
+func waitFeedLive(t *testing.T, metrics string, replica int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		body, err := get(base + "/metrics")
+		body, err := get(metrics)
 		if strings.Contains(body, "\nleadr_change_feed_live 1\n") {
 			return
 		}
