@@ -3,7 +3,9 @@
 # scripts/test-images.sh (the official ones where a registry serves them),
 # waits until HAProxy sends requests to all three replicas, checks that the
 # standby confirms the primary's commits, writes through HAProxy and reads
-# the write back through each replica; then removes everything.
+# the write back through each replica, and checks that a forged
+# X-Forwarded-For does not escape the per-address limit; then removes
+# everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,4 +54,21 @@ account=$(curl -sS --fail-with-body -X POST "$base/accounts" -H "$H" -H "$J" -d 
   grep -o '"id":"[^"]*"' | head -n 1 | cut -d'"' -f4)
 [[ $account == acc_* ]] || fail "no account created"
 every_replica "$base/accounts/$account" -H "$H" || fail "the account written through HAProxy is not read by every replica"
-echo "compose-ha-smoke: a write through HAProxy is read back by each replica; stack removed" >&2
+echo "compose-ha-smoke: a write through HAProxy is read back by each replica" >&2
+
+# The replicas trust HAProxy alone with X-Forwarded-For. Trusting every
+# private range let a client whose own address is private (this host's, as
+# HAProxy sees it through Docker's gateway) forge the header and escape the
+# per-address sign-in limit (60/m on each of the 3 replicas).
+game=$(curl -sS --fail-with-body -X POST "$base/games" -H "$H" -H "$J" -d "{\"account_id\":\"$account\",\"name\":\"Forged\"}" |
+  grep -o '"id":"[^"]*"' | head -n 1 | cut -d'"' -f4)
+[[ $game == gam_* ]] || fail "no game created"
+limited=
+for i in $(seq 1 200); do
+  status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/client/sessions" -H "$J" \
+    -H "X-Forwarded-For: 203.0.113.$((i % 250 + 1))" -d "{\"game_id\":\"$game\",\"kind\":\"DEVICE\",\"external_key\":\"forged-device-$i\"}")
+  [[ $status == 429 ]] && { limited=$i; break; }
+  [[ $status == 201 ]] || fail "sign-in $i through HAProxy: status $status"
+done
+[[ -n $limited ]] || fail "200 sign-ins forging X-Forwarded-For were never limited: the replicas believe a forged header"
+echo "compose-ha-smoke: sign-ins forging X-Forwarded-For count as the one client they are (429 at the ${limited}th); stack removed" >&2
