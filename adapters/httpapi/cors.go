@@ -18,7 +18,7 @@ const ClientPrefix = "/v1/client"
 // CORS answers: what a browser game may send and read.
 const (
 	corsAllowHeaders  = "authorization, content-type, if-match, if-none-match, leadr-client-nonce, x-request-id"
-	corsExposeHeaders = "WWW-Authenticate, X-Request-ID, Location, ETag, Retry-After"
+	corsExposeHeaders = "WWW-Authenticate, X-Request-ID, Location, ETag, Retry-After, RateLimit, RateLimit-Policy"
 	// corsMaxAge is short, so that an origin removed from the configuration
 	// stops working within minutes in browsers that cached its preflight.
 	corsMaxAge = 600

@@ -177,7 +177,7 @@ func TestRateLimitHeaders(t *testing.T) {
 	t.Parallel()
 	svc := harness.StartService(t, harness.WithEnv("LEADR_RATE_LIMIT_API_KEY", "4/h"),
 		harness.WithEnv("LEADR_RATE_LIMIT_SESSION", "3/m"), harness.WithEnv("LEADR_RATE_LIMIT_CLIENT_IP", "2/h"),
-		harness.WithEnv("LEADR_RATE_LIMIT_SIGN_UP", "off"))
+		harness.WithEnv("LEADR_RATE_LIMIT_SIGN_UP", "5/h"), harness.WithEnv("LEADR_CORS_ALLOWED_ORIGINS", "https://play.example.com"))
 	tenant := harness.NewTenant(t, svc) // its key made one request: the game
 	tw := harness.Over(t, tenant.Client)
 	// Each request spends a quarter of the hour: the budget is whole again
@@ -196,12 +196,22 @@ func TestRateLimitHeaders(t *testing.T) {
 		t.Fatalf("a 401 says RateLimit %q", a.Header.Get("RateLimit"))
 	}
 
+	// A sign-in that creates its identity counts against two limits of its
+	// address, and names both.
 	signIn := bearer(t, svc, "").Do("POST", "/v1/client/sessions", map[string]any{"game_id": tenant.Game.ID, "kind": "DEVICE", "external_key": newDevice()})
 	session := checkSignIn(t, signIn)
-	wantRateLimit(t, signIn, `"client_ip";q=2;w=3600`, 1, 1800)
-	me := bearer(t, svc, session.AccessToken)
+	if policy, left := signIn.Header.Get("RateLimit-Policy"), signIn.Header.Get("RateLimit"); policy != `"client_ip";q=2;w=3600, "sign_up";q=5;w=3600` ||
+		left != `"client_ip";r=1;t=1800, "sign_up";r=4;t=720` {
+		t.Fatalf("a sign-up's RateLimit-Policy %q, RateLimit %q", policy, left)
+	}
+	// A browser game reads them too.
+	me := bearer(t, svc, session.AccessToken, "Origin", "https://play.example.com")
 	for left := 2; left >= 0; left-- {
-		wantRateLimit(t, me.Do("GET", "/v1/client/me", nil).Want(http.StatusOK), `"session";q=3;w=60`, left, 60-20*left)
+		a := me.Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+		wantRateLimit(t, a, `"session";q=3;w=60`, left, 60-20*left)
+		if exposed := a.Header.Get("Access-Control-Expose-Headers"); !strings.Contains(exposed, "RateLimit, RateLimit-Policy") {
+			t.Fatalf("Access-Control-Expose-Headers %q", exposed)
+		}
 	}
 	limited = me.Do("GET", "/v1/client/me", nil)
 	wantLimited(t, limited)
