@@ -112,4 +112,19 @@ func TestRunWithoutDatabase(t *testing.T) {
 		GameID: game.ID, Kind: client.KindDevice, ExternalKey: "device-in-a-container"}); err != nil || !created {
 		t.Fatalf("created=%v %v", created, err)
 	}
+	// The metrics are on their own port, not the public one.
+	metrics, err := c.MetricsURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for url, want := range map[string]int{metrics: http.StatusOK, base + "/metrics": http.StatusNotFound} {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", url, resp.StatusCode, want)
+		}
+	}
 }
