@@ -62,22 +62,7 @@ func TestUpgradeMakesEmailsPerAccount(t *testing.T) {
 				must(exec(`INSERT INTO api_keys (id, account_id, user_id, name, key_prefix, key_hash, status, created_at, updated_at)
 					VALUES (?, ?, ?, 'key', 'ldr_abcdefghij', ?, 'active', ?, ?)`, keyID, a, userID, hashes[a], at, at))
 			}
-			before := [][]string{dumpRows(t, db, usersQuery), dumpRows(t, db, keysQuery)}
-			unchanged := func(when string) {
-				t.Helper()
-				after := [][]string{dumpRows(t, db, usersQuery), dumpRows(t, db, keysQuery)}
-				for i, what := range []string{"users", "API keys"} {
-					if !slices.Equal(after[i], before[i]) {
-						t.Errorf("%s: %s changed:\n before %q\n after  %q", when, what, before[i], after[i])
-					}
-				}
-				if b.sqlite {
-					var broken []string
-					if err := db.Bun().NewRaw(`SELECT "table" FROM pragma_foreign_key_check`).Scan(t.Context(), &broken); err != nil || len(broken) > 0 {
-						t.Errorf("%s: rows break foreign keys in %v (%v)", when, broken, err)
-					}
-				}
-			}
+			unchanged := snapshotRows(t, db, b.sqlite, map[string]string{"users": usersQuery, "API keys": keysQuery})
 
 			applied, err := upgrade(t, db)
 			if err != nil {
@@ -131,5 +116,30 @@ func TestUpgradeMakesEmailsPerAccount(t *testing.T) {
 				t.Error("after the rollback, account B took account A's e-mail")
 			}
 		})
+	}
+}
+
+// snapshotRows dumps what queries (by name) give, and returns a check that
+// they still give it and, on SQLite, that every foreign key still holds:
+// what an upgrade that rebuilds a table must leave alone.
+func snapshotRows(t *testing.T, db *store.DB, sqlite bool, queries map[string]string) func(when string) {
+	t.Helper()
+	before := map[string][]string{}
+	for what, q := range queries {
+		before[what] = dumpRows(t, db, q)
+	}
+	return func(when string) {
+		t.Helper()
+		for what, q := range queries {
+			if after := dumpRows(t, db, q); !slices.Equal(after, before[what]) {
+				t.Errorf("%s: %s changed:\n before %q\n after  %q", when, what, before[what], after)
+			}
+		}
+		if sqlite {
+			var broken []string
+			if err := db.Bun().NewRaw(`SELECT "table" FROM pragma_foreign_key_check`).Scan(t.Context(), &broken); err != nil || len(broken) > 0 {
+				t.Errorf("%s: rows break foreign keys in %v (%v)", when, broken, err)
+			}
+		}
 	}
 }
