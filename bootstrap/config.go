@@ -135,19 +135,14 @@ var logLevels = map[string]zapcore.Level{
 	"error": zapcore.ErrorLevel,
 }
 
-// parseRateLimit reads "N/s", "N/m" or "N/h" (N at once, then N a
-// second, minute or hour) or "off".
+// parseRateLimit reads a limit as a key's own rate_limit is written ("N/s",
+// "N/m", "N/h": N at once, then N a second, minute or hour; or "off").
 func parseRateLimit(s string) (ports.RateLimit, bool) {
-	if s == "off" {
-		return ports.RateLimit{}, true
-	}
-	n, unit, ok := strings.Cut(s, "/")
-	rate, err := strconv.Atoi(n)
-	period, known := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[unit]
-	if !ok || err != nil || rate < 1 || !known {
+	l, err := tenancy.ParseRateLimit(s)
+	if err != nil {
 		return ports.RateLimit{}, false
 	}
-	return ports.RateLimit{Rate: rate, Period: period, Burst: rate}, true
+	return ports.RateLimit{Rate: l.Rate(), Period: l.Period(), Burst: l.Rate()}, true
 }
 
 // maxRequestTimeout keeps a request's deadline inside the HTTP server's
