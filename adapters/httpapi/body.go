@@ -18,7 +18,8 @@ import (
 	"github.com/leadr-oss/identity/ports"
 )
 
-// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+// MaxBodyBytes is the largest request body accepted on an admin endpoint;
+// larger ones get 413. Client endpoints accept less (MaxClientBodyBytes).
 const MaxBodyBytes = 1 << 20
 
 // errTooLarge answers 413; its text is the contract's detail.
@@ -39,36 +40,41 @@ func (e *unreadBody) Unwrap() error { return e.err }
 const redacted = "[redacted]"
 
 // body reads a JSON object field by field with pydantic's rules and
-// messages, recording problems instead of stopping at the first.
+// messages, recording problems instead of stopping at the first. The body
+// stays the JSON it arrived as: a field is decoded when a handler reads it,
+// and the rest only as far as a 422 echoes it (see rawInput).
 type body struct {
-	fields map[string]json.RawMessage
-	// whole is the body as problems echo it, write-only fields redacted.
-	whole any
-	ps    *problems
+	// raw is the object; members, where each of its members starts.
+	raw     []byte
+	members []int
+	ps      *problems
 	// broken: the body as a whole is a problem, and its fields are not read.
 	broken bool
 	// writeOnly are the fields whose values no answer may contain (secrets).
 	writeOnly []string
 }
 
-// readBody decodes the request body as a JSON object. A body that is not
-// one is a problem of the whole body; a body over MaxBodyBytes is an error.
-// The values of the writeOnly fields are never echoed in a problem: pydantic
-// would echo them, but a 422 must not hand a secret back (to a log or a
-// proxy on the way).
+// readBody reads the request body as a JSON object, up to its route's cap
+// (bodyCap). A body that is not one is a problem of the whole body; a body
+// over the cap is an error, as is one past the budget of bodies in flight
+// (limitBody). The values of the writeOnly fields are never echoed in a
+// problem: pydantic would echo them, but a 422 must not hand a secret back
+// (to a log or a proxy on the way).
 func readBody(c *gin.Context, ps *problems, writeOnly ...string) (*body, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
+	raw, err := readAll(c)
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	switch {
+	case errors.As(err, &tooLarge):
 		return nil, errTooLarge
-	}
-	if err != nil {
+	case errors.Is(err, errBodyBudget):
+		return nil, errBodyBudget
+	case err != nil:
 		return nil, &unreadBody{err}
 	}
-	b := &body{fields: map[string]json.RawMessage{}, ps: ps, writeOnly: writeOnly}
+	b := &body{ps: ps, writeOnly: writeOnly}
 	if ct := c.GetHeader("Content-Type"); ct != "" && len(bytes.TrimSpace(raw)) > 0 {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.wholeInput(string(raw)), nil)
+			ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.wholeInput(string(shown(raw))), nil)
 			b.broken = true
 			return b, nil
 		}
@@ -84,37 +90,105 @@ func readBody(c *gin.Context, ps *problems, writeOnly ...string) (*body, error) 
 		b.broken = true
 		return b, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	// Only white space may follow the value: Decoder.More says nothing of
-	// a stray '}' or ']', which the field decoding below would then choke on.
-	if err := dec.Decode(&b.whole); err != nil || len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
+	value, err := jsonValue(raw)
+	if err != nil {
 		offset := int64(len(raw))
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
 			offset = syntax.Offset
 		}
 		ps.list = append(ps.list, problem{Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error",
-			Input: map[string]any{}, Ctx: map[string]any{"error": jsonErrorText(err)}})
+			Input: map[string]any{}, Ctx: map[string]any{"error": err.Error()}})
 		b.broken = true
 		return b, nil
 	}
-	m, ok := b.whole.(map[string]any)
-	if !ok {
-		ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.wholeInput(b.whole), nil)
+	if value[0] != '{' {
+		ps.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", b.wholeInput(rawInput{json: value}), nil)
 		b.broken = true
 		return b, nil
 	}
-	for _, name := range writeOnly {
-		if v, ok := m[name]; ok && v != nil {
-			m[name] = redacted
+	b.raw = value
+	for i := first(value); i >= 0; {
+		b.members = append(b.members, i)
+		_, _, i = member(value, i)
+	}
+	c.Set(bodyKey, b.whole())
+	return b, nil
+}
+
+// readAll reads the request body, up to its route's cap, into a buffer of
+// its declared length when it declares one.
+func readAll(c *gin.Context) ([]byte, error) {
+	limit := bodyCap(c)
+	r := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	size := int64(512)
+	if n := c.Request.ContentLength; n >= 0 && n <= limit {
+		size = n + 1 // +1: room for the read that finds the end
+	}
+	raw := make([]byte, 0, size)
+	for {
+		n, err := r.Read(raw[len(raw):cap(raw)])
+		raw = raw[:len(raw)+n]
+		if err == io.EOF {
+			return raw, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(raw) == cap(raw) {
+			raw = slices.Grow(raw, len(raw))
 		}
 	}
-	if err := json.Unmarshal(raw, &b.fields); err != nil {
-		return nil, err // cannot happen: raw decoded as an object above
+}
+
+// jsonValue returns the one JSON value that raw holds, without the white
+// space around it, or the error that answers json_invalid. json.Valid
+// knows most bodies for what they are without decoding anything; the
+// others are decoded as they always were, for the decoder's own error and
+// offset, and because a value followed by white space that is not JSON's
+// (that bytes.TrimSpace trims, such as U+00A0) was always taken.
+func jsonValue(raw []byte) ([]byte, error) {
+	start := skipSpace(raw, 0)
+	if json.Valid(raw) {
+		return raw[start:valueEnd(raw, start)], nil
 	}
-	c.Set(bodyKey, b.whole)
-	return b, nil
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(new(skipped)); err != nil {
+		return nil, err
+	}
+	end := dec.InputOffset()
+	if len(bytes.TrimSpace(raw[end:])) > 0 {
+		return nil, errExtraData
+	}
+	return raw[start:end], nil
+}
+
+// skipped takes any JSON value and keeps nothing of it.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
+
+// errExtraData is a value followed by more than white space.
+//
+//lint:ignore ST1005 the text is the 422's ctx.error, worded as Python's json module words it
+var errExtraData = errors.New("Extra data")
+
+// field returns the raw value of a member, the last of that name as
+// decoding into a map would keep it.
+func (b *body) field(name string) (json.RawMessage, bool) {
+	var text []byte
+	for _, at := range slices.Backward(b.members) {
+		quoted, value, _ := member(b.raw, at)
+		if text = appendUnquoted(text[:0], quoted); string(text) == name {
+			return value, true
+		}
+	}
+	return nil, false
+}
+
+// whole is the body as a problem echoes it, write-only fields redacted.
+func (b *body) whole() rawInput {
+	return rawInput{json: b.raw, writeOnly: b.writeOnly}
 }
 
 // wholeInput is what a problem of a body that is not an object echoes. On
@@ -137,30 +211,14 @@ func (b *body) input(name string, v any) any {
 	return v
 }
 
-func jsonErrorText(err error) string {
-	if err == nil {
-		return "Extra data"
-	}
-	return err.Error()
-}
-
-// value decodes a field for echoing it back in a problem.
-func (b *body) value(name string) any {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b.fields[name]))
-	dec.UseNumber()
-	_ = dec.Decode(&v)
-	return v
-}
-
 func (b *body) missing(name string) {
-	b.ps.add("body", name, "missing", "Field required", b.whole, nil)
+	b.ps.add("body", name, "missing", "Field required", b.whole(), nil)
 }
 
 // str reads a string field; required fields report "missing". It returns
 // nil when the field is absent, null or of another type.
 func (b *body) str(name string, required bool) *string {
-	raw, ok := b.fields[name]
+	raw, ok := b.field(name)
 	if !ok {
 		if required && !b.broken {
 			b.missing(name)
@@ -171,8 +229,8 @@ func (b *body) str(name string, required bool) *string {
 		return nil
 	}
 	var s string
-	if string(raw) == "null" || json.Unmarshal(raw, &s) != nil {
-		b.ps.add("body", name, "string_type", "Input should be a valid string", b.input(name, b.value(name)), nil)
+	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		b.ps.add("body", name, "string_type", "Input should be a valid string", b.input(name, rawInput{json: raw}), nil)
 		return nil
 	}
 	if loneSurrogate(raw, s) {
@@ -185,32 +243,34 @@ func (b *body) str(name string, required bool) *string {
 // boolean reads an optional boolean with pydantic's lax rules: true/false,
 // 0/1, and strings such as "yes" or "off".
 func (b *body) boolean(name string) *bool {
-	raw, ok := b.fields[name]
+	raw, ok := b.field(name)
 	if !ok || string(raw) == "null" {
 		return nil
 	}
-	switch v := b.value(name).(type) {
-	case bool:
-		return &v
-	case json.Number:
-		switch v.String() {
-		case "0", "0.0":
-			return ptr(false)
-		case "1", "1.0":
-			return ptr(true)
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
+	switch raw[0] {
+	case 't', 'f':
+		return ptr(raw[0] == 't')
+	case '"':
+		var s string
+		_ = json.Unmarshal(raw, &s) // valid JSON: cannot fail
+		switch strings.ToLower(strings.TrimSpace(s)) {
 		case "0", "off", "f", "false", "n", "no":
 			return ptr(false)
 		case "1", "on", "t", "true", "y", "yes":
 			return ptr(true)
 		}
-	default:
-		b.ps.add("body", name, "bool_type", "Input should be a valid boolean", v, nil)
+	case '{', '[':
+		b.ps.add("body", name, "bool_type", "Input should be a valid boolean", rawInput{json: raw}, nil)
 		return nil
+	default: // a number, as it is written
+		switch string(raw) {
+		case "0", "0.0":
+			return ptr(false)
+		case "1", "1.0":
+			return ptr(true)
+		}
 	}
-	b.ps.add("body", name, "bool_parsing", "Input should be a valid boolean, unable to interpret input", b.value(name), nil)
+	b.ps.add("body", name, "bool_parsing", "Input should be a valid boolean, unable to interpret input", rawInput{json: raw}, nil)
 	return nil
 }
 
@@ -309,7 +369,7 @@ func loneSurrogate(raw []byte, decoded string) bool {
 // setting reads an optional string field that JSON null clears: absent is
 // not given, null is given without a value.
 func (b *body) setting(name string) ports.Setting {
-	raw, ok := b.fields[name]
+	raw, ok := b.field(name)
 	if !ok {
 		return ports.Setting{}
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,6 +63,7 @@ func FuzzReadBody(f *testing.F) {
 		{"application/json", `{"display_name":"\u0000"}`, false},
 		{"application/json", "{\"display_name\": \"\xff\xfe\"}", false},
 		{"application/json", `{"a":1,"a":2}`, false},
+		{"application/json", `{"\u0064isplay_name":"x","display_nam\u0065":"y","\ud800\udc00":1,"\udc00\ud800":2,"\ud800\u0041":3,"a\/b\"\\\b\f\n\r\t\u00E9":4}`, false},
 		{"application/json", `{"deleted":1.0,"super_admin":"off"}`, false},
 		{"application/json", `{"deleted":1e400}`, false},
 		{"application/json", `{"deleted":-0}`, false},
@@ -122,11 +126,12 @@ func FuzzReadBody(f *testing.F) {
 		if b.broken != (len(ps.list) > 0) {
 			t.Fatalf("readBody(%q): broken %v with %d problems", raw, b.broken, len(ps.list))
 		}
+		fields := wantFields(t, contentType, raw, b, ps.list)
 
 		// Read every field as the handlers do: the known ones and whatever
 		// else the body holds. A write-only field is only read as a string.
 		names := slices.Clone(fuzzFields)
-		for name := range b.fields {
+		for name := range fields {
 			if !slices.Contains(names, name) {
 				names = append(names, name)
 			}
@@ -138,15 +143,18 @@ func FuzzReadBody(f *testing.F) {
 			if slices.Contains(wo, name) {
 				continue
 			}
-			b.boolean(name)
+			before := len(ps.list)
+			got := b.boolean(name)
+			wantBoolean(t, name, fields, got, ps.list[before:])
 			b.timestamp(name)
 			bodyID[id.Game](b, name, i%3 == 0)
 		}
+		wantEchoes(t, ps.list)
 
 		err = ps.err()
 		if err == nil {
-			if _, ok := b.whole.(map[string]any); !ok {
-				t.Fatalf("readBody(%q): no problem, but the body is %T", raw, b.whole)
+			if b.raw[0] != '{' {
+				t.Fatalf("readBody(%q): no problem, but the body is %s", raw, b.raw)
 			}
 			return
 		}
@@ -199,18 +207,18 @@ func writeOnlySecret(b *body, writeOnly []string) string {
 	if len(writeOnly) == 0 {
 		return ""
 	}
-	raw, ok := b.fields[writeOnly[0]]
+	raw, ok := b.field(writeOnly[0])
 	var secret string
 	if !ok || json.Unmarshal(raw, &secret) != nil || len(secret) < 24 || strings.ContainsAny(secret, " \t\r\n\"\\<>&") {
 		return ""
 	}
 	var whole map[string]any
-	_ = json.Unmarshal(mustJSON(b.fields), &whole)
+	_ = json.Unmarshal(b.raw, &whole)
 	delete(whole, writeOnly[0])
 	if strings.Contains(string(mustJSON(whole)), secret) {
 		return ""
 	}
-	for key := range b.fields {
+	for key := range whole {
 		if strings.Contains(key, secret) {
 			return ""
 		}
@@ -221,4 +229,133 @@ func writeOnlySecret(b *body, writeOnly []string) string {
 func mustJSON(v any) []byte {
 	out, _ := json.Marshal(v)
 	return out
+}
+
+// wantFields checks readBody's verdict on raw against decoding raw whole,
+// as readBody did until it left bodies as JSON (issue 17): the same
+// json_invalid problem, the same refusal of what is not an object, the same
+// fields with the same values. It returns the fields.
+func wantFields(t *testing.T, contentType string, raw []byte, b *body, list []problem) map[string]json.RawMessage {
+	t.Helper()
+	if !utf8.Valid(raw) || len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	if mt, _, _ := mime.ParseMediaType(contentType); contentType != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var whole any
+	err := dec.Decode(&whole)
+	if err == nil && len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
+		err = errExtraData
+	}
+	_, object := whole.(map[string]any)
+	switch {
+	case !b.broken:
+		if err != nil || !object {
+			t.Fatalf("readBody(%q) took what decodes to %#v, %v", raw, whole, err)
+		}
+	case list[0].Type == "json_invalid":
+		offset := int64(len(raw))
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			offset = syntax.Offset
+		}
+		if err == nil || list[0].Loc[1] != offset || list[0].Ctx["error"] != err.Error() {
+			t.Fatalf("readBody(%q): json_invalid at %v: %v, decoding: %v at %d", raw, list[0].Loc, list[0].Ctx, err, offset)
+		}
+		return nil
+	default: // model_attributes_type
+		if err == nil && object {
+			t.Fatalf("readBody(%q): %s, for an object", raw, list[0].Type)
+		}
+		return nil
+	}
+	var want map[string]json.RawMessage
+	if err := json.Unmarshal(raw[:dec.InputOffset()], &want); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]json.RawMessage{}
+	for _, at := range b.members {
+		quoted, _, _ := member(b.raw, at)
+		name := string(unquote(quoted))
+		got[name], _ = b.field(name)
+	}
+	if !maps.EqualFunc(got, want, func(a, b json.RawMessage) bool { return bytes.Equal(a, b) }) {
+		t.Fatalf("readBody(%q): fields %q, want %q", raw, got, want)
+	}
+	return want
+}
+
+// wantBoolean checks body.boolean against reading the decoded value, as it
+// did until bodies were left as JSON.
+func wantBoolean(t *testing.T, name string, fields map[string]json.RawMessage, got *bool, added []problem) {
+	t.Helper()
+	raw, ok := fields[name]
+	var want *bool
+	problem := ""
+	if ok && string(raw) != "null" {
+		switch v := decode(raw).(type) {
+		case bool:
+			want = &v
+		case json.Number:
+			want = map[string]*bool{"0": ptr(false), "0.0": ptr(false), "1": ptr(true), "1.0": ptr(true)}[v.String()]
+		case string:
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "0", "off", "f", "false", "n", "no":
+				want = ptr(false)
+			case "1", "on", "t", "true", "y", "yes":
+				want = ptr(true)
+			}
+		default:
+			problem = "bool_type"
+		}
+		if want == nil && problem == "" {
+			problem = "bool_parsing"
+		}
+	}
+	if (got == nil) != (want == nil) || got != nil && *got != *want {
+		t.Fatalf("boolean(%q) of %s: %v, want %v", name, raw, got, want)
+	}
+	if problem == "" && len(added) > 0 || problem != "" && (len(added) != 1 || added[0].Type != problem) {
+		t.Fatalf("boolean(%q) of %s: problems %+v, want %q", name, raw, added, problem)
+	}
+}
+
+// wantEchoes checks that the problems' inputs left as JSON answer exactly
+// what they would decoded.
+func wantEchoes(t *testing.T, list []problem) {
+	t.Helper()
+	decoded := slices.Clone(list)
+	for i, p := range decoded {
+		if in, ok := p.Input.(rawInput); ok {
+			decoded[i].Input = decodeInput(in)
+		}
+	}
+	if got, want := mustJSON(bounded(list)), mustJSON(bounded(decoded)); !bytes.Equal(got, want) {
+		t.Fatalf("echoes\n%s\nwant\n%s", got, want)
+	}
+}
+
+// decodeInput decodes an input left as JSON as readBody once decoded every
+// body, write-only fields redacted.
+func decodeInput(in rawInput) any {
+	v := decode(in.json)
+	if m, ok := v.(map[string]any); ok {
+		for _, name := range in.writeOnly {
+			if v, ok := m[name]; ok && v != nil {
+				m[name] = redacted
+			}
+		}
+	}
+	return v
+}
+
+func decode(raw []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	_ = dec.Decode(&v)
+	return v
 }

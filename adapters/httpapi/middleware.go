@@ -117,6 +117,7 @@ func accessLog() gin.HandlerFunc {
 type runtime struct {
 	unavailable func(error) bool
 	limits      *rateLimiter
+	bodies      *bodyBudget
 }
 
 func requestRuntime(c *gin.Context) *runtime {
@@ -158,20 +159,6 @@ func limitHeaders() gin.HandlerFunc {
 		}
 		if n > MaxHeaderBytes {
 			c.AbortWithStatusJSON(http.StatusRequestHeaderFieldsTooLarge, detail{Detail: "Request Header Fields Too Large"})
-			return
-		}
-		c.Next()
-	}
-}
-
-// limitBody refuses bodies declared larger than MaxBodyBytes at once, on
-// the methods whose bodies are read; readBody catches those that do not
-// declare their length.
-func limitBody() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if c.Request.Method != http.MethodGet && c.Request.ContentLength > MaxBodyBytes {
-			fail(c, errTooLarge)
-			c.Abort()
 			return
 		}
 		c.Next()

@@ -96,7 +96,8 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	rt := &runtime{unavailable: d.Unavailable,
-		limits: &rateLimiter{RateLimits: d.RateLimits, metrics: d.Metrics, log: d.Logger}}
+		limits: &rateLimiter{RateLimits: d.RateLimits, metrics: d.Metrics, log: d.Logger},
+		bodies: &bodyBudget{limit: BodyBudgetBytes}}
 	if d.Tracing != nil {
 		r.Use(d.Tracing)
 	}
