@@ -113,7 +113,8 @@ func accessLog() gin.HandlerFunc {
 }
 
 // runtime is what the adapter's helpers need beyond the request: fail,
-// which errors are faults of the database; allowRate, the limits.
+// which errors are faults of the database; allowRate, the limits;
+// limitBody, the budget of bodies in flight.
 type runtime struct {
 	unavailable func(error) bool
 	limits      *rateLimiter
