@@ -23,7 +23,8 @@ import (
 const accessTokenSecret = "access_token_secret"
 
 // Purging: how often, and how long a session stays listable after it
-// expired or was revoked before it goes. Nonces go at the first purge
+// expired or was revoked before it goes, and a rotated refresh token stays
+// reuse (which revokes) after its rotation. Nonces go at the first purge
 // after they expire, so a minute apart keeps them a couple of minutes at
 // most; each purge is a few index scans per replica.
 const (

@@ -69,12 +69,13 @@ type SessionRepository interface {
 	ConsumeNonce(ctx context.Context, sessionID id.SessionID, hash []byte, now time.Time) error
 
 	// Purge deletes the nonces that expired before now, used or not (one
-	// presented later is unknown: ErrNonceInvalid), and the sessions whose
-	// refresh token expired, or that were revoked, more than keep before now,
-	// with their refresh tokens and nonces. Rotated refresh tokens stay as
-	// long as their session, so that presenting one again is reuse for as
-	// long as the session could be refreshed. It reports how many sessions
-	// went. Replicas may purge at once: each row goes once.
+	// presented later is unknown: ErrNonceInvalid); the refresh tokens
+	// rotated more than keep before now (presenting one later is
+	// ErrRefreshInvalid, and changes nothing; within keep it is reuse,
+	// which revokes); and the sessions whose refresh token expired, or that
+	// were revoked, more than keep before now, with their refresh tokens and
+	// nonces. It reports how many sessions went. Replicas may purge at once:
+	// each row goes once.
 	Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error)
 }
 

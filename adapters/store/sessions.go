@@ -336,11 +336,24 @@ func (r *Sessions) Purge(ctx context.Context, now time.Time, keep time.Duration)
 	}
 	// Nonces go once expired, used ones too (they expire a minute after
 	// they were issued): anonymous clients minting and using them fill
-	// nothing. Rotated refresh tokens are not purged here: they go with
-	// their session, so that reuse is detected for as long as it matters.
+	// nothing.
 	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_nonces WHERE hash IN (
 		SELECT hash FROM session_nonces WHERE expires_at < ? LIMIT ?`+skipLocked+`)`, now); err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
+	}
+	// Rotated refresh tokens stay keep after their rotation, so that one
+	// presented again within that time is reuse, which revokes; a client
+	// refreshing all day leaves a bounded number of them per session.
+	// They go before the sessions, and that is what bounds the cascade of
+	// a session's deletion: a session refreshes only while it lives, so
+	// every token it rotated was rotated before it died, before the
+	// cutoff, and is gone by now. What the cascade deletes is a session's
+	// current token and its few unexpired nonces, not the thousands of
+	// tokens a month of refreshes rotated, which in one statement would
+	// outlast the statement timeout.
+	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_refresh_tokens WHERE hash IN (
+		SELECT hash FROM session_refresh_tokens WHERE rotated_at < ? LIMIT ?`+skipLocked+`)`, cutoff); err != nil {
+		return 0, fmt.Errorf("purge refresh tokens: %w", err)
 	}
 	n, err := r.deleteInBatches(ctx, `DELETE FROM sessions WHERE id IN (
 		SELECT id FROM sessions WHERE refresh_expires_at < ? OR revoked_at < ? LIMIT ?`+skipLocked+`)`, cutoff, cutoff)

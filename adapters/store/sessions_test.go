@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
+	"github.com/leadr-oss/identity/ports/portstest"
 	"github.com/leadr-oss/identity/test/pgtest"
 )
 
@@ -247,4 +250,97 @@ func explain(t *testing.T, db *store.DB, query string) planNode {
 		t.Fatal(err)
 	}
 	return plans[0].Plan
+}
+
+// deletions counts the rows each table's DELETE statements deleted
+// themselves, a cascade's rows apart.
+type deletions struct {
+	mu   sync.Mutex
+	rows map[string]int64
+}
+
+func (d *deletions) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (d *deletions) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	// The purge's statements are raw: bun names them all SELECT.
+	table, ok := strings.CutPrefix(strings.TrimSpace(e.Query), "DELETE FROM ")
+	if !ok || e.Err != nil || e.Result == nil {
+		return
+	}
+	n, err := e.Result.RowsAffected()
+	if err != nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.rows[strings.Fields(table)[0]] += n
+}
+
+// TestPurgeDeletesRotatedTokensBeforeTheirSession: a session refreshed
+// all month long holds thousands of rotated tokens. Were they deleted by
+// the cascade of the statement that deletes their session, a batch of
+// sessions would delete millions of rows in one statement, past the
+// statement timeout every time. The rotated tokens go in batches of their
+// own first, so the session's statement finds only its current token.
+func TestPurgeDeletesRotatedTokensBeforeTheirSession(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) *store.DB{"postgres": func(t *testing.T) *store.DB { return pgtest.Fresh(t) }, "sqlite": sqliteDB} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := open(t)
+			env := env(t, db)
+			acc := portstest.NewAccount(t, env.Tenancy())
+			g := portstest.NewGame(t, env.Games(), acc.ID())
+			key, err := identity.NewExternalKey(identity.KindDevice, "device-refreshing-all-month")
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			fresh, err := identity.New(acc.ID(), g.ID(), key, identity.DisplayName{}, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			player, _, err := identities(t, store.New(db)).GetOrCreate(t.Context(), fresh, func(*identity.Identity) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			repo, err := store.NewSessions(store.New(db))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lifetimes := session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour}
+			s := session.New(player.ID(), acc.ID(), g.ID(), at, lifetimes)
+			token := []byte("refresh token hash 0000000000000")
+			if err := repo.Create(t.Context(), s, token); err != nil {
+				t.Fatal(err)
+			}
+			const refreshes = 50
+			for n := range refreshes {
+				next := fmt.Appendf(nil, "refresh token hash %013d", n+1)
+				now := at.Add(time.Duration(n+1) * 15 * time.Minute)
+				if _, err := repo.Rotate(t.Context(), token, next, now, func(s *session.Session) error { return s.Refresh(now, lifetimes) }); err != nil {
+					t.Fatal(err)
+				}
+				token = next
+			}
+			revoked := at.Add(24 * time.Hour)
+			if _, err := repo.Update(t.Context(), s.ID(), func(s *session.Session) error { s.Revoke(revoked); return nil }); err != nil {
+				t.Fatal(err)
+			}
+
+			deleted := &deletions{rows: map[string]int64{}}
+			db.AddQueryHook(deleted)
+			const keep = 7 * 24 * time.Hour
+			n, err := repo.Purge(t.Context(), revoked.Add(keep+time.Minute), keep)
+			if err != nil || n != 1 {
+				t.Fatalf("purge: %d sessions, %v; want 1", n, err)
+			}
+			if got := deleted.rows["session_refresh_tokens"]; got != refreshes {
+				t.Errorf("the purge deleted %d rotated tokens before their session, want all %d (the others went by the cascade)", got, refreshes)
+			}
+			var left int
+			if err := db.Bun().NewRaw("SELECT count(*) FROM session_refresh_tokens").Scan(t.Context(), &left); err != nil || left != 0 {
+				t.Fatalf("%d refresh tokens left (%v), want none", left, err)
+			}
+		})
+	}
 }

@@ -222,6 +222,7 @@ func (r *memSessions) Purge(_ context.Context, now time.Time, keep time.Duration
 	cutoff := now.Add(-keep)
 	t := r.t()
 	t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool { return n.expiresAt.Before(now) })
+	t.tokens = slices.DeleteFunc(t.tokens, func(k refreshToken) bool { return !k.rotatedAt.IsZero() && k.rotatedAt.Before(cutoff) })
 	gone := map[id.SessionID]bool{}
 	t.rows = slices.DeleteFunc(t.rows, func(s session.Snapshot) bool {
 		dead := s.RefreshExpiresAt.Before(cutoff) || !s.RevokedAt.IsZero() && s.RevokedAt.Before(cutoff)

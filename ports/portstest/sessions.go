@@ -803,7 +803,7 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 	cutoff := now.Add(-keep)
 	refresh := sessionLifetimes.Refresh
 
-	t.Run("purge deletes expired nonces and long-dead sessions, and nothing else", func(t *testing.T) {
+	t.Run("purge deletes expired nonces, long-rotated refresh tokens and long-dead sessions, and nothing else", func(t *testing.T) {
 		t.Parallel()
 		env := fresh(t)
 		i := newPlayer(t, env)
@@ -829,8 +829,8 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 		usedExpired := newHash()
 		must(t, env.Sessions().CreateNonce(ctx(t), live.ID(), usedExpired, now.Add(-time.Second)))
 		must(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), usedExpired, now.Add(-2*time.Second)))
-		// Refresh tokens stay as long as their session, however long ago
-		// they were rotated: presenting one again is reuse.
+		// Refresh tokens rotated long ago go; recent ones stay, for reuse
+		// detection.
 		rotatedLong, rotatedRecently := liveHash, newHash()
 		_, err := env.Sessions().Rotate(ctx(t), rotatedLong, rotatedRecently, cutoff.Add(-2*time.Microsecond), refreshAt(now.Add(-time.Hour)))
 		must(t, err)
@@ -864,12 +864,15 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["expiring now"], now), session.ErrNonceExpired)
 		wantErr(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["used"], now), session.ErrNonceUsed)
 		must(t, env.Sessions().ConsumeNonce(ctx(t), live.ID(), nonces["later"], now))
-		// A token rotated long before the cutoff is still reuse, which
-		// revokes.
+		// A token rotated long ago is unknown now: refused, and the session
+		// stays; one rotated recently is still reuse, which revokes.
 		_, err = env.Sessions().Rotate(ctx(t), rotatedLong, newHash(), now, notCalled(t))
 		wantErr(t, err, session.ErrRefreshInvalid)
+		unchanged(t, env, live)
+		_, err = env.Sessions().Rotate(ctx(t), rotatedRecently, newHash(), now, notCalled(t))
+		wantErr(t, err, session.ErrRefreshInvalid)
 		if !getSession(t, env, live.ID()).IsRevoked() {
-			t.Fatal("a token rotated long ago presented again did not revoke the session")
+			t.Fatal("a recently rotated token presented again did not revoke the session")
 		}
 
 		n, err = env.Sessions().Purge(ctx(t), now, keep)
@@ -877,6 +880,52 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 		if n != 0 {
 			t.Fatalf("a second purge reports %d sessions, want 0", n)
 		}
+	})
+
+	t.Run("a rotated refresh token is reuse for a week, and unknown once purged after that", func(t *testing.T) {
+		t.Parallel()
+		env := fresh(t)
+		// What the service purges with: a week.
+		const week = 7 * 24 * time.Hour
+		rotated := now.Add(-10 * 24 * time.Hour)
+		type player struct {
+			s          *session.Session
+			old, fresh []byte
+		}
+		players := make([]player, 2)
+		for n := range players {
+			_, old := newSession(t, env, newPlayer(t, env), rotated.Add(-time.Hour))
+			fresh := newHash()
+			s, err := env.Sessions().Rotate(ctx(t), old, fresh, rotated, refreshAt(rotated))
+			must(t, err)
+			players[n] = player{s, old, fresh}
+		}
+
+		// Six days on, a purge leaves the rotated tokens, and presenting
+		// one is reuse, which revokes its session.
+		sixDays := rotated.Add(6 * 24 * time.Hour)
+		_, err := env.Sessions().Purge(ctx(t), sixDays, week)
+		must(t, err)
+		_, err = env.Sessions().Rotate(ctx(t), players[0].old, newHash(), sixDays, notCalled(t))
+		wantErr(t, err, session.ErrRefreshInvalid)
+		if !getSession(t, env, players[0].s.ID()).IsRevoked() {
+			t.Fatal("a token rotated six days ago presented again did not revoke the session")
+		}
+
+		// Past the week, the purge deletes it: presenting it is refused as
+		// unknown, and its session lives on, its current token with it.
+		later := rotated.Add(week + time.Minute)
+		n, err := env.Sessions().Purge(ctx(t), later, week)
+		must(t, err)
+		if n != 0 {
+			t.Fatalf("purge reports %d sessions, want 0", n)
+		}
+		p := players[1]
+		_, err = env.Sessions().Rotate(ctx(t), p.old, newHash(), later, notCalled(t))
+		wantErr(t, err, session.ErrRefreshInvalid)
+		unchanged(t, env, p.s)
+		_, err = env.Sessions().Rotate(ctx(t), p.fresh, newHash(), later, refreshAt(later))
+		must(t, err)
 	})
 
 	t.Run("concurrent purges delete each session once", func(t *testing.T) {
