@@ -123,7 +123,10 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	return applied, err
 }
 
-// Down rolls back the last group of migrations and returns their names.
+// Down rolls back the last group of migrations and returns the names of
+// those it rolled back. When one refuses, the group's earlier ones stay
+// applied: bun names the whole group all the same, so the names are then
+// those the status no longer shows applied (none if it cannot be read).
 func (m *Migrator) Down(ctx context.Context) ([]string, error) {
 	var rolledBack []string
 	err := withMigrationLock(ctx, m.db, func() error {
@@ -131,8 +134,20 @@ func (m *Migrator) Down(ctx context.Context) ([]string, error) {
 			return fmt.Errorf("init migrations: %w", err)
 		}
 		group, err := m.m.Rollback(ctx)
+		applied := map[string]bool{}
+		if err != nil {
+			ms, statusErr := m.m.MigrationsWithStatus(ctx)
+			if statusErr != nil {
+				return err
+			}
+			for _, mig := range ms.Applied() {
+				applied[mig.Name] = true
+			}
+		}
 		for _, mig := range group.Migrations {
-			rolledBack = append(rolledBack, mig.Name+"_"+mig.Comment)
+			if !applied[mig.Name] {
+				rolledBack = append(rolledBack, mig.Name+"_"+mig.Comment)
+			}
 		}
 		return err
 	})
