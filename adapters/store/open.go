@@ -257,9 +257,14 @@ func requireBounds(want map[string]int64) pgconn.AfterConnectFunc {
 // sqliteParams make SQLite a real database: foreign keys enforced, WAL so
 // that reads never block behind the writer, a busy timeout for another
 // process's writes, and every transaction taking the write lock when it
-// begins (no deadlock-prone upgrade from a read lock).
+// begins (no deadlock-prone upgrade from a read lock). secure_delete zeroes
+// what a write frees, on every connection: else a dropped table's pages,
+// a deleted row or a value's previous bytes stay in the file's free space,
+// and a copy of the file holds secrets and credentials the database no
+// longer does (PostgreSQL unlinks a dropped table's files, and a dump reads
+// only live rows).
 const sqliteParams = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	"&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_txlock=immediate"
 
 const sqliteBusyTimeout = 10 * time.Second
 

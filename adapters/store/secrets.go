@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -121,7 +122,30 @@ func (s *Secrets) SealLegacy(ctx context.Context, convert func(plaintext map[str
 	if err != nil {
 		return false, fmt.Errorf("seal the secrets stored in plaintext: %w", err)
 	}
+	if converted && s.db.sqlite {
+		if err := s.truncateLog(ctx); err != nil {
+			return false, err
+		}
+	}
 	return converted, nil
+}
+
+// truncateLog empties SQLite's write-ahead log into the database file. The
+// conversion's writes zeroed what they freed (secure_delete), but until a
+// checkpoint the file still holds the plaintext pages, and the log older
+// frames of them; TRUNCATE copies every frame back and leaves the log
+// empty. On PostgreSQL there is nothing to do: DROP TABLE unlinks the
+// table's files, and a dump reads live rows only.
+func (s *Secrets) truncateLog(ctx context.Context) error {
+	var busy, logged, copied int
+	if err := s.db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &copied); err != nil {
+		return fmt.Errorf("sealed the secrets stored in plaintext, but the write-ahead log still holds them: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("sealed the secrets stored in plaintext, but another connection to the database kept its " +
+			"write-ahead log (-wal), which still holds them until the last process using the database file closes it: stop every other one, then start again")
+	}
+	return nil
 }
 
 // steamKeyRow is a game's sealed Steam Web API key, deleted games' too:

@@ -66,13 +66,14 @@ func TestSealLegacyConvertsOncePerDatabase(t *testing.T) {
 			}
 			exec("INSERT INTO accounts (id, name, slug, created_at, updated_at) VALUES (?, 'A', 'a', ?, ?)", account, upgradeT0, upgradeT0)
 			old := sealing.NewCipher(oldKey)
+			oldSealed := [][]byte{old.Seal(steamKey, context(live)), old.Seal(steamKey, context(deleted))}
 			for _, g := range []struct {
 				id      string
 				key     []byte
 				deleted any
 			}{
-				{live, old.Seal(steamKey, context(live)), nil},
-				{deleted, old.Seal(steamKey, context(deleted)), upgradeT0},
+				{live, oldSealed[0], nil},
+				{deleted, oldSealed[1], upgradeT0},
 				{unsealed, alien, nil},
 				{noKey, nil, nil},
 			} {
@@ -160,6 +161,16 @@ func TestSealLegacyConvertsOncePerDatabase(t *testing.T) {
 			if !bytes.Equal(steamKeys[unsealed], alien) || steamKeys[noKey] != nil {
 				t.Error("a Steam key that opened under no known key, or none, was changed")
 			}
+			if b.sqlite {
+				// A copy of the files, taken while the service runs, holds
+				// neither the plaintext nor the old sealed Steam keys: not in
+				// the pages the conversion and the migrations freed, nor in
+				// the write-ahead log.
+				path, _ := store.SQLiteFile(url)
+				for _, left := range leftInFiles(t, path, append([][]byte{pepper, cursor, oldKey}, oldSealed...)...) {
+					t.Errorf("%s still holds secret %d of the earlier version", left.file, left.secret)
+				}
+			}
 
 			// No way back for the previous version: it would read sealed
 			// values as plaintext. The down migration refuses, changing nothing.
@@ -181,6 +192,31 @@ func TestSealLegacyConvertsOncePerDatabase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// leftIn is where a secret was found: a file, and the secret's index.
+type leftIn struct {
+	file   string
+	secret int
+}
+
+// leftInFiles finds the secrets in the raw bytes of an SQLite database
+// and its write-ahead log, as a copy of them would hold them.
+func leftInFiles(t *testing.T, path string, secrets ...[]byte) []leftIn {
+	t.Helper()
+	var found []leftIn
+	for _, file := range []string{path, path + "-wal"} {
+		raw, err := os.ReadFile(file)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		for i, secret := range secrets {
+			if bytes.Contains(raw, secret) {
+				found = append(found, leftIn{filepath.Base(file), i})
+			}
+		}
+	}
+	return found
 }
 
 func TestKeyFile(t *testing.T) {

@@ -7,8 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -220,6 +223,7 @@ func TestUpgradeOfPlaintextSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	oldSealed := sealing.NewCipher(oldKey).Seal(plainSteamKey, []byte(g.ID))
 	for _, q := range []struct {
 		sql  string
 		args []any
@@ -227,7 +231,7 @@ func TestUpgradeOfPlaintextSecrets(t *testing.T) {
 		{"DELETE FROM sealed_secrets", nil},
 		{string(down), nil},
 		{"DELETE FROM bun_migrations WHERE name = '20261207000003'", nil},
-		{"UPDATE games SET steam_web_api_key = ? WHERE id = ?", []any{sealing.NewCipher(oldKey).Seal(plainSteamKey, []byte(g.ID)), uuidOf(g.ID)}},
+		{"UPDATE games SET steam_web_api_key = ? WHERE id = ?", []any{oldSealed, uuidOf(g.ID)}},
 		{"INSERT INTO service_secrets (name, value, created_at) VALUES ('api_key_pepper', ?, CURRENT_TIMESTAMP), " +
 			"('cursor_secret', ?, CURRENT_TIMESTAMP), ('access_token_secret', ?, CURRENT_TIMESTAMP), ('encryption_key', ?, CURRENT_TIMESTAMP)",
 			[]any{[]byte(pepper), []byte(cursorSecret), []byte(tokenSecret), oldKey}},
@@ -269,5 +273,20 @@ func TestUpgradeOfPlaintextSecrets(t *testing.T) {
 	}
 	if _, err := sealing.NewCipher(oldKey).Open(sealed.steamKey(t, g.ID), []byte(g.ID)); err == nil {
 		t.Error("the old plaintext key still opens the Steam key")
+	}
+	// Nor in a copy of the files, taken while the service runs: what the
+	// conversion freed is zeroed, and the write-ahead log emptied.
+	if path, ok := store.SQLiteFile(after.DatabaseURL); ok {
+		for _, file := range []string{path, path + "-wal"} {
+			raw, err := os.ReadFile(file)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+			for i, old := range [][]byte{[]byte(pepper), []byte(cursorSecret), []byte(tokenSecret), oldKey, oldSealed} {
+				if bytes.Contains(raw, old) {
+					t.Errorf("%s holds secret %d of the earlier version", filepath.Base(file), i)
+				}
+			}
+		}
 	}
 }
