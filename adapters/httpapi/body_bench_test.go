@@ -14,6 +14,8 @@ func BenchmarkReadBody(b *testing.B) {
 		{"sign-in", `{"game_id":"gam_0192f7e4-8a4e-7c3b-9d2a-6f1e0b9c4d21","kind":"DEVICE","external_key":"device-3f2a9c41-6b7e","display_name":"Ada"}`},
 		{"1MiB-of-zeros", `{"x":[` + strings.Repeat("0,", MaxBodyBytes/2-8) + `0]}`},
 		{"1MiB-string", `{"x":"` + strings.Repeat("x", MaxBodyBytes-16) + `"}`},
+		{"1MiB-of-escapes", `{"x":"` + strings.Repeat(`\n\"`, MaxBodyBytes/4-4) + `"}`},
+		{"1MiB-of-members", `{` + strings.Repeat(`"a":0,`, MaxBodyBytes/6-1) + `"x":0}`},
 		// Names that must be decoded to be compared, as many as a client
 		// endpoint's 16 KiB hold.
 		{"16KiB-of-escaped-names", `{` + strings.Repeat(`"\u006eamf":0,`, MaxClientBodyBytes/14-1) + `"x":0}`},

@@ -260,7 +260,7 @@ func (k *cutter) json(raw []byte, writeOnly []string, depth int) any {
 		}
 		return out
 	case '"':
-		return k.text(string(shown(unquote(raw))))
+		return k.text(string(shown(unquote(raw, maxInputBytes))))
 	case 't', 'f':
 		return k.cut(raw[0] == 't', depth)
 	case 'n':

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"container/heap"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf16"
@@ -36,36 +37,41 @@ func valueEnd(raw []byte, i int) int {
 		return stringEnd(raw, i)
 	case '{', '[':
 		depth := 0
-		for {
+		for ; ; i++ {
 			switch raw[i] {
 			case '"':
-				i = stringEnd(raw, i)
+				i = stringEnd(raw, i) - 1
 			case '{', '[':
 				depth++
-				i++
-			default: // '}', ']'
+			case '}', ']':
 				if depth--; depth == 0 {
 					return i + 1
 				}
-				i++
 			}
-			i += bytes.IndexAny(raw[i:], `"{}[]`)
 		}
 	default: // a number, true, false or null
-		for i < len(raw) && !strings.ContainsRune(",}] \t\r\n", rune(raw[i])) {
-			i++
+		for ; i < len(raw); i++ {
+			switch raw[i] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return i
+			}
 		}
 		return i
 	}
 }
 
 // stringEnd returns the index just past the string whose opening quote is
-// at i.
+// at i. Each byte is looked at once, whatever the escapes.
 func stringEnd(raw []byte, i int) int {
-	for i++; ; i += 2 { // past an escape's backslash and the byte it escapes
-		i += bytes.IndexAny(raw[i:], `"\\`)
-		if raw[i] == '"' {
-			return i + 1
+	i++
+	quote := i + bytes.IndexByte(raw[i:], '"')
+	for {
+		escape := bytes.IndexByte(raw[i:quote], '\\')
+		if escape < 0 {
+			return quote + 1
+		}
+		if i += escape + 2; i > quote { // the quote was escaped
+			quote = i + bytes.IndexByte(raw[i:], '"')
 		}
 	}
 }
@@ -103,45 +109,51 @@ func member(obj []byte, i int) (name, value []byte, next int) {
 	return obj[i:end:end], value, next
 }
 
-// unquote decodes a JSON string. Most names hold no escape and are their
-// own text.
-func unquote(quoted []byte) []byte {
+// unquote decodes a JSON string, or more than limit bytes of it. Most
+// strings hold no escape and are their own text.
+func unquote(quoted []byte, limit int) []byte {
 	text := quoted[1 : len(quoted)-1]
 	if bytes.IndexByte(text, '\\') < 0 {
 		return text
 	}
-	return appendUnquoted(nil, quoted)
+	return appendUnquoted(nil, quoted, limit)
 }
 
 // appendUnquoted appends the text of a JSON string to dst as encoding/json
-// decodes it: a lone surrogate becomes U+FFFD. The string is valid JSON and
-// valid UTF-8 (readBody checks both). Names are compared this way, with no
-// allocation: a 16 KiB body holds a thousand names spelt with escapes.
-func appendUnquoted(dst, quoted []byte) []byte {
+// decodes it (a lone surrogate becomes U+FFFD), or its first bytes once
+// they are more than limit: a name compared with one of n bytes, or a text
+// a 422 shows no more than a kilobyte of, is decoded no further. The string
+// is valid JSON and valid UTF-8 (readBody checks both).
+func appendUnquoted(dst, quoted []byte, limit int) []byte {
+	end := len(dst) + len(quoted) // a text is never longer than its JSON
+	if limit < len(quoted) {
+		end = len(dst) + limit + 1
+	}
 	text := quoted[1 : len(quoted)-1]
-	for i := 0; i < len(text); {
-		if text[i] != '\\' {
-			dst = append(dst, text[i])
-			i++
+	for len(dst) < end {
+		i := bytes.IndexByte(text, '\\')
+		if i < 0 {
+			i = len(text)
+		}
+		dst = append(dst, text[:min(i, end-len(dst))]...)
+		if i == len(text) || len(dst) == end {
+			break
+		}
+		if text = text[i:]; text[1] != 'u' {
+			dst = append(dst, unescaped[text[1]])
+			text = text[2:]
 			continue
 		}
-		if text[i+1] != 'u' {
-			dst = append(dst, unescaped[text[i+1]])
-			i += 2
-			continue
-		}
-		r := utf16Unit(text[i:])
-		i += 6
+		r := utf16Unit(text)
+		text = text[6:]
 		if utf16.IsSurrogate(r) {
-			if r = utf16.DecodeRune(r, utf16Unit(text[i:])); r == utf8.RuneError {
-				dst = utf8.AppendRune(dst, r)
-				continue
+			if r = utf16.DecodeRune(r, utf16Unit(text)); r != utf8.RuneError {
+				text = text[6:] // the pair's second half
 			}
-			i += 6
 		}
 		dst = utf8.AppendRune(dst, r)
 	}
-	return dst
+	return dst[:min(len(dst), end)]
 }
 
 // unescaped is the byte that each one-letter escape stands for.
@@ -187,7 +199,7 @@ func smallestMembers(obj []byte, n int) []*namedValue {
 	for i := first(obj); i >= 0; {
 		var quoted, value []byte
 		quoted, value, i = member(obj, i)
-		name := unquote(quoted)
+		name := unquote(quoted, math.MaxInt)
 		switch m, ok := kept[string(name)]; {
 		case ok:
 			m.value = value
