@@ -44,6 +44,8 @@ const (
 	// test does not depend on whether the request line counts.
 	headerLimit = 64 << 10
 	bodyLimit   = 1 << 20
+	// Client endpoints take bodies of 16 KiB at most.
+	clientBodyLimit = 16 << 10
 )
 
 // Details the contract words.
@@ -588,6 +590,10 @@ func (g *generator) probe(r route) probe {
 		ways = append(ways, g.oddButValid)
 	}
 	p := pick(g, ways...)(r)
+	if p.want == http.StatusUnprocessableEntity && strings.HasPrefix(r.path, "/v1/client/") && len(p.body) > clientBodyLimit {
+		// Too large for a client endpoint before it is anything else.
+		p.kind, p.want, p.details = p.kind+", over 16 KiB", http.StatusRequestEntityTooLarge, []string{bodyTooLarge}
+	}
 	if g.rng.IntN(2) == 0 {
 		p.header = append(p.header, [2]string{"X-Request-ID", pick(g, "", "a b", strings.Repeat("r", 200), "\xff\xfe",
 			"<script>", "../../etc/passwd", "id\tx", g.junk(20)+"ü")})
