@@ -18,14 +18,14 @@ const MaxClientBodyBytes = 16 << 10
 
 // BodyBudgetBytes is how many bytes of request bodies the whole process
 // holds at once, read or about to be; a request whose body would take more
-// gets 503 before any of it is read. A body costs its own size and little
-// more until its request is answered (fields are read where they lie in
-// it, and a 422 decodes only what it echoes), so the budget bounds the
-// memory that bodies take, whoever sends them. Legitimate traffic stays
-// far below it: the service's bodies take a few hundred bytes, so it is
-// some 50,000 of them in flight at once, more than any database pool
-// answers in a request's deadline; only bodies near the caps add up to it,
-// 16 at MaxBodyBytes or 1,024 at MaxClientBodyBytes.
+// gets 503 before any of it is read. A body costs under twice its size
+// until its request is answered (its bytes, where each member starts, and
+// the fields a handler decodes; a 422 decodes only what it echoes), so the
+// budget bounds the memory that bodies take, whoever sends them.
+// Legitimate traffic stays far below it: the service's bodies take a few
+// hundred bytes, so it is some 50,000 of them in flight at once, more than
+// any database pool answers in a request's deadline; only bodies near the
+// caps add up to it, 16 at MaxBodyBytes or 1,024 at MaxClientBodyBytes.
 const BodyBudgetBytes = 16 << 20
 
 // errBodyBudget answers 503, as a fault of the database does: it passes as
