@@ -244,6 +244,25 @@ func TestKeyFile(t *testing.T) {
 		t.Fatalf("left behind: %v", entries)
 	}
 
+	// A link, to a key file of the right mode, is refused: the key file
+	// is the file itself. Made at the key file's place, it is kept.
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere.key")
+	if _, err := store.CreateKeyFile(elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(dir, "linked.key")
+	if err := os.Symlink(elsewhere, linked); err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range map[string]func(string) ([]byte, error){"read": store.ReadKeyFile, "made": store.CreateKeyFile} {
+		if _, err := read(linked); err == nil || !strings.Contains(err.Error(), "a symbolic link") {
+			t.Errorf("%s through a link: %v", name, err)
+		}
+	}
+	if err := os.Remove(linked); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +282,54 @@ func TestKeyFile(t *testing.T) {
 		}
 		if _, err := store.ReadKeyFile(path); err == nil || !strings.Contains(err.Error(), "does not hold a key") {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestKeyFileReadIsTheFileChecked: whoever may write in the database's
+// folder swaps the key file, over and over, for a link to a key file that
+// others may read; the service reads either the key file it checked or
+// nothing, never the other file's key.
+func TestKeyFileReadIsTheFileChecked(t *testing.T) {
+	dir := t.TempDir()
+	path, own, exposed := filepath.Join(dir, "leadr.db.key"), filepath.Join(dir, "own"), filepath.Join(dir, "exposed")
+	if _, err := store.CreateKeyFile(own); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := store.CreateKeyFile(exposed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(exposed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	swap := func(make func(string) error) {
+		tmp := filepath.Join(dir, "swap")
+		if err := make(tmp); err != nil {
+			t.Error(err)
+		} else if err := os.Rename(tmp, path); err != nil {
+			t.Error(err)
+		}
+	}
+	swap(func(tmp string) error { return os.Link(own, tmp) })
+	done := make(chan struct{})
+	var swapper sync.WaitGroup
+	swapper.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			swap(func(tmp string) error { return os.Symlink(exposed, tmp) })
+			swap(func(tmp string) error { return os.Link(own, tmp) })
+		}
+	})
+	defer swapper.Wait()
+	defer close(done)
+	for range 5000 {
+		if key, err := store.ReadKeyFile(path); err == nil && bytes.Equal(key, theirs) {
+			t.Fatal("read the key of a file that others may read, through a link")
 		}
 	}
 }
