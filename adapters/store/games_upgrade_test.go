@@ -18,6 +18,28 @@ import (
 const slugsVersion = "20261207000005"
 
 // migrationBefore is the version applied last before version.
+// upgradeFrom opens an empty database of backend b (an element of
+// upgradeBackends) migrated up to the migration before version, with exec
+// running a statement on it and must failing the test on an error.
+func upgradeFrom(t *testing.T, sqlite bool, open func(*testing.T) *store.DB, version string) (db *store.DB, exec func(q string, args ...any) error, must func(error)) {
+	t.Helper()
+	db = open(t)
+	if err := store.MigrateThrough(t.Context(), db, migrationBefore(t, sqlite, version)); err != nil {
+		t.Fatal(err)
+	}
+	exec = func(q string, args ...any) error {
+		_, err := db.Bun().ExecContext(t.Context(), q, args...)
+		return err
+	}
+	must = func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, exec, must
+}
+
 func migrationBefore(t *testing.T, sqlite bool, version string) string {
 	t.Helper()
 	ms, err := store.Migrations(sqlite)
@@ -110,20 +132,7 @@ func TestUpgradeMakesGameSlugsPerAccount(t *testing.T) {
 	for _, b := range upgradeBackends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			db := b.open(t)
-			if err := store.MigrateThrough(t.Context(), db, migrationBefore(t, b.sqlite, slugsVersion)); err != nil {
-				t.Fatal(err)
-			}
-			exec := func(q string, args ...any) error {
-				_, err := db.Bun().ExecContext(t.Context(), q, args...)
-				return err
-			}
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			db, exec, must := upgradeFrom(t, b.sqlite, b.open, slugsVersion)
 			for _, a := range []string{accA, accB} {
 				must(exec("INSERT INTO accounts (id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
 					a, "Account "+a, "acc-"+a[len(a)-12:], at, at))

@@ -36,20 +36,7 @@ func TestUpgradeMakesEmailsPerAccount(t *testing.T) {
 	for _, b := range upgradeBackends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			db := b.open(t)
-			if err := store.MigrateThrough(t.Context(), db, migrationBefore(t, b.sqlite, emailsVersion)); err != nil {
-				t.Fatal(err)
-			}
-			exec := func(q string, args ...any) error {
-				_, err := db.Bun().ExecContext(t.Context(), q, args...)
-				return err
-			}
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			db, exec, must := upgradeFrom(t, b.sqlite, b.open, emailsVersion)
 			hashes := map[string][]byte{}
 			for n, a := range []string{accA, accB} {
 				must(exec("INSERT INTO accounts (id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
