@@ -33,7 +33,7 @@ type replica struct {
 // one client asking as fast as it can reaches: their cost is measured,
 // and they refuse nothing.
 func startB(b *testing.B) *replica {
-	return start(b, pgtest.Empty(b), map[string]string{"LEADR_RATE_LIMIT_API_KEY": "100000000/s"})
+	return start(b, pgtest.Empty(b), map[string]string{"LEADR_RATE_LIMIT_API_KEY": "1000000/s"})
 }
 
 func start(t testing.TB, dbURL string, vars map[string]string, opts ...fx.Option) *replica {

@@ -81,9 +81,9 @@ func startService(ctx context.Context, dbURL string, extra []string, stderr io.W
 		// The bench is one API key and one session asking as fast as it
 		// can: limits far above that keep the limiter's cost in the
 		// figures without it refusing the load.
-		"LEADR_RATE_LIMIT_API_KEY=100000000/s",
-		"LEADR_RATE_LIMIT_SESSION=100000000/s",
-		"LEADR_RATE_LIMIT_CLIENT_IP=100000000/s",
+		"LEADR_RATE_LIMIT_API_KEY=1000000/s",
+		"LEADR_RATE_LIMIT_SESSION=1000000/s",
+		"LEADR_RATE_LIMIT_CLIENT_IP=1000000/s",
 	}
 	env = append(env, extra...)
 	pool := defaultPoolSize
