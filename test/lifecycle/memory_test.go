@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/test/pgtest"
 )
 
 const (
@@ -140,7 +141,7 @@ func wantPeak(t *testing.T, status string, answers map[string]int) {
 // the function that stops watching.
 func startWatched(t *testing.T, superKey string) (p *process, status string, stop func()) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
-		t.Skip("no /proc to read a process's memory from")
+		pgtest.Missing(t, "no /proc to read a process's memory from: the memory bound cannot be checked")
 	}
 	p = startBinary(t, buildBinary(t), []string{"LEADR_DATABASE_URL=sqlite:" + filepath.Join(t.TempDir(), "leadr.db"),
 		"LEADR_SUPERADMIN_API_KEY=" + superKey, "LEADR_LOG_LEVEL=info",
