@@ -124,6 +124,33 @@ func TestCheckOwner(t *testing.T) {
 	}
 }
 
+func TestCheckAccess(t *testing.T) {
+	t.Parallel()
+	denied, notFound := domain.Forbidden("no"), domain.NotFound("none")
+	tests := []struct {
+		name         string
+		p            tenancy.Principal
+		named, owner id.AccountID
+		want         error
+	}{
+		{"regular, own resource", regular, none, own, nil},
+		{"regular, own resource, own named", regular, own, own, nil},
+		{"regular, other's resource", regular, none, other, denied},
+		{"regular, other's resource, own named", regular, own, other, denied},
+		{"superadmin, any resource", super, none, other, nil},
+		{"superadmin, resource in the named account", super, other, other, nil},
+		{"superadmin, resource outside the named account", super, own, other, notFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if err := auth.CheckAccess(tt.p, tt.named, tt.owner, denied, notFound); err != tt.want {
+				t.Errorf("CheckAccess = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestRequireSuperadmin(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

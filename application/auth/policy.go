@@ -61,6 +61,21 @@ func CheckOwner(p tenancy.Principal, owner id.AccountID, denied error) error {
 	return denied
 }
 
+// CheckAccess allows access to a resource owned by owner that a caller
+// asked for by ID, naming an account or none (zero). Another tenant's
+// resource is denied (403); a resource outside the account a superadmin
+// named is notFound (404), as if it were not there. The named account itself is
+// checked first, with CheckNamed.
+func CheckAccess(p tenancy.Principal, named, owner id.AccountID, denied, notFound error) error {
+	if err := CheckOwner(p, owner, denied); err != nil {
+		return err
+	}
+	if !named.IsZero() && named != owner {
+		return notFound
+	}
+	return nil
+}
+
 // RequireSuperadmin lets superadmins through.
 func RequireSuperadmin(p tenancy.Principal) error {
 	if !p.SuperAdmin {

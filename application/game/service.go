@@ -11,7 +11,6 @@ import (
 	"github.com/leadr-oss/identity/application/cursor"
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/game"
-	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
@@ -141,22 +140,10 @@ func (s *Service) Get(ctx context.Context, p tenancy.Principal, q ports.GetGame)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAccess(p, q.AccountID, g); err != nil {
+	if err := auth.CheckAccess(p, q.AccountID, g.AccountID(), game.ErrForbidden, game.ErrNotFound); err != nil {
 		return nil, err
 	}
 	return g, nil
-}
-
-// checkAccess answers 403 for another tenant's game, and 404 when a
-// superadmin named an account the game is not in.
-func checkAccess(p tenancy.Principal, named id.AccountID, g *game.Game) error {
-	if err := auth.CheckOwner(p, g.AccountID(), game.ErrForbidden); err != nil {
-		return err
-	}
-	if !named.IsZero() && named != g.AccountID() {
-		return game.ErrNotFound
-	}
-	return nil
 }
 
 func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListGames) (paging.Page[*game.Game], error) {
@@ -201,7 +188,7 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		return s.Get(ctx, p, ports.GetGame{ID: c.ID, AccountID: c.AccountID})
 	}
 	g, err := s.repo.Update(ctx, c.ID, func(g *game.Game) error {
-		if err := checkAccess(p, c.AccountID, g); err != nil {
+		if err := auth.CheckAccess(p, c.AccountID, g.AccountID(), game.ErrForbidden, game.ErrNotFound); err != nil {
 			return err
 		}
 		if c.Delete {

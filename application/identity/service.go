@@ -113,22 +113,10 @@ func (s *Service) Get(ctx context.Context, p tenancy.Principal, q ports.GetIdent
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAccess(p, q.AccountID, i); err != nil {
+	if err := auth.CheckAccess(p, q.AccountID, i.AccountID(), identity.ErrForbidden, identity.ErrNotFound); err != nil {
 		return nil, err
 	}
 	return i, nil
-}
-
-// checkAccess answers 403 for another tenant's identity, and 404 when a
-// superadmin named an account the identity is not in.
-func checkAccess(p tenancy.Principal, named id.AccountID, i *identity.Identity) error {
-	if err := auth.CheckOwner(p, i.AccountID(), identity.ErrForbidden); err != nil {
-		return err
-	}
-	if !named.IsZero() && named != i.AccountID() {
-		return identity.ErrNotFound
-	}
-	return nil
 }
 
 func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIdentities) (paging.Page[*identity.Identity], error) {
@@ -196,7 +184,7 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		return i, nil
 	}
 	i, err := s.repo.Update(ctx, c.ID, func(i *identity.Identity) error {
-		if err := checkAccess(p, c.AccountID, i); err != nil {
+		if err := auth.CheckAccess(p, c.AccountID, i.AccountID(), identity.ErrForbidden, identity.ErrNotFound); err != nil {
 			return err
 		}
 		if err := checkPrecondition(c, i); err != nil {

@@ -361,22 +361,10 @@ func (s *Service) Get(ctx context.Context, p tenancy.Principal, q ports.GetSessi
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAccess(p, q.AccountID, ses); err != nil {
+	if err := auth.CheckAccess(p, q.AccountID, ses.AccountID(), session.ErrForbidden, session.ErrNotFound); err != nil {
 		return nil, err
 	}
 	return ses, nil
-}
-
-// checkAccess answers 403 for another tenant's session, and 404 when a
-// superadmin named an account the session is not in.
-func checkAccess(p tenancy.Principal, named id.AccountID, ses *session.Session) error {
-	if err := auth.CheckOwner(p, ses.AccountID(), session.ErrForbidden); err != nil {
-		return err
-	}
-	if !named.IsZero() && named != ses.AccountID() {
-		return session.ErrNotFound
-	}
-	return nil
 }
 
 func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListSessions) (paging.Page[*session.Session], error) {
@@ -396,7 +384,7 @@ func (s *Service) Revoke(ctx context.Context, p tenancy.Principal, q ports.GetSe
 		return nil, err
 	}
 	return s.d.Sessions.Update(ctx, q.ID, func(ses *session.Session) error {
-		if err := checkAccess(p, q.AccountID, ses); err != nil {
+		if err := auth.CheckAccess(p, q.AccountID, ses.AccountID(), session.ErrForbidden, session.ErrNotFound); err != nil {
 			return err
 		}
 		ses.Revoke(s.d.Now())
