@@ -28,7 +28,7 @@ type IdentityFilter struct {
 	AccountID   id.AccountID
 	GameID      id.GameID
 	Kind        identity.Kind
-	ExternalKey string // exact
+	ExternalKey string `cursor:"key,omitempty"` // exact; added after the others
 }
 
 // IdentityRepository stores Identity aggregates. Soft-deleted identities are

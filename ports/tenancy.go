@@ -38,7 +38,7 @@ type (
 	UserFilter struct {
 		AccountID id.AccountID
 		// SuperAdmin lists superadmins only.
-		SuperAdmin bool
+		SuperAdmin bool `cursor:",omitempty"`
 	}
 	APIKeyFilter struct {
 		AccountID id.AccountID

@@ -155,14 +155,13 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListGam
 	if q.Slug != nil {
 		f.Slug = *q.Slug
 	}
-	filter := fmt.Sprintf("account=%s;slug=%q", f.AccountID, f.Slug)
 	fetch := func(r paging.Request) (paging.Result[*game.Game], error) { return s.repo.List(ctx, f, r) }
 	if q.Slug != nil && *q.Slug == "" {
 		// An exact filter on "": no game has an empty slug (the stores read
 		// "" as no filter at all).
 		fetch = func(paging.Request) (paging.Result[*game.Game], error) { return paging.Result[*game.Game]{}, nil }
 	}
-	return cursor.List(s.cursor, ports.GameSchema, q.Page, filter, fetch)
+	return cursor.List(s.cursor, ports.GameSchema, q.Page, cursor.Fingerprint(f), fetch)
 }
 
 // Update validates (422), checks the named account (403), then changes the

@@ -134,11 +134,6 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIde
 				fmt.Sprintf("Invalid kind: %s. Must be one of: %s", *q.Kind, kindNames()))
 		}
 	}
-	filter := fmt.Sprintf("account=%s;game=%s;kind=%s", f.AccountID, f.GameID, f.Kind)
-	if f.ExternalKey != "" {
-		// Only when given, so that cursors made before the filter existed still work.
-		filter += fmt.Sprintf(";key=%q", f.ExternalKey)
-	}
 	fetch := func(r paging.Request) (paging.Result[*identity.Identity], error) { return s.repo.List(ctx, f, r) }
 	if q.ExternalKey != nil && *q.ExternalKey == "" {
 		// An exact filter on "": no identity has an empty key (the stores
@@ -147,7 +142,7 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIde
 			return paging.Result[*identity.Identity]{}, nil
 		}
 	}
-	return cursor.List(s.cursor, ports.IdentitySchema, q.Page, filter, fetch)
+	return cursor.List(s.cursor, ports.IdentitySchema, q.Page, cursor.Fingerprint(f), fetch)
 }
 
 func kindNames() string {

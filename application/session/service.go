@@ -373,7 +373,7 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListSes
 		return paging.Page[*session.Session]{}, err
 	}
 	f := ports.SessionFilter{AccountID: scope, IdentityID: q.IdentityID}
-	return cursor.List(s.d.Cursors, ports.SessionSchema, q.Page, fmt.Sprintf("account=%s;identity=%s", f.AccountID, f.IdentityID),
+	return cursor.List(s.d.Cursors, ports.SessionSchema, q.Page, cursor.Fingerprint(f),
 		func(r paging.Request) (paging.Result[*session.Session], error) { return s.d.Sessions.List(ctx, f, r) })
 }
 

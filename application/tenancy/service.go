@@ -99,7 +99,7 @@ func (s *Service) ListUsers(ctx context.Context, p tenancy.Principal, q ports.Li
 		return paging.Page[*tenancy.User]{}, err
 	}
 	f := ports.UserFilter{AccountID: scope}
-	return cursor.List(s.cursor, ports.UserSchema, q.Page, "account="+scope.String(),
+	return cursor.List(s.cursor, ports.UserSchema, q.Page, cursor.Fingerprint(f),
 		func(r paging.Request) (paging.Result[*tenancy.User], error) { return s.repo.ListUsers(ctx, f, r) })
 }
 
@@ -167,7 +167,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, p tenancy.Principal, q ports.
 		return paging.Page[*tenancy.APIKey]{}, err
 	}
 	f := ports.APIKeyFilter{AccountID: scope, UserID: q.UserID}
-	return cursor.List(s.cursor, ports.APIKeySchema, q.Page, fmt.Sprintf("account=%s;user=%s", scope, q.UserID),
+	return cursor.List(s.cursor, ports.APIKeySchema, q.Page, cursor.Fingerprint(f),
 		func(r paging.Request) (paging.Result[*tenancy.APIKey], error) { return s.repo.ListAPIKeys(ctx, f, r) })
 }
 
