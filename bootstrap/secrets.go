@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/application/sealing"
+	"github.com/leadr-oss/identity/ports"
 )
 
 // errKeyRequired is why PostgreSQL needs LEADR_ENCRYPTION_KEY, and how to
@@ -116,4 +118,24 @@ func rootKey(ctx context.Context, cfg Config, stored *store.Secrets, log *zap.Lo
 		"; keep a copy apart from the database's backups: without it the database opens nothing",
 		zap.String("key_file", path))
 	return key, source, nil
+}
+
+// sharedSecret returns the configured secret or, when there is none, the one
+// generated once and stored in the database, sealed, for every replica.
+func sharedSecret(secrets ports.SecretStore, log *zap.Logger, configured Secret, name, envVar string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured.Reveal()), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	v, err := secrets.Secret(ctx, name, func() []byte {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	log.Debug(envVar+" is not set; using the generated secret, stored sealed in the database", zap.String("secret", name))
+	return v, nil
 }
