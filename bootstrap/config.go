@@ -20,8 +20,12 @@ import (
 	"github.com/leadr-oss/identity/ports"
 )
 
-// Config is everything the service reads from its environment, once, at
-// start. Adapters receive parts of it and never read the environment.
+// Config is what the service reads from its environment, once, at start;
+// adapters receive parts of it. Two families of standard variables are read
+// where their libraries read them instead: libpq's PG* variables (PGSSLMODE,
+// PGPASSWORD, …) by the store, through pgx, for whatever LEADR_DATABASE_URL
+// leaves out, as every PostgreSQL client does; and the OTEL_* variables
+// other than OTEL_TRACES_EXPORTER by OpenTelemetry's SDK (observability.go).
 type Config struct {
 	DatabaseURL Secret // may carry a password
 	// DatabaseDefaulted: LEADR_DATABASE_URL was not set.

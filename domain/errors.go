@@ -9,7 +9,9 @@ import (
 )
 
 // Category says what kind of failure an error is. Adapters map categories to
-// statuses in one place and never need to know individual errors.
+// statuses in one place; an individual error matters to them only for what
+// its status cannot say (the HTTP adapter names the Bearer scheme on the
+// 401 of a missing or invalid access token).
 type Category uint8
 
 const (
