@@ -30,54 +30,43 @@ func (m *Memory) liveGameIn(account id.AccountID, gameID id.GameID) bool {
 
 type memGames Memory
 
-func (r *memGames) live(gameID id.GameID) int {
-	return slices.IndexFunc((*Memory)(r).games().rows, func(g game.Snapshot) bool { return g.ID == gameID && g.DeletedAt.IsZero() })
+func liveGame(gameID id.GameID) func(game.Snapshot) bool {
+	return func(g game.Snapshot) bool { return g.ID == gameID && g.DeletedAt.IsZero() }
 }
 
-func (r *memGames) Create(_ context.Context, g *game.Game) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memGames) Create(ctx context.Context, g *game.Game) error {
 	m := (*Memory)(r)
-	s := g.Snapshot()
-	switch {
-	case !m.accountExists(s.AccountID):
-		return tenancy.ErrAccountNotFound
-	case slices.ContainsFunc(m.games().rows, func(x game.Snapshot) bool { return x.AccountID == s.AccountID && x.Slug == s.Slug }):
-		return game.ErrSlugTaken
-	}
-	m.games().rows = append(m.games().rows, s)
-	return nil
+	return m.write(ctx, func(ctx context.Context, tx *memTx) error {
+		s := g.Snapshot()
+		switch {
+		case !m.accountExists(s.AccountID):
+			return tenancy.ErrAccountNotFound
+		case slices.ContainsFunc(m.games().rows, func(x game.Snapshot) bool { return x.AccountID == s.AccountID && x.Slug == s.Slug }):
+			return game.ErrSlugTaken
+		}
+		add(tx, &m.games().rows, s)
+		return tx.record(ctx, game.Created(g))
+	})
 }
 
-func (r *memGames) Get(_ context.Context, gameID id.GameID) (*game.Game, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	i := r.live(gameID)
-	if i < 0 {
-		return nil, game.ErrNotFound
-	}
-	return game.Rehydrate((*Memory)(r).games().rows[i]), nil
-}
-
-func (r *memGames) Update(_ context.Context, gameID id.GameID, fn func(*game.Game) error) (*game.Game, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	i := r.live(gameID)
-	if i < 0 {
-		return nil, game.ErrNotFound
-	}
+func (r *memGames) Get(ctx context.Context, gameID id.GameID) (*game.Game, error) {
+	defer (*Memory)(r).lock(ctx)()
 	rows := (*Memory)(r).games().rows
-	g := game.Rehydrate(rows[i])
-	if err := fn(g); err != nil {
-		return nil, err
+	i := slices.IndexFunc(rows, liveGame(gameID))
+	if i < 0 {
+		return nil, game.ErrNotFound
 	}
-	rows[i] = g.Snapshot()
-	return g, nil
+	return game.Rehydrate(rows[i]), nil
 }
 
-func (r *memGames) List(_ context.Context, f ports.GameFilter, req paging.Request) (paging.Result[*game.Game], error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memGames) Update(ctx context.Context, gameID id.GameID, fn func(*game.Game) error) (*game.Game, error) {
+	m := (*Memory)(r)
+	return update(ctx, m, func() *[]game.Snapshot { return &m.games().rows }, liveGame(gameID), game.ErrNotFound,
+		game.Rehydrate, game.Changed, fn)
+}
+
+func (r *memGames) List(ctx context.Context, f ports.GameFilter, req paging.Request) (paging.Result[*game.Game], error) {
+	defer (*Memory)(r).lock(ctx)()
 	var items []*game.Game
 	for _, s := range (*Memory)(r).games().rows {
 		if s.DeletedAt.IsZero() && (f.AccountID.IsZero() || s.AccountID == f.AccountID) && (f.Slug == "" || s.Slug == f.Slug) {

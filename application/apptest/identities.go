@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
@@ -22,60 +23,61 @@ type memIdentities Memory
 // t is the identity table; the caller holds the lock.
 func (r *memIdentities) t() *identityTable { return table[identityTable]((*Memory)(r), "identities") }
 
-func (r *memIdentities) find(match func(identity.Snapshot) bool) int {
-	return slices.IndexFunc(r.t().rows, func(s identity.Snapshot) bool { return s.DeletedAt.IsZero() && match(s) })
+// liveIdentityWhere is match for live identities, and false for deleted ones.
+func liveIdentityWhere(match func(identity.Snapshot) bool) func(identity.Snapshot) bool {
+	return func(s identity.Snapshot) bool { return s.DeletedAt.IsZero() && match(s) }
 }
 
-func (r *memIdentities) GetOrCreate(_ context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f := fresh.Snapshot()
-	if !(*Memory)(r).liveGameIn(f.AccountID, f.GameID) {
-		return nil, false, game.ErrNotFound
-	}
-	i := r.find(func(s identity.Snapshot) bool {
-		return s.AccountID == f.AccountID && s.GameID == f.GameID && s.Kind == f.Kind && s.ExternalKey == f.ExternalKey
+func liveIdentityID(identityID id.IdentityID) func(identity.Snapshot) bool {
+	return liveIdentityWhere(func(s identity.Snapshot) bool { return s.ID == identityID })
+}
+
+func (r *memIdentities) GetOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
+	var out *identity.Identity
+	var created bool
+	err := (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
+		f := fresh.Snapshot()
+		if !(*Memory)(r).liveGameIn(f.AccountID, f.GameID) {
+			return game.ErrNotFound
+		}
+		i := slices.IndexFunc(r.t().rows, liveIdentityWhere(func(s identity.Snapshot) bool {
+			return s.AccountID == f.AccountID && s.GameID == f.GameID && s.Kind == f.Kind && s.ExternalKey == f.ExternalKey
+		}))
+		if i < 0 {
+			add(tx, &r.t().rows, f)
+			out, created = identity.Rehydrate(f), true
+			return tx.record(ctx, identity.Created(fresh))
+		}
+		previous, existing := identity.Rehydrate(r.t().rows[i]), identity.Rehydrate(r.t().rows[i])
+		if err := onExisting(existing); err != nil {
+			return err
+		}
+		out = existing
+		return saveIfChanged(ctx, tx, &r.t().rows, i, existing.Snapshot(),
+			func() event.Event { return identity.Changed(previous, existing) })
 	})
-	if i < 0 {
-		r.t().rows = append(r.t().rows, f)
-		return identity.Rehydrate(f), true, nil
-	}
-	existing := identity.Rehydrate(r.t().rows[i])
-	if err := onExisting(existing); err != nil {
+	if err != nil {
 		return nil, false, err
 	}
-	r.t().rows[i] = existing.Snapshot()
-	return existing, false, nil
+	return out, created, nil
 }
 
-func (r *memIdentities) Get(_ context.Context, identityID id.IdentityID) (*identity.Identity, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	i := r.find(func(s identity.Snapshot) bool { return s.ID == identityID })
+func (r *memIdentities) Get(ctx context.Context, identityID id.IdentityID) (*identity.Identity, error) {
+	defer (*Memory)(r).lock(ctx)()
+	i := slices.IndexFunc(r.t().rows, liveIdentityID(identityID))
 	if i < 0 {
 		return nil, identity.ErrNotFound
 	}
 	return identity.Rehydrate(r.t().rows[i]), nil
 }
 
-func (r *memIdentities) Update(_ context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	i := r.find(func(s identity.Snapshot) bool { return s.ID == identityID })
-	if i < 0 {
-		return nil, identity.ErrNotFound
-	}
-	agg := identity.Rehydrate(r.t().rows[i])
-	if err := fn(agg); err != nil {
-		return nil, err
-	}
-	r.t().rows[i] = agg.Snapshot()
-	return agg, nil
+func (r *memIdentities) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
+	return update(ctx, (*Memory)(r), func() *[]identity.Snapshot { return &r.t().rows }, liveIdentityID(identityID), identity.ErrNotFound,
+		identity.Rehydrate, identity.Changed, fn)
 }
 
-func (r *memIdentities) List(_ context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memIdentities) List(ctx context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {
+	defer (*Memory)(r).lock(ctx)()
 	var items []*identity.Identity
 	for _, s := range r.t().rows {
 		if s.DeletedAt.IsZero() &&

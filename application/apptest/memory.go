@@ -7,19 +7,23 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // Memory is one in-memory database behind every fake repository. One mutex
-// serialises everything, which makes each call a transaction.
+// serialises everything, which makes each call a transaction (see write).
 type Memory struct {
 	mu      sync.Mutex
 	tables  map[string]any
 	secrets map[string][]byte
+	encode  ports.EventEncoder
+	outbox  subscribers
 }
 
 func NewMemory() *Memory { return &Memory{tables: map[string]any{}, secrets: map[string][]byte{}} }
@@ -41,7 +45,7 @@ var fakes []func(*Memory) any
 
 // Repositories returns every fake repository on m, for the contract suite.
 func (m *Memory) Repositories() []any {
-	repos := []any{m.Secrets()}
+	repos := []any{m.Secrets(), m.Outbox()}
 	for _, f := range fakes {
 		repos = append(repos, f(m))
 	}
@@ -49,6 +53,116 @@ func (m *Memory) Repositories() []any {
 }
 
 func (m *Memory) Secrets() ports.SecretStore { return (*memSecrets)(m) }
+
+type txKey struct{}
+
+// memTx is a write transaction of one Memory in progress, carried in its
+// context: the calls that its subscribers make with that context join it
+// rather than wait for the lock it holds.
+type memTx struct {
+	m *Memory
+	// undo holds a closure per write that puts back what it replaced.
+	undo []func()
+}
+
+func (m *Memory) txOf(ctx context.Context) *memTx {
+	if tx, ok := ctx.Value(txKey{}).(*memTx); ok && tx.m == m {
+		return tx
+	}
+	return nil
+}
+
+// write runs fn as a transaction, as the store's inTx: in the one ctx
+// carries, or else under m's lock in a new one. When fn fails, its writes
+// are undone, newest first; in a joined transaction only its own, as a
+// savepoint would, and the caller's error decides about the rest.
+func (m *Memory) write(ctx context.Context, fn func(ctx context.Context, tx *memTx) error) error {
+	tx := m.txOf(ctx)
+	if tx == nil {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		tx = &memTx{m: m}
+		ctx = context.WithValue(ctx, txKey{}, tx)
+	}
+	mark := len(tx.undo)
+	if err := fn(ctx, tx); err != nil {
+		for _, undo := range slices.Backward(tx.undo[mark:]) {
+			undo()
+		}
+		tx.undo = tx.undo[:mark]
+		return err
+	}
+	return nil
+}
+
+// lock takes m's lock for a read, unless ctx carries a transaction of m,
+// which holds it already; defer the unlock it returns.
+func (m *Memory) lock(ctx context.Context) (unlock func()) {
+	if m.txOf(ctx) != nil {
+		return func() {}
+	}
+	m.mu.Lock()
+	return m.mu.Unlock
+}
+
+// add appends v to *rows in tx.
+func add[T any](tx *memTx, rows *[]T, v T) {
+	n := len(*rows)
+	*rows = append(*rows, v)
+	tx.undo = append(tx.undo, func() { *rows = (*rows)[:n] })
+}
+
+// set replaces (*rows)[i] with v in tx.
+func set[T any](tx *memTx, rows *[]T, i int, v T) {
+	old := (*rows)[i]
+	(*rows)[i] = v
+	tx.undo = append(tx.undo, func() { (*rows)[i] = old })
+}
+
+// deleteWhere deletes the rows that match in tx. It deletes from a copy,
+// which the undo needs intact.
+func deleteWhere[T any](tx *memTx, rows *[]T, match func(T) bool) {
+	old := *rows
+	*rows = slices.DeleteFunc(slices.Clone(old), match)
+	tx.undo = append(tx.undo, func() { *rows = old })
+}
+
+// saveIfChanged writes after over (*rows)[i], and records the event changed
+// makes, unless nothing changed, as the store's saveIfChanged does.
+func saveIfChanged[T any](ctx context.Context, tx *memTx, rows *[]T, i int, after T, changed func() event.Event) error {
+	if reflect.DeepEqual((*rows)[i], after) {
+		return nil
+	}
+	set(tx, rows, i, after)
+	return tx.record(ctx, changed())
+}
+
+// update is the store's updateLocked: find the row that matches (none is
+// notFound), let fn change its aggregate, and save it with the event
+// changed names for it. rows is called in the transaction.
+func update[S any, A interface{ Snapshot() S }](ctx context.Context, m *Memory, rows func() *[]S, match func(S) bool, notFound error,
+	rehydrate func(S) A, changed func(before, after A) event.Event, fn func(A) error,
+) (A, error) {
+	var out A
+	err := m.write(ctx, func(ctx context.Context, tx *memTx) error {
+		t := rows()
+		i := slices.IndexFunc(*t, match)
+		if i < 0 {
+			return notFound
+		}
+		before, agg := rehydrate((*t)[i]), rehydrate((*t)[i])
+		if err := fn(agg); err != nil {
+			return err
+		}
+		out = agg
+		return saveIfChanged(ctx, tx, t, i, agg.Snapshot(), func() event.Event { return changed(before, agg) })
+	})
+	if err != nil {
+		var zero A
+		return zero, err
+	}
+	return out, nil
+}
 
 // Ping always answers; Memory is always there.
 func (m *Memory) Ping(context.Context) error { return nil }
@@ -94,9 +208,8 @@ func Page[T any](items []T, req paging.Request, schema *paging.Schema[T]) paging
 
 type memSecrets Memory
 
-func (s *memSecrets) Secret(_ context.Context, name string, generate func() []byte) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *memSecrets) Secret(ctx context.Context, name string, generate func() []byte) ([]byte, error) {
+	defer (*Memory)(s).lock(ctx)()
 	if v, ok := s.secrets[name]; ok {
 		return bytes.Clone(v), nil
 	}

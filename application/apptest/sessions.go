@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
@@ -43,8 +44,12 @@ type memSessions Memory
 // t is the session table; the caller holds the lock.
 func (r *memSessions) t() *sessionTable { return table[sessionTable]((*Memory)(r), "sessions") }
 
+func sessionWithID(sessionID id.SessionID) func(session.Snapshot) bool {
+	return func(s session.Snapshot) bool { return s.ID == sessionID }
+}
+
 func (r *memSessions) index(sessionID id.SessionID) int {
-	return slices.IndexFunc(r.t().rows, func(s session.Snapshot) bool { return s.ID == sessionID })
+	return slices.IndexFunc(r.t().rows, sessionWithID(sessionID))
 }
 
 // liveIdentity reports whether the identity is live, in that account and
@@ -55,24 +60,24 @@ func (m *Memory) liveIdentity(identityID id.IdentityID, account id.AccountID, ga
 	})
 }
 
-func (r *memSessions) Create(_ context.Context, s *session.Session, refreshHash []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m, snap := (*Memory)(r), s.Snapshot()
-	switch {
-	case !m.liveIdentity(snap.IdentityID, snap.AccountID, snap.GameID):
-		return identity.ErrNotFound
-	case !m.liveGameIn(snap.AccountID, snap.GameID):
-		return game.ErrNotFound
-	}
-	r.t().rows = append(r.t().rows, snap)
-	r.t().tokens = append(r.t().tokens, refreshToken{hash: bytes.Clone(refreshHash), sessionID: snap.ID})
-	return nil
+func (r *memSessions) Create(ctx context.Context, s *session.Session, refreshHash []byte) error {
+	m := (*Memory)(r)
+	return m.write(ctx, func(ctx context.Context, tx *memTx) error {
+		snap := s.Snapshot()
+		switch {
+		case !m.liveIdentity(snap.IdentityID, snap.AccountID, snap.GameID):
+			return identity.ErrNotFound
+		case !m.liveGameIn(snap.AccountID, snap.GameID):
+			return game.ErrNotFound
+		}
+		add(tx, &r.t().rows, snap)
+		add(tx, &r.t().tokens, refreshToken{hash: bytes.Clone(refreshHash), sessionID: snap.ID})
+		return tx.record(ctx, session.Created(s))
+	})
 }
 
-func (r *memSessions) Get(_ context.Context, sessionID id.SessionID) (*session.Session, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memSessions) Get(ctx context.Context, sessionID id.SessionID) (*session.Session, error) {
+	defer (*Memory)(r).lock(ctx)()
 	i := r.index(sessionID)
 	if i < 0 {
 		return nil, session.ErrNotFound
@@ -80,9 +85,8 @@ func (r *memSessions) Get(_ context.Context, sessionID id.SessionID) (*session.S
 	return session.Rehydrate(r.t().rows[i]), nil
 }
 
-func (r *memSessions) Access(_ context.Context, sessionID id.SessionID, now time.Time) (*session.Session, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memSessions) Access(ctx context.Context, sessionID id.SessionID, now time.Time) (*session.Session, error) {
+	defer (*Memory)(r).lock(ctx)()
 	i := r.index(sessionID)
 	if i < 0 {
 		return nil, session.ErrAccessInvalid
@@ -95,75 +99,84 @@ func (r *memSessions) Access(_ context.Context, sessionID id.SessionID, now time
 	return s, nil
 }
 
-func (r *memSessions) Update(_ context.Context, sessionID id.SessionID, fn func(*session.Session) error) (*session.Session, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	i := r.index(sessionID)
-	if i < 0 {
-		return nil, session.ErrNotFound
-	}
-	s := session.Rehydrate(r.t().rows[i])
-	if err := fn(s); err != nil {
-		return nil, err
-	}
-	r.t().rows[i] = s.Snapshot()
-	return s, nil
+func (r *memSessions) Update(ctx context.Context, sessionID id.SessionID, fn func(*session.Session) error) (*session.Session, error) {
+	return update(ctx, (*Memory)(r), func() *[]session.Snapshot { return &r.t().rows }, sessionWithID(sessionID), session.ErrNotFound,
+		session.Rehydrate, session.Changed, fn)
 }
 
 // Rotate revokes a reused token's session at the fake's own clock, as the
-// store does: the port gives it none.
-func (r *memSessions) Rotate(_ context.Context, old, fresh []byte, now time.Time, fn func(*session.Session) error) (*session.Session, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	tokens := r.t().tokens
-	k := slices.IndexFunc(tokens, func(t refreshToken) bool { return bytes.Equal(t.hash, old) })
-	if k < 0 {
-		return nil, session.ErrRefreshInvalid
-	}
-	i := r.index(tokens[k].sessionID)
-	s := session.Rehydrate(r.t().rows[i])
-	if !tokens[k].rotatedAt.IsZero() {
-		s.Revoke(now)
-		r.t().rows[i] = s.Snapshot()
-		return nil, session.ErrRefreshInvalid
-	}
-	if m := (*Memory)(r); !m.liveIdentity(s.IdentityID(), s.AccountID(), s.GameID()) || !m.liveGameIn(s.AccountID(), s.GameID()) {
-		return nil, session.ErrRefreshInvalid
-	}
-	if err := fn(s); err != nil {
+// store does: the port gives it none. That revocation commits although the
+// caller is refused; a refresh records no event, as the store's.
+func (r *memSessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time, fn func(*session.Session) error) (*session.Session, error) {
+	m := (*Memory)(r)
+	var out *session.Session
+	var reused bool
+	err := m.write(ctx, func(ctx context.Context, tx *memTx) error {
+		t := r.t()
+		k := slices.IndexFunc(t.tokens, func(x refreshToken) bool { return bytes.Equal(x.hash, old) })
+		if k < 0 {
+			return session.ErrRefreshInvalid
+		}
+		i := r.index(t.tokens[k].sessionID)
+		previous, s := session.Rehydrate(t.rows[i]), session.Rehydrate(t.rows[i])
+		if !t.tokens[k].rotatedAt.IsZero() {
+			reused = true
+			s.Revoke(now)
+			return saveIfChanged(ctx, tx, &t.rows, i, s.Snapshot(), func() event.Event { return session.ReuseDetected(previous, s) })
+		}
+		if !m.liveIdentity(s.IdentityID(), s.AccountID(), s.GameID()) || !m.liveGameIn(s.AccountID(), s.GameID()) {
+			return session.ErrRefreshInvalid
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+		rotated := t.tokens[k]
+		rotated.rotatedAt = domain.Timestamp(now)
+		set(tx, &t.tokens, k, rotated)
+		set(tx, &t.rows, i, s.Snapshot())
+		add(tx, &t.tokens, refreshToken{hash: bytes.Clone(fresh), sessionID: s.ID()})
+		out = s
+		return nil
+	})
+	switch {
+	case err != nil:
 		return nil, err
+	case reused:
+		return nil, session.ErrRefreshInvalid
 	}
-	tokens[k].rotatedAt = domain.Timestamp(now)
-	r.t().rows[i] = s.Snapshot()
-	r.t().tokens = append(tokens, refreshToken{hash: bytes.Clone(fresh), sessionID: s.ID()})
-	return s, nil
+	return out, nil
 }
 
-func (r *memSessions) RevokeIdentity(_ context.Context, identityID id.IdentityID, now time.Time) error {
-	r.revokeAll(func(s session.Snapshot) bool { return s.IdentityID == identityID }, now)
-	return nil
+func (r *memSessions) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time) error {
+	return r.revokeAll(ctx, func(s session.Snapshot) bool { return s.IdentityID == identityID }, now)
 }
 
-func (r *memSessions) RevokeGame(_ context.Context, gameID id.GameID, now time.Time) error {
-	r.revokeAll(func(s session.Snapshot) bool { return s.GameID == gameID }, now)
-	return nil
+func (r *memSessions) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time) error {
+	return r.revokeAll(ctx, func(s session.Snapshot) bool { return s.GameID == gameID }, now)
 }
 
-func (r *memSessions) revokeAll(match func(session.Snapshot) bool, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i, snap := range r.t().rows {
-		if match(snap) {
+// revokeAll revokes the live sessions that match, recording an event for
+// each, in the transaction of ctx when there is one.
+func (r *memSessions) revokeAll(ctx context.Context, match func(session.Snapshot) bool, now time.Time) error {
+	return (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
+		var events []event.Event
+		for i, snap := range r.t().rows {
+			if !match(snap) || !snap.RevokedAt.IsZero() {
+				continue
+			}
 			s := session.Rehydrate(snap)
 			s.Revoke(now)
-			r.t().rows[i] = s.Snapshot()
+			set(tx, &r.t().rows, i, s.Snapshot())
+			// As the store reports it: updated_at is no change.
+			snap.UpdatedAt = s.UpdatedAt()
+			events = append(events, session.Changed(session.Rehydrate(snap), s))
 		}
-	}
+		return tx.record(ctx, events...)
+	})
 }
 
-func (r *memSessions) List(_ context.Context, f ports.SessionFilter, req paging.Request) (paging.Result[*session.Session], error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memSessions) List(ctx context.Context, f ports.SessionFilter, req paging.Request) (paging.Result[*session.Session], error) {
+	defer (*Memory)(r).lock(ctx)()
 	var items []*session.Session
 	for _, s := range r.t().rows {
 		if (f.AccountID.IsZero() || s.AccountID == f.AccountID) && (f.IdentityID.IsZero() || s.IdentityID == f.IdentityID) {
@@ -173,69 +186,68 @@ func (r *memSessions) List(_ context.Context, f ports.SessionFilter, req paging.
 	return Page(items, req, ports.SessionSchema), nil
 }
 
-func (r *memSessions) CreateNonce(_ context.Context, sessionID id.SessionID, hash []byte, expiresAt time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.index(sessionID) < 0 {
-		return session.ErrNotFound
-	}
-	t := r.t()
-	// The cap, as the store keeps it: of the session's other unused nonces,
-	// those beyond the newest that leave room for this one go.
-	var others []nonce
-	for _, n := range t.nonces {
-		if n.sessionID == sessionID && !n.used {
-			others = append(others, n)
+func (r *memSessions) CreateNonce(ctx context.Context, sessionID id.SessionID, hash []byte, expiresAt time.Time) error {
+	return (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
+		if r.index(sessionID) < 0 {
+			return session.ErrNotFound
 		}
-	}
-	if excess := len(others) - (session.MaxUnusedNonces - 1); excess > 0 {
-		slices.SortStableFunc(others, func(a, b nonce) int { return a.expiresAt.Compare(b.expiresAt) })
-		t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool {
-			return slices.ContainsFunc(others[:excess], func(o nonce) bool { return bytes.Equal(o.hash, n.hash) })
-		})
-	}
-	t.nonces = append(t.nonces, nonce{hash: bytes.Clone(hash), sessionID: sessionID, expiresAt: domain.Timestamp(expiresAt)})
-	return nil
+		t := r.t()
+		// The cap, as the store keeps it: of the session's other unused nonces,
+		// those beyond the newest that leave room for this one go.
+		var others []nonce
+		for _, n := range t.nonces {
+			if n.sessionID == sessionID && !n.used {
+				others = append(others, n)
+			}
+		}
+		if excess := len(others) - (session.MaxUnusedNonces - 1); excess > 0 {
+			slices.SortStableFunc(others, func(a, b nonce) int { return a.expiresAt.Compare(b.expiresAt) })
+			deleteWhere(tx, &t.nonces, func(n nonce) bool {
+				return slices.ContainsFunc(others[:excess], func(o nonce) bool { return bytes.Equal(o.hash, n.hash) })
+			})
+		}
+		add(tx, &t.nonces, nonce{hash: bytes.Clone(hash), sessionID: sessionID, expiresAt: domain.Timestamp(expiresAt)})
+		return nil
+	})
 }
 
-func (r *memSessions) ConsumeNonce(_ context.Context, sessionID id.SessionID, hash []byte, now time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	nonces := r.t().nonces
-	i := slices.IndexFunc(nonces, func(n nonce) bool { return bytes.Equal(n.hash, hash) })
-	switch {
-	case i < 0 || nonces[i].sessionID != sessionID:
-		return session.ErrNonceInvalid
-	case nonces[i].used:
-		return session.ErrNonceUsed
-	case !domain.Timestamp(now).Before(nonces[i].expiresAt):
-		return session.ErrNonceExpired
-	}
-	nonces[i].used = true
-	return nil
+func (r *memSessions) ConsumeNonce(ctx context.Context, sessionID id.SessionID, hash []byte, now time.Time) error {
+	return (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
+		nonces := &r.t().nonces
+		i := slices.IndexFunc(*nonces, func(n nonce) bool { return bytes.Equal(n.hash, hash) })
+		switch {
+		case i < 0 || (*nonces)[i].sessionID != sessionID:
+			return session.ErrNonceInvalid
+		case (*nonces)[i].used:
+			return session.ErrNonceUsed
+		case !domain.Timestamp(now).Before((*nonces)[i].expiresAt):
+			return session.ErrNonceExpired
+		}
+		used := (*nonces)[i]
+		used.used = true
+		set(tx, nonces, i, used)
+		return nil
+	})
 }
 
-func (r *memSessions) Purge(_ context.Context, now time.Time, keep time.Duration) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memSessions) Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error) {
 	now = domain.Timestamp(now)
 	cutoff := now.Add(-keep)
-	t := r.t()
-	t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool { return n.expiresAt.Before(now) })
-	t.tokens = slices.DeleteFunc(t.tokens, func(k refreshToken) bool { return !k.rotatedAt.IsZero() && k.rotatedAt.Before(cutoff) })
 	gone := map[id.SessionID]bool{}
-	t.rows = slices.DeleteFunc(t.rows, func(s session.Snapshot) bool {
-		dead := s.RefreshExpiresAt.Before(cutoff) || !s.RevokedAt.IsZero() && s.RevokedAt.Before(cutoff)
-		gone[s.ID] = dead
-		return dead
+	err := (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
+		t := r.t()
+		deleteWhere(tx, &t.rows, func(s session.Snapshot) bool {
+			dead := s.RefreshExpiresAt.Before(cutoff) || !s.RevokedAt.IsZero() && s.RevokedAt.Before(cutoff)
+			if dead {
+				gone[s.ID] = true
+			}
+			return dead
+		})
+		deleteWhere(tx, &t.tokens, func(k refreshToken) bool {
+			return gone[k.sessionID] || !k.rotatedAt.IsZero() && k.rotatedAt.Before(cutoff)
+		})
+		deleteWhere(tx, &t.nonces, func(n nonce) bool { return gone[n.sessionID] || n.expiresAt.Before(now) })
+		return nil
 	})
-	t.tokens = slices.DeleteFunc(t.tokens, func(k refreshToken) bool { return gone[k.sessionID] })
-	t.nonces = slices.DeleteFunc(t.nonces, func(n nonce) bool { return gone[n.sessionID] })
-	n := 0
-	for _, dead := range gone {
-		if dead {
-			n++
-		}
-	}
-	return n, nil
+	return len(gone), err
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
@@ -32,24 +33,34 @@ func (m *Memory) accountExists(accountID id.AccountID) bool {
 	return slices.ContainsFunc(m.tenancy().accounts, func(a tenancy.AccountSnapshot) bool { return a.ID == accountID })
 }
 
-func (r *memTenancy) CreateAccount(_ context.Context, a *tenancy.Account) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return (*Memory)(r).createAccount(a)
+// create inserts a row and records its event in one transaction. The
+// inserts record nothing themselves: Bootstrap records its three rows'
+// events together, after all three, as the store does.
+func (m *Memory) create(ctx context.Context, insert func(*memTx) error, created event.Event) error {
+	return m.write(ctx, func(ctx context.Context, tx *memTx) error {
+		if err := insert(tx); err != nil {
+			return err
+		}
+		return tx.record(ctx, created)
+	})
 }
 
-func (m *Memory) createAccount(a *tenancy.Account) error {
+func (r *memTenancy) CreateAccount(ctx context.Context, a *tenancy.Account) error {
+	return (*Memory)(r).create(ctx, func(tx *memTx) error { return tx.createAccount(a) }, tenancy.AccountCreated(a))
+}
+
+func (tx *memTx) createAccount(a *tenancy.Account) error {
 	s := a.Snapshot()
-	if slices.ContainsFunc(m.tenancy().accounts, func(x tenancy.AccountSnapshot) bool { return x.Slug == s.Slug }) {
+	t := tx.m.tenancy()
+	if slices.ContainsFunc(t.accounts, func(x tenancy.AccountSnapshot) bool { return x.Slug == s.Slug }) {
 		return tenancy.ErrSlugTaken
 	}
-	m.tenancy().accounts = append(m.tenancy().accounts, s)
+	add(tx, &t.accounts, s)
 	return nil
 }
 
-func (r *memTenancy) GetAccount(_ context.Context, accountID id.AccountID) (*tenancy.Account, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) GetAccount(ctx context.Context, accountID id.AccountID) (*tenancy.Account, error) {
+	defer (*Memory)(r).lock(ctx)()
 	i := slices.IndexFunc(r.tenancy().accounts, func(a tenancy.AccountSnapshot) bool { return a.ID == accountID })
 	if i < 0 {
 		return nil, tenancy.ErrAccountNotFound
@@ -57,9 +68,8 @@ func (r *memTenancy) GetAccount(_ context.Context, accountID id.AccountID) (*ten
 	return tenancy.RehydrateAccount(r.tenancy().accounts[i]), nil
 }
 
-func (r *memTenancy) ListAccounts(_ context.Context, only id.AccountID, req paging.Request) (paging.Result[*tenancy.Account], error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) ListAccounts(ctx context.Context, only id.AccountID, req paging.Request) (paging.Result[*tenancy.Account], error) {
+	defer (*Memory)(r).lock(ctx)()
 	var items []*tenancy.Account
 	for _, s := range r.tenancy().accounts {
 		if only.IsZero() || s.ID == only {
@@ -69,21 +79,20 @@ func (r *memTenancy) ListAccounts(_ context.Context, only id.AccountID, req pagi
 	return Page(items, req, ports.AccountSchema), nil
 }
 
-func (r *memTenancy) CreateUser(_ context.Context, u *tenancy.User) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return (*Memory)(r).createUser(u)
+func (r *memTenancy) CreateUser(ctx context.Context, u *tenancy.User) error {
+	return (*Memory)(r).create(ctx, func(tx *memTx) error { return tx.createUser(u) }, tenancy.UserCreated(u))
 }
 
-func (m *Memory) createUser(u *tenancy.User) error {
+func (tx *memTx) createUser(u *tenancy.User) error {
 	s := u.Snapshot()
-	if !m.accountExists(s.AccountID) {
+	t := tx.m.tenancy()
+	if !tx.m.accountExists(s.AccountID) {
 		return tenancy.ErrAccountNotFound
 	}
-	if slices.ContainsFunc(m.tenancy().users, func(x tenancy.UserSnapshot) bool { return x.AccountID == s.AccountID && x.Email == s.Email }) {
+	if slices.ContainsFunc(t.users, func(x tenancy.UserSnapshot) bool { return x.AccountID == s.AccountID && x.Email == s.Email }) {
 		return tenancy.ErrEmailTaken
 	}
-	m.tenancy().users = append(m.tenancy().users, s)
+	add(tx, &t.users, s)
 	return nil
 }
 
@@ -91,9 +100,8 @@ func (m *Memory) userIndex(userID id.UserID) int {
 	return slices.IndexFunc(m.tenancy().users, func(u tenancy.UserSnapshot) bool { return u.ID == userID })
 }
 
-func (r *memTenancy) GetUser(_ context.Context, userID id.UserID) (*tenancy.User, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) GetUser(ctx context.Context, userID id.UserID) (*tenancy.User, error) {
+	defer (*Memory)(r).lock(ctx)()
 	i := (*Memory)(r).userIndex(userID)
 	if i < 0 {
 		return nil, tenancy.ErrUserNotFound
@@ -101,9 +109,8 @@ func (r *memTenancy) GetUser(_ context.Context, userID id.UserID) (*tenancy.User
 	return tenancy.RehydrateUser(r.tenancy().users[i]), nil
 }
 
-func (r *memTenancy) ListUsers(_ context.Context, f ports.UserFilter, req paging.Request) (paging.Result[*tenancy.User], error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.Request) (paging.Result[*tenancy.User], error) {
+	defer (*Memory)(r).lock(ctx)()
 	var items []*tenancy.User
 	for _, s := range r.tenancy().users {
 		if (f.AccountID.IsZero() || s.AccountID == f.AccountID) && (!f.SuperAdmin || s.SuperAdmin) {
@@ -113,21 +120,19 @@ func (r *memTenancy) ListUsers(_ context.Context, f ports.UserFilter, req paging
 	return Page(items, req, ports.UserSchema), nil
 }
 
-func (r *memTenancy) CreateAPIKey(_ context.Context, k *tenancy.APIKey) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return (*Memory)(r).createAPIKey(k)
+func (r *memTenancy) CreateAPIKey(ctx context.Context, k *tenancy.APIKey) error {
+	return (*Memory)(r).create(ctx, func(tx *memTx) error { return tx.createAPIKey(k) }, tenancy.APIKeyCreated(k))
 }
 
-func (m *Memory) createAPIKey(k *tenancy.APIKey) error {
+func (tx *memTx) createAPIKey(k *tenancy.APIKey) error {
 	s := k.Snapshot()
 	switch {
-	case !m.accountExists(s.AccountID):
+	case !tx.m.accountExists(s.AccountID):
 		return tenancy.ErrAccountNotFound
-	case m.userIndex(s.UserID) < 0:
+	case tx.m.userIndex(s.UserID) < 0:
 		return tenancy.ErrUserNotFound
 	}
-	m.tenancy().keys = append(m.tenancy().keys, s)
+	add(tx, &tx.m.tenancy().keys, s)
 	return nil
 }
 
@@ -135,9 +140,8 @@ func (m *Memory) keyIndex(match func(tenancy.APIKeySnapshot) bool) int {
 	return slices.IndexFunc(m.tenancy().keys, match)
 }
 
-func (r *memTenancy) GetAPIKey(_ context.Context, keyID id.APIKeyID) (*tenancy.APIKey, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) GetAPIKey(ctx context.Context, keyID id.APIKeyID) (*tenancy.APIKey, error) {
+	defer (*Memory)(r).lock(ctx)()
 	i := (*Memory)(r).keyIndex(func(k tenancy.APIKeySnapshot) bool { return k.ID == keyID })
 	if i < 0 {
 		return nil, tenancy.ErrAPIKeyNotFound
@@ -145,9 +149,8 @@ func (r *memTenancy) GetAPIKey(_ context.Context, keyID id.APIKeyID) (*tenancy.A
 	return tenancy.RehydrateAPIKey(r.tenancy().keys[i]), nil
 }
 
-func (r *memTenancy) ListAPIKeys(_ context.Context, f ports.APIKeyFilter, req paging.Request) (paging.Result[*tenancy.APIKey], error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req paging.Request) (paging.Result[*tenancy.APIKey], error) {
+	defer (*Memory)(r).lock(ctx)()
 	var items []*tenancy.APIKey
 	for _, s := range r.tenancy().keys {
 		if (f.AccountID.IsZero() || s.AccountID == f.AccountID) && (f.UserID.IsZero() || s.UserID == f.UserID) {
@@ -157,26 +160,31 @@ func (r *memTenancy) ListAPIKeys(_ context.Context, f ports.APIKeyFilter, req pa
 	return Page(items, req, ports.APIKeySchema), nil
 }
 
-func (r *memTenancy) UpdateAPIKey(_ context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey, *tenancy.User) error) (*tenancy.APIKey, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey, *tenancy.User) error) (*tenancy.APIKey, error) {
 	m := (*Memory)(r)
-	i := m.keyIndex(func(k tenancy.APIKeySnapshot) bool { return k.ID == keyID })
-	if i < 0 {
-		return nil, tenancy.ErrAPIKeyNotFound
-	}
-	k := tenancy.RehydrateAPIKey(r.tenancy().keys[i])
-	owner := tenancy.RehydrateUser(r.tenancy().users[m.userIndex(k.UserID())])
-	if err := fn(k, owner); err != nil {
+	var out *tenancy.APIKey
+	err := m.write(ctx, func(ctx context.Context, tx *memTx) error {
+		i := m.keyIndex(func(k tenancy.APIKeySnapshot) bool { return k.ID == keyID })
+		if i < 0 {
+			return tenancy.ErrAPIKeyNotFound
+		}
+		keys := &r.tenancy().keys
+		previous, k := tenancy.RehydrateAPIKey((*keys)[i]), tenancy.RehydrateAPIKey((*keys)[i])
+		owner := tenancy.RehydrateUser(r.tenancy().users[m.userIndex(k.UserID())])
+		if err := fn(k, owner); err != nil {
+			return err
+		}
+		out = k
+		return saveIfChanged(ctx, tx, keys, i, k.Snapshot(), func() event.Event { return tenancy.APIKeyChanged(previous, k) })
+	})
+	if err != nil {
 		return nil, err
 	}
-	r.tenancy().keys[i] = k.Snapshot()
-	return k, nil
+	return out, nil
 }
 
-func (r *memTenancy) Authenticate(_ context.Context, hash []byte) (*tenancy.APIKey, *tenancy.User, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *memTenancy) Authenticate(ctx context.Context, hash []byte) (*tenancy.APIKey, *tenancy.User, error) {
+	defer (*Memory)(r).lock(ctx)()
 	m := (*Memory)(r)
 	i := m.keyIndex(func(k tenancy.APIKeySnapshot) bool { return bytes.Equal(k.Hash, hash) })
 	if i < 0 {
@@ -186,26 +194,25 @@ func (r *memTenancy) Authenticate(_ context.Context, hash []byte) (*tenancy.APIK
 	return tenancy.RehydrateAPIKey(r.tenancy().keys[i]), tenancy.RehydrateUser(r.tenancy().users[u]), nil
 }
 
-func (r *memTenancy) Bootstrap(_ context.Context, a *tenancy.Account, u *tenancy.User, k *tenancy.APIKey) (bool, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := (*Memory)(r)
-	if slices.ContainsFunc(m.tenancy().users, func(u tenancy.UserSnapshot) bool { return u.SuperAdmin }) {
-		return false, nil
-	}
-	// Write all three, and undo all of them if one fails, as a transaction would.
-	saved := *m.tenancy()
-	for _, create := range []func() error{
-		func() error { return m.createAccount(a) },
-		func() error { return m.createUser(u) },
-		func() error { return m.createAPIKey(k) },
-	} {
-		if err := create(); err != nil {
-			*m.tenancy() = saved
-			return false, err
+func (r *memTenancy) Bootstrap(ctx context.Context, a *tenancy.Account, u *tenancy.User, k *tenancy.APIKey) (bool, error) {
+	created := false
+	err := (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
+		if slices.ContainsFunc(r.tenancy().users, func(u tenancy.UserSnapshot) bool { return u.SuperAdmin }) {
+			return nil
 		}
-	}
-	return true, nil
+		for _, insert := range []func() error{
+			func() error { return tx.createAccount(a) },
+			func() error { return tx.createUser(u) },
+			func() error { return tx.createAPIKey(k) },
+		} {
+			if err := insert(); err != nil {
+				return err
+			}
+		}
+		created = true
+		return tx.record(ctx, tenancy.AccountCreated(a), tenancy.UserCreated(u), tenancy.APIKeyCreated(k))
+	})
+	return created && err == nil, err
 }
 
 func (r *memTenancy) tenancy() *tenancyTables { return (*Memory)(r).tenancy() }
