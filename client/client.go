@@ -18,6 +18,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/leadr-oss/identity/wire"
 )
 
 // Client calls one service with one API key. It is safe for concurrent use.
@@ -72,13 +74,7 @@ type Error struct {
 }
 
 // Problem is one entry of a validation error, in FastAPI's shape.
-type Problem struct {
-	Type  string         `json:"type"`
-	Loc   []any          `json:"loc"`
-	Msg   string         `json:"msg"`
-	Input any            `json:"input"`
-	Ctx   map[string]any `json:"ctx,omitempty"`
-}
+type Problem = wire.Problem
 
 func (e *Error) Error() string {
 	if len(e.Problems) > 0 {
@@ -176,13 +172,14 @@ func decode(resp *Response, method, path string, out any) error {
 
 func asError(resp *Response) error {
 	e := &Error{Status: resp.Status, Body: resp.Body}
-	var body struct {
-		Detail json.RawMessage `json:"detail"`
+	var msg wire.Error
+	if json.Unmarshal(resp.Body, &msg) == nil {
+		e.Detail = msg.Detail
+		return e
 	}
-	if json.Unmarshal(resp.Body, &body) == nil && len(body.Detail) > 0 {
-		if json.Unmarshal(body.Detail, &e.Detail) != nil {
-			_ = json.Unmarshal(body.Detail, &e.Problems)
-		}
+	var invalid wire.Problems
+	if json.Unmarshal(resp.Body, &invalid) == nil {
+		e.Problems = invalid.Detail
 	}
 	return e
 }

@@ -5,19 +5,14 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"time"
+
+	"github.com/leadr-oss/identity/wire"
 )
 
-// Identity is a player's identity in one game of one account.
+// Identity is a player's identity in one game of one account (the body,
+// wire.Identity), with the entity tag the service answered it with.
 type Identity struct {
-	ID          string    `json:"id" pattern:"^ide_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
-	AccountID   string    `json:"account_id" pattern:"^acc_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
-	GameID      string    `json:"game_id" pattern:"^gam_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
-	Kind        string    `json:"kind" enum:"DEVICE,STEAM,CUSTOM"`
-	ExternalKey string    `json:"external_key" minLength:"6" maxLength:"128"`
-	DisplayName *string   `json:"display_name" minLength:"1" maxLength:"64"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	wire.Identity
 	// ETag is the entity tag the service answered with this identity, for
 	// UpdateIdentityRequest.IfMatch. Only the calls that answer one identity
 	// (CreateIdentity, GetIdentity, UpdateIdentity) set it: it is a header,
@@ -32,15 +27,9 @@ const (
 	KindCustom = "CUSTOM"
 )
 
-// CreateIdentityRequest is the body of POST /v1/identities. AccountID may
-// be left out by a regular key (its own account); a superadmin must give it.
-type CreateIdentityRequest struct {
-	AccountID   string  `json:"account_id,omitempty" description:"Regular keys: default their own account. Superadmins: required."`
-	GameID      string  `json:"game_id" description:"A live game of the account."`
-	Kind        string  `json:"kind" enum:"DEVICE,STEAM,CUSTOM"`
-	ExternalKey string  `json:"external_key" description:"DEVICE: 10–128 visible ASCII characters; CUSTOM: 6–128; STEAM: a SteamID64 (17 digits starting 7656119)."`
-	DisplayName *string `json:"display_name,omitempty" description:"Trimmed, NFC-normalised, 1–64 characters, no control characters."`
-}
+// CreateIdentityRequest is the body of POST /v1/identities (see package
+// wire).
+type CreateIdentityRequest = wire.CreateIdentityRequest
 
 // CreateIdentity gets or creates an identity and reports whether it created
 // it (201) or found it (200).
@@ -107,11 +96,13 @@ func (c *Client) GetIdentity(ctx context.Context, id string) (Identity, error) {
 	return i, err
 }
 
-// UpdateIdentityRequest is the body of PATCH /v1/identities/{id}: a new
-// display name, or Deleted true to soft-delete (which wins).
+// UpdateIdentityRequest changes an identity (PATCH /v1/identities/{id}): a
+// new display name, or Deleted true to soft-delete (which wins). It is
+// sent as wire.UpdateIdentityRequest, IfMatch in a header; its JSON is that
+// body's, for callers that send it themselves.
 type UpdateIdentityRequest struct {
-	DisplayName *string `json:"display_name,omitempty" description:"A new display name; null or absent leaves it."`
-	Deleted     *bool   `json:"deleted,omitempty" description:"true soft-deletes the identity (and wins over a new name)."`
+	DisplayName *string `json:"display_name,omitempty"`
+	Deleted     *bool   `json:"deleted,omitempty"`
 	// IfMatch, when not empty, is sent as If-Match: the ETag of the
 	// identity as the caller last saw it (or "*"). Should it have changed
 	// since, the service writes nothing and answers 412 (StatusOf).
@@ -119,7 +110,8 @@ type UpdateIdentityRequest struct {
 }
 
 func (c *Client) UpdateIdentity(ctx context.Context, id string, req UpdateIdentityRequest) (Identity, error) {
-	i, _, err := c.identity(ctx, http.MethodPatch, "/v1/identities/"+url.PathEscape(id), req, req.IfMatch)
+	body := wire.UpdateIdentityRequest{DisplayName: req.DisplayName, Deleted: req.Deleted}
+	i, _, err := c.identity(ctx, http.MethodPatch, "/v1/identities/"+url.PathEscape(id), body, req.IfMatch)
 	return i, err
 }
 

@@ -6,28 +6,16 @@ import (
 	"iter"
 	"net/http"
 	"strconv"
+
+	"github.com/leadr-oss/identity/wire"
 )
 
-// Page is one page of a list.
-type Page[T any] struct {
-	Data       []T        `json:"data"`
-	Pagination Pagination `json:"pagination"`
-}
-
-type Pagination struct {
-	NextCursor *string `json:"next_cursor"`
-	PrevCursor *string `json:"prev_cursor"`
-	HasNext    bool    `json:"has_next"`
-	HasPrev    bool    `json:"has_prev"`
-	Count      int     `json:"count" minimum:"0" maximum:"100" description:"The number of items in this page."`
-}
-
-// Health is the answer of GET /v1/health.
-type Health struct {
-	Service  string `json:"service"`
-	Status   string `json:"status"`
-	Database string `json:"database"`
-}
+// The bodies every list and the health check share (see package wire).
+type (
+	Page[T any] = wire.Page[T]
+	Pagination  = wire.Pagination
+	Health      = wire.Health
+)
 
 // walk yields every item of the pages from the one at cursor onwards.
 func walk[T any](list func(cursor string) (Page[T], error), cursor string) iter.Seq2[T, error] {

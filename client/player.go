@@ -185,7 +185,7 @@ func (c *Client) ResumePlayer(ctx context.Context, refreshToken string, save fun
 // newPlayer saves the session at once: no one else has the Player yet, so
 // nothing can refresh before it.
 func newPlayer(c *Client, s SignInResponse, sent time.Time, opts []PlayerOption) *Player {
-	p := &Player{c: c, sessionID: s.SessionID, now: time.Now, refreshing: make(chan struct{}, 1), identity: s.Identity}
+	p := &Player{c: c, sessionID: s.SessionID, now: time.Now, refreshing: make(chan struct{}, 1), identity: Identity{Identity: s.Identity}}
 	for _, o := range opts {
 		o(p)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // MaxBodyBytes is the largest request body accepted on an admin endpoint;
@@ -85,7 +86,7 @@ func readBody(c *gin.Context, ps *problems, writeOnly ...string) (*body, error) 
 		return b, nil
 	}
 	if !utf8.Valid(raw) {
-		ps.list = append(ps.list, problem{Type: "json_invalid", Loc: []any{"body", invalidUTF8At(raw)}, Msg: "JSON decode error",
+		ps.list = append(ps.list, wire.Problem{Type: "json_invalid", Loc: []any{"body", invalidUTF8At(raw)}, Msg: "JSON decode error",
 			Input: map[string]any{}, Ctx: map[string]any{"error": "invalid UTF-8"}})
 		b.broken = true
 		return b, nil
@@ -97,7 +98,7 @@ func readBody(c *gin.Context, ps *problems, writeOnly ...string) (*body, error) 
 		if errors.As(err, &syntax) {
 			offset = syntax.Offset
 		}
-		ps.list = append(ps.list, problem{Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error",
+		ps.list = append(ps.list, wire.Problem{Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error",
 			Input: map[string]any{}, Ctx: map[string]any{"error": err.Error()}})
 		b.broken = true
 		return b, nil
@@ -287,9 +288,9 @@ func (b *body) boolean(name string) *bool {
 	return nil
 }
 
-// timestamp reads an optional RFC 3339 date-time; one without an offset is UTC.
-func (b *body) timestamp(name string) time.Time {
-	s := b.str(name, false)
+// timestamp parses s, the value of an optional field, as an RFC 3339
+// date-time; one without an offset is UTC.
+func (b *body) timestamp(name string, s *string) time.Time {
 	if s == nil {
 		return time.Time{}
 	}
@@ -312,9 +313,8 @@ func (b *body) timestamp(name string) time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
-// bodyID reads a prefixed ID from a body field.
-func bodyID[E id.Entity](b *body, name string, required bool) id.ID[E] {
-	s := b.str(name, required)
+// parseID parses s, the value of a body field, as a prefixed ID.
+func parseID[E id.Entity](b *body, name string, s *string) id.ID[E] {
 	if s == nil {
 		return id.ID[E]{}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // fuzzFields are the body fields the handlers read, whatever the endpoint.
@@ -153,8 +154,8 @@ func FuzzReadBody(f *testing.F) {
 			before := len(ps.list)
 			got := b.boolean(name)
 			wantBoolean(t, name, fields, got, ps.list[before:])
-			b.timestamp(name)
-			bodyID[id.Game](b, name, i%3 == 0)
+			b.timestamp(name, b.str(name, false))
+			parseID[id.Game](b, name, b.str(name, i%3 == 0))
 		}
 		wantEchoes(t, ps.list)
 
@@ -242,7 +243,7 @@ func mustJSON(v any) []byte {
 // as readBody did until it left bodies as JSON (issue 17): the same
 // json_invalid problem, the same refusal of what is not an object, the same
 // fields with the same values. It returns the fields.
-func wantFields(t *testing.T, contentType string, raw []byte, b *body, list []problem) map[string]json.RawMessage {
+func wantFields(t *testing.T, contentType string, raw []byte, b *body, list []wire.Problem) map[string]json.RawMessage {
 	t.Helper()
 	if !utf8.Valid(raw) || len(bytes.TrimSpace(raw)) == 0 {
 		return nil
@@ -297,7 +298,7 @@ func wantFields(t *testing.T, contentType string, raw []byte, b *body, list []pr
 
 // wantBoolean checks body.boolean against reading the decoded value, as it
 // did until bodies were left as JSON.
-func wantBoolean(t *testing.T, name string, fields map[string]json.RawMessage, got *bool, added []problem) {
+func wantBoolean(t *testing.T, name string, fields map[string]json.RawMessage, got *bool, added []wire.Problem) {
 	t.Helper()
 	raw, ok := fields[name]
 	var want *bool
@@ -332,7 +333,7 @@ func wantBoolean(t *testing.T, name string, fields map[string]json.RawMessage, g
 
 // wantEchoes checks that the problems' inputs left as JSON answer exactly
 // what they would decoded.
-func wantEchoes(t *testing.T, list []problem) {
+func wantEchoes(t *testing.T, list []wire.Problem) {
 	t.Helper()
 	decoded := slices.Clone(list)
 	for i, p := range decoded {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/leadr-oss/identity/wire"
 )
 
 // ClientPrefix is where the client endpoints are: the only ones a browser
@@ -93,7 +95,7 @@ func (p *corsPolicy) handle(c *gin.Context) {
 	preflight := c.Request.Method == http.MethodOptions && origin != "" && c.GetHeader("Access-Control-Request-Method") != ""
 	if !p.origins[origin] {
 		if preflight {
-			c.AbortWithStatusJSON(http.StatusForbidden, detail{Detail: errOriginNotAllowed})
+			c.AbortWithStatusJSON(http.StatusForbidden, wire.Error{Detail: errOriginNotAllowed})
 			return
 		}
 		c.Next()

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	swaggerfiles "github.com/swaggo/files/v2"
+
+	"github.com/leadr-oss/identity/wire"
 )
 
 // The documentation page: Swagger UI, whose files come embedded in the
@@ -49,7 +51,7 @@ func serveDocsAsset(c *gin.Context) {
 		return
 	}
 	if !docsAssets[name] {
-		c.JSON(http.StatusNotFound, detail{Detail: "Not Found"})
+		c.JSON(http.StatusNotFound, wire.Error{Detail: "Not Found"})
 		return
 	}
 	b, err := fs.ReadFile(swaggerfiles.FS, name)

@@ -3,12 +3,12 @@ package httpapi
 import (
 	"time"
 
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/ports/paging"
+	"github.com/leadr-oss/identity/wire"
 )
 
-// Response bodies are the client's wire types (package client): one
-// definition for what the server writes, what the client reads and what the
+// Bodies are the wire types (package wire): one definition for what the
+// server reads and writes, what the client sends and reads, and what the
 // OpenAPI document describes (its schemas are generated from them). Domain
 // types are never serialised directly; each aggregate's file maps them.
 
@@ -24,12 +24,12 @@ func optionalWireTime(t time.Time) *time.Time {
 	return &w
 }
 
-func toPage[T, W any](p paging.Page[T], toWire func(T) W) client.Page[W] {
+func toPage[T, W any](p paging.Page[T], toWire func(T) W) wire.Page[W] {
 	data := make([]W, len(p.Items))
 	for i, item := range p.Items {
 		data[i] = toWire(item)
 	}
-	page := client.Page[W]{Data: data, Pagination: client.Pagination{HasNext: p.HasNext, HasPrev: p.HasPrev, Count: len(data)}}
+	page := wire.Page[W]{Data: data, Pagination: wire.Pagination{HasNext: p.HasNext, HasPrev: p.HasPrev, Count: len(data)}}
 	if p.Next != "" {
 		page.Pagination.NextCursor = &p.Next
 	}

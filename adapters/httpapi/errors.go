@@ -10,12 +10,8 @@ import (
 
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/wire"
 )
-
-// detail is the body of every non-422 error, as FastAPI writes it.
-type detail struct {
-	Detail string `json:"detail"`
-}
 
 // statusOf maps error categories to statuses.
 var statusOf = map[domain.Category]int{
@@ -39,11 +35,11 @@ var statusOf = map[domain.Category]int{
 func fail(c *gin.Context, err error) {
 	var invalid *invalidRequest
 	if errors.As(err, &invalid) {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": bounded(invalid.problems)})
+		c.JSON(http.StatusUnprocessableEntity, wire.Problems{Detail: bounded(invalid.problems)})
 		return
 	}
 	if errors.Is(err, errTooLarge) {
-		c.JSON(http.StatusRequestEntityTooLarge, detail{Detail: errTooLarge.Error()})
+		c.JSON(http.StatusRequestEntityTooLarge, wire.Error{Detail: errTooLarge.Error()})
 		return
 	}
 	var de *domain.Error
@@ -62,7 +58,7 @@ func fail(c *gin.Context, err error) {
 		// connection closed, rather than a 503 that blames the database.
 		logger(c).Info("request body not received", zap.Error(err))
 		c.Header("Connection", "close")
-		c.JSON(http.StatusRequestTimeout, detail{Detail: "Request body not received in time"})
+		c.JSON(http.StatusRequestTimeout, wire.Error{Detail: "Request body not received in time"})
 		return
 	}
 	if !categorised {
@@ -84,7 +80,7 @@ func fail(c *gin.Context, err error) {
 				ps.list[i].Input, _ = c.Get(bodyKey)
 			}
 		}
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"detail": bounded(ps.list)})
+		c.JSON(http.StatusUnprocessableEntity, wire.Problems{Detail: bounded(ps.list)})
 		return
 	}
 	status, ok := statusOf[de.Category]
@@ -108,7 +104,7 @@ func fail(c *gin.Context, err error) {
 		// clients that refresh on this header must not retry them.
 		c.Header("WWW-Authenticate", "Bearer")
 	}
-	c.JSON(status, detail{Detail: de.Message})
+	c.JSON(status, wire.Error{Detail: de.Message})
 }
 
 // StatusClientClosedRequest is nginx's name for a request whose client
@@ -142,10 +138,5 @@ func unavailable(c *gin.Context, err error) bool {
 // internalError answers the contract's 500, with the request ID that finds
 // the failure in the logs.
 func internalError(c *gin.Context) {
-	c.AbortWithStatusJSON(http.StatusInternalServerError, internal{Detail: "Internal Server Error", RequestID: c.GetString(requestIDKey)})
-}
-
-type internal struct {
-	Detail    string `json:"detail"`
-	RequestID string `json:"request_id,omitempty"`
+	c.AbortWithStatusJSON(http.StatusInternalServerError, wire.Error{Detail: "Internal Server Error", RequestID: c.GetString(requestIDKey)})
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // encoders write the hottest answers' JSON without reflection: encoding
@@ -16,7 +16,7 @@ import (
 // (TestEncodersWriteWhatEncodingJSONWrites, FuzzIdentityEncoder); the other
 // types go through encoding/json.
 var encoders = map[reflect.Type]any{
-	reflect.TypeFor[client.Identity](): appendIdentity,
+	reflect.TypeFor[wire.Identity](): appendIdentity,
 }
 
 // encoderOf returns the encoder of W, if it has one.
@@ -25,7 +25,7 @@ func encoderOf[W any]() (func([]byte, W) []byte, bool) {
 	return enc, ok
 }
 
-func appendIdentity(b []byte, w client.Identity) []byte {
+func appendIdentity(b []byte, w wire.Identity) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, w.ID)
 	b = append(b, `,"account_id":`...)
@@ -45,8 +45,8 @@ func appendIdentity(b []byte, w client.Identity) []byte {
 	return append(b, '}')
 }
 
-// appendPage writes a client.Page[W] as encoding/json would.
-func appendPage[W any](b []byte, p client.Page[W], enc func([]byte, W) []byte) []byte {
+// appendPage writes a wire.Page[W] as encoding/json would.
+func appendPage[W any](b []byte, p wire.Page[W], enc func([]byte, W) []byte) []byte {
 	b = append(b, `{"data":[`...)
 	for i, w := range p.Data {
 		if i > 0 {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // strange are strings encoding/json escapes, each in its own way.
@@ -15,8 +15,8 @@ var strange = []string{
 	"\x00\x01\x1f control", "é ü 日本 🎮", "\u2028 and \u2029", "invalid \xff\xfe utf-8", "\x7f",
 }
 
-func identityWith(s string, name *string, at time.Time) client.Identity {
-	return client.Identity{
+func identityWith(s string, name *string, at time.Time) wire.Identity {
+	return wire.Identity{
 		ID: "ide_" + s, AccountID: "acc_01934b1c-7c6d-7d3a-9f4e-2b8c1d0e5f6a", GameID: s, Kind: "DEVICE",
 		ExternalKey: s, DisplayName: name, CreatedAt: at, UpdatedAt: wireTime(at.Add(time.Hour)),
 	}
@@ -40,7 +40,7 @@ func TestEncodersWriteWhatEncodingJSONWrites(t *testing.T) {
 		wireTime(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)),
 		wireTime(time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("far", 3600))),
 	}
-	var page client.Page[client.Identity]
+	var page wire.Page[wire.Identity]
 	for i, s := range strange {
 		name := s
 		for _, n := range []*string{nil, &name} {
@@ -50,13 +50,13 @@ func TestEncodersWriteWhatEncodingJSONWrites(t *testing.T) {
 		}
 	}
 	next, prev := "eyJzIjoiY3JlYXRlZF9hdDpkZXNjIn0.c2ln", "a<b>&c"
-	for _, p := range []client.Pagination{
+	for _, p := range []wire.Pagination{
 		{},
 		{NextCursor: &next, HasNext: true, Count: 20},
 		{NextCursor: &next, PrevCursor: &prev, HasNext: true, HasPrev: true, Count: 3},
 	} {
-		for _, data := range [][]client.Identity{{}, page.Data[:1], page.Data} {
-			pg := client.Page[client.Identity]{Data: data, Pagination: p}
+		for _, data := range [][]wire.Identity{{}, page.Data[:1], page.Data} {
+			pg := wire.Page[wire.Identity]{Data: data, Pagination: p}
 			wantSame(t, "page", appendPage(nil, pg, appendIdentity), pg)
 		}
 	}

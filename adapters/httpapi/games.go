@@ -8,10 +8,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 //go:embed games.openapi.json
@@ -21,9 +21,9 @@ var gamesOpenAPI []byte
 // from the wire types but for GameUpdate, whose null and absent differ.
 var gamesFragment = sync.OnceValue(func() []byte {
 	return openapi.Fragment(gamesOpenAPI, map[string]any{
-		"Game":       client.Game{},
-		"GamePage":   client.Page[client.Game]{},
-		"GameCreate": client.CreateGameRequest{},
+		"Game":       wire.Game{},
+		"GamePage":   wire.Page[wire.Game]{},
+		"GameCreate": wire.CreateGameRequest{},
 	})
 })
 
@@ -52,13 +52,15 @@ func (h gameHandlers) create(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var req wire.CreateGameRequest
+	in := fieldsOf(b, &req)
 	cmd := ports.CreateGame{
-		AccountID:      bodyID[id.Account](b, "account_id", false),
-		Name:           deref(b.str("name", true)),
-		Slug:           b.str("slug", false),
-		SteamAppID:     b.str("steam_app_id", false),
-		SteamWebAPIKey: b.str(steamKeyField, false),
-		DeviceSignIn:   b.boolean("device_sign_in"),
+		AccountID:      bodyID[id.Account](in, &req.AccountID),
+		Name:           deref(bodyString(in, &req.Name)),
+		Slug:           bodyString(in, &req.Slug),
+		SteamAppID:     bodyString(in, &req.SteamAppID),
+		SteamWebAPIKey: bodyString(in, &req.SteamWebAPIKey),
+		DeviceSignIn:   bodyBool(in, &req.DeviceSignIn),
 	}
 	if !parsed(c, &ps) {
 		return
@@ -125,8 +127,8 @@ func (h gameHandlers) update(c *gin.Context) {
 }
 
 // toGame never gives the Steam Web API key: it is write-only.
-func toGame(g *game.Game) client.Game {
-	w := client.Game{
+func toGame(g *game.Game) wire.Game {
+	w := wire.Game{
 		ID: g.ID().String(), AccountID: g.AccountID().String(), Name: g.Name().String(), Slug: g.Slug().String(),
 		SteamConfigured: g.SteamConfigured(), DeviceSignIn: g.DeviceSignIn(), CreatedAt: wireTime(g.CreatedAt()), UpdatedAt: wireTime(g.UpdatedAt()),
 	}

@@ -8,10 +8,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 //go:embed identities.openapi.json
@@ -21,10 +21,10 @@ var identitiesOpenAPI []byte
 // generated from the wire types.
 var identitiesFragment = sync.OnceValue(func() []byte {
 	return openapi.Fragment(identitiesOpenAPI, map[string]any{
-		"Identity":       client.Identity{},
-		"IdentityPage":   client.Page[client.Identity]{},
-		"IdentityCreate": client.CreateIdentityRequest{},
-		"IdentityUpdate": client.UpdateIdentityRequest{},
+		"Identity":       wire.Identity{},
+		"IdentityPage":   wire.Page[wire.Identity]{},
+		"IdentityCreate": wire.CreateIdentityRequest{},
+		"IdentityUpdate": wire.UpdateIdentityRequest{},
 	})
 })
 
@@ -50,12 +50,14 @@ func (h identityHandlers) create(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var req wire.CreateIdentityRequest
+	in := fieldsOf(b, &req)
 	cmd := ports.CreateIdentity{
-		AccountID:   bodyID[id.Account](b, "account_id", false),
-		GameID:      bodyID[id.Game](b, "game_id", true),
-		Kind:        deref(b.str("kind", true)),
-		ExternalKey: deref(b.str("external_key", true)),
-		DisplayName: b.str("display_name", false),
+		AccountID:   bodyID[id.Account](in, &req.AccountID),
+		GameID:      bodyID[id.Game](in, &req.GameID),
+		Kind:        deref(bodyString(in, &req.Kind)),
+		ExternalKey: deref(bodyString(in, &req.ExternalKey)),
+		DisplayName: bodyString(in, &req.DisplayName),
 	}
 	if !parsed(c, &ps) {
 		return
@@ -117,8 +119,10 @@ func (h identityHandlers) update(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	cmd.DisplayName = b.str("display_name", false)
-	cmd.Delete = deref(b.boolean("deleted"))
+	var req wire.UpdateIdentityRequest
+	in := fieldsOf(b, &req)
+	cmd.DisplayName = bodyString(in, &req.DisplayName)
+	cmd.Delete = deref(bodyBool(in, &req.Deleted))
 	cmd.Precondition = ifMatch(c)
 	if !parsed(c, &ps) {
 		return
@@ -127,8 +131,8 @@ func (h identityHandlers) update(c *gin.Context) {
 	writeIdentity(c, http.StatusOK, i, err)
 }
 
-func toIdentity(i *identity.Identity) client.Identity {
-	w := client.Identity{
+func toIdentity(i *identity.Identity) wire.Identity {
+	w := wire.Identity{
 		ID:          i.ID().String(),
 		AccountID:   i.AccountID().String(),
 		GameID:      i.GameID().String(),

@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // Context keys.
@@ -159,7 +160,7 @@ func limitHeaders() gin.HandlerFunc {
 			}
 		}
 		if n > MaxHeaderBytes {
-			c.AbortWithStatusJSON(http.StatusRequestHeaderFieldsTooLarge, detail{Detail: "Request Header Fields Too Large"})
+			c.AbortWithStatusJSON(http.StatusRequestHeaderFieldsTooLarge, wire.Error{Detail: "Request Header Fields Too Large"})
 			return
 		}
 		c.Next()

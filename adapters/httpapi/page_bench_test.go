@@ -14,11 +14,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/application/cursor"
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // benchIdentityPage is a full page from the middle of an account's list, so
@@ -64,7 +64,7 @@ func BenchmarkWritePage(b *testing.B) {
 	c, _ := gin.CreateTestContext(rec)
 
 	writePage(c, page, nil, toIdentity)
-	var got client.Page[client.Identity]
+	var got wire.Page[wire.Identity]
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
 		b.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
 	}

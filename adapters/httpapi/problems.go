@@ -9,21 +9,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/wire"
 )
-
-// problem is one entry of a 422 body, in FastAPI's (pydantic's) shape.
-type problem struct {
-	Type  string         `json:"type"`
-	Loc   []any          `json:"loc"`
-	Msg   string         `json:"msg"`
-	Input any            `json:"input"`
-	Ctx   map[string]any `json:"ctx,omitempty"`
-}
 
 // invalidRequest is a request that failed validation in this adapter: wrong
 // JSON, wrong types, missing fields, malformed IDs.
 type invalidRequest struct {
-	problems []problem
+	problems []wire.Problem
 }
 
 func (e *invalidRequest) Error() string {
@@ -37,7 +29,7 @@ func (e *invalidRequest) Error() string {
 // problems collects the validation problems of one request, from its path,
 // query and body alike, so that all of them are reported at once.
 type problems struct {
-	list []problem
+	list []wire.Problem
 }
 
 func (ps *problems) add(source, field, typ, msg string, input any, ctx map[string]any) {
@@ -45,7 +37,7 @@ func (ps *problems) add(source, field, typ, msg string, input any, ctx map[strin
 	if field != "" {
 		loc = append(loc, field)
 	}
-	ps.list = append(ps.list, problem{Type: typ, Loc: loc, Msg: msg, Input: input, Ctx: ctx})
+	ps.list = append(ps.list, wire.Problem{Type: typ, Loc: loc, Msg: msg, Input: input, Ctx: ctx})
 }
 
 // addDomain records the domain validation errors in err, at the field the
@@ -95,22 +87,22 @@ func invalidErrors(err error) []*domain.Error {
 // pydantic words a domain rule as FastAPI answers the same rule declared on
 // a pydantic model, so that clients see one dialect whichever layer checked
 // the input. Loc is left to the caller, who knows where the input came from.
-func pydantic(de *domain.Error) problem {
+func pydantic(de *domain.Error) wire.Problem {
 	switch de.Rule {
 	case domain.Required:
-		return problem{Type: "missing", Msg: "Field required", Input: de.Input}
+		return wire.Problem{Type: "missing", Msg: "Field required", Input: de.Input}
 	case domain.MinLength:
-		return problem{Type: "string_too_short", Msg: "String should have at least " + characters(de.Limit),
+		return wire.Problem{Type: "string_too_short", Msg: "String should have at least " + characters(de.Limit),
 			Input: de.Input, Ctx: map[string]any{"min_length": de.Limit}}
 	case domain.MaxLength:
-		return problem{Type: "string_too_long", Msg: "String should have at most " + characters(de.Limit),
+		return wire.Problem{Type: "string_too_long", Msg: "String should have at most " + characters(de.Limit),
 			Input: de.Input, Ctx: map[string]any{"max_length": de.Limit}}
 	case domain.OneOf:
 		expected := expectedOneOf(de.Allowed)
-		return problem{Type: "enum", Msg: "Input should be " + expected, Input: de.Input, Ctx: map[string]any{"expected": expected}}
+		return wire.Problem{Type: "enum", Msg: "Input should be " + expected, Input: de.Input, Ctx: map[string]any{"expected": expected}}
 	default:
 		// A rule pydantic has no name for is a custom validator's ValueError.
-		return problem{Type: "value_error", Msg: "Value error, " + de.Message, Input: de.Input}
+		return wire.Problem{Type: "value_error", Msg: "Value error, " + de.Message, Input: de.Input}
 	}
 }
 
@@ -145,9 +137,9 @@ const (
 
 // bounded returns the problems with their inputs cut to the bounds; the
 // budget is shared, so many problems cannot add up past it either.
-func bounded(list []problem) []problem {
+func bounded(list []wire.Problem) []wire.Problem {
 	k := cutter{budget: maxInputBytes}
-	out := make([]problem, len(list))
+	out := make([]wire.Problem, len(list))
 	for i, p := range list {
 		p.Input = k.cut(p.Input, 0)
 		out[i] = p

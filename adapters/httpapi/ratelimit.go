@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // RateLimits are the API's limits (LEADR_RATE_LIMIT_*): per API key on the
@@ -119,7 +120,7 @@ func allowedOr429(c *gin.Context, allowed bool, retryAfter time.Duration) bool {
 	// Whole seconds, rounded up: a client that waits what it is told is
 	// let through.
 	c.Header("Retry-After", strconv.Itoa(wholeSeconds(retryAfter, 1)))
-	c.AbortWithStatusJSON(http.StatusTooManyRequests, detail{Detail: "Too many requests"})
+	c.AbortWithStatusJSON(http.StatusTooManyRequests, wire.Error{Detail: "Too many requests"})
 	return false
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/leadr-oss/identity/wire"
 )
 
 // FuzzRawInput: a problem whose input is left as JSON answers exactly what
@@ -54,9 +56,9 @@ func FuzzRawInput(f *testing.F) {
 		}
 		value := bytes.TrimSpace(raw)
 		// A problem before it takes spent+2 of the budget, or all of it.
-		before := problem{Input: strings.Repeat("s", int(spent%1100))}
-		got := bounded([]problem{before, {Input: rawInput{json: value, writeOnly: []string{writeOnly}}}})
-		want := bounded([]problem{before, {Input: decodeInput(rawInput{json: value, writeOnly: []string{writeOnly}})}})
+		before := wire.Problem{Input: strings.Repeat("s", int(spent%1100))}
+		got := bounded([]wire.Problem{before, {Input: rawInput{json: value, writeOnly: []string{writeOnly}}}})
+		want := bounded([]wire.Problem{before, {Input: decodeInput(rawInput{json: value, writeOnly: []string{writeOnly}})}})
 		if g, w := mustJSON(got), mustJSON(want); !bytes.Equal(g, w) {
 			t.Fatalf("%s after %d:\n got %s\nwant %s", raw, spent, g, w)
 		}

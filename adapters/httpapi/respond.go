@@ -6,8 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/ports/paging"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // writeOne answers one resource, or the error.
@@ -28,7 +28,7 @@ func writePage[T, D any](c *gin.Context, p paging.Page[T], err error, toWire fun
 	}
 	page := toPage(p, toWire)
 	if enc, ok := encoderOf[D](); ok {
-		writeJSON(c, http.StatusOK, page, func(b []byte, p client.Page[D]) []byte { return appendPage(b, p, enc) }, true)
+		writeJSON(c, http.StatusOK, page, func(b []byte, p wire.Page[D]) []byte { return appendPage(b, p, enc) }, true)
 		return
 	}
 	c.JSON(http.StatusOK, page)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 func init() {
@@ -116,8 +117,8 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", document) })
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/:asset", serveDocsAsset)
-	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, detail{Detail: "Not Found"}) })
-	r.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, detail{Detail: "Method Not Allowed"}) })
+	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, wire.Error{Detail: "Not Found"}) })
+	r.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, wire.Error{Detail: "Method Not Allowed"}) })
 
 	v1 := r.Group("/v1")
 	v1.GET("/health", health(d.Health))
@@ -157,9 +158,9 @@ func health(db ports.Pinger) gin.HandlerFunc {
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
 			logger(c).Warn("health check: database does not answer", zap.Error(err))
-			c.JSON(http.StatusServiceUnavailable, gin.H{"service": "leadr", "status": "unhealthy", "database": "disconnected"})
+			c.JSON(http.StatusServiceUnavailable, wire.Health{Service: "leadr", Status: "unhealthy", Database: "disconnected"})
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"service": "leadr", "status": "healthy", "database": "connected"})
+		c.JSON(http.StatusOK, wire.Health{Service: "leadr", Status: "healthy", Database: "connected"})
 	}
 }

@@ -69,7 +69,7 @@ func TestAuthentication(t *testing.T) {
 func TestHealth(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("GET", "/v1/health", "", nil).want(t, http.StatusOK)
-	if r.raw != `{"database":"connected","service":"leadr","status":"healthy"}` {
+	if r.raw != `{"service":"leadr","status":"healthy","database":"connected"}` {
 		t.Fatalf("health: %s", r.raw)
 	}
 	e.do("GET", "/v1/health/live", "", nil).want(t, http.StatusOK)

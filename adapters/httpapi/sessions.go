@@ -12,10 +12,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 //go:embed sessions.openapi.json
@@ -26,15 +26,15 @@ var sessionsOpenAPI []byte
 // from the wire types.
 var sessionsFragment = sync.OnceValue(func() []byte {
 	return openapi.Fragment(sessionsOpenAPI, map[string]any{
-		"ClientSignIn":          client.SignInRequest{},
-		"ClientSession":         client.SignInResponse{},
-		"ClientRefresh":         client.RefreshRequest{},
-		"ClientTokens":          client.RefreshResponse{},
-		"ClientNonce":           client.Nonce{},
-		"ClientMeUpdate":        client.UpdateMeRequest{},
-		"IdentitySession":       client.IdentitySession{},
-		"IdentitySessionPage":   client.Page[client.IdentitySession]{},
-		"IdentitySessionCreate": client.CreateIdentitySessionRequest{},
+		"ClientSignIn":          wire.SignInRequest{},
+		"ClientSession":         wire.SignInResponse{},
+		"ClientRefresh":         wire.RefreshRequest{},
+		"ClientTokens":          wire.RefreshResponse{},
+		"ClientNonce":           wire.Nonce{},
+		"ClientMeUpdate":        wire.UpdateMeRequest{},
+		"IdentitySession":       wire.IdentitySession{},
+		"IdentitySessionPage":   wire.Page[wire.IdentitySession]{},
+		"IdentitySessionCreate": wire.CreateIdentitySessionRequest{},
 	})
 })
 
@@ -127,12 +127,14 @@ func (h sessionHandlers) signIn(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var req wire.SignInRequest
+	in := fieldsOf(b, &req)
 	cmd := ports.SignIn{
-		GameID:      bodyID[id.Game](b, "game_id", true),
-		Kind:        deref(b.str("kind", true)),
-		ExternalKey: b.str(externalKeyField, false),
-		SteamTicket: b.str(steamTicketField, false),
-		DisplayName: b.str("display_name", false),
+		GameID:      bodyID[id.Game](in, &req.GameID),
+		Kind:        deref(bodyString(in, &req.Kind)),
+		ExternalKey: bodyString(in, &req.ExternalKey),
+		SteamTicket: bodyString(in, &req.SteamTicket),
+		DisplayName: bodyString(in, &req.DisplayName),
 		SignUp:      signUpGate(c),
 	}
 	if !parsed(c, &ps) {
@@ -197,7 +199,8 @@ func (h sessionHandlers) refresh(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	token := deref(b.str(refreshTokenField, true))
+	var req wire.RefreshRequest
+	token := deref(bodyString(fieldsOf(b, &req), &req.RefreshToken))
 	if !parsed(c, &ps) {
 		return
 	}
@@ -222,7 +225,7 @@ func (h sessionHandlers) nonce(c *gin.Context) {
 		return
 	}
 	noStore(c)
-	c.JSON(http.StatusOK, client.Nonce{NonceValue: value, ExpiresAt: wireTime(expires)})
+	c.JSON(http.StatusOK, wire.Nonce{NonceValue: value, ExpiresAt: wireTime(expires)})
 }
 
 // rename passes the nonce as sent, "" when absent: the use case checks it
@@ -234,11 +237,12 @@ func (h sessionHandlers) rename(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	name := b.str("display_name", true)
+	var req wire.UpdateMeRequest
+	name := bodyString(fieldsOf(b, &req), &req.DisplayName)
 	if !parsed(c, &ps) {
 		return
 	}
-	i, err := h.clients.Rename(c.Request.Context(), clientPrincipal(c), c.GetHeader(client.NonceHeader), name, ifMatch(c))
+	i, err := h.clients.Rename(c.Request.Context(), clientPrincipal(c), c.GetHeader(wire.NonceHeader), name, ifMatch(c))
 	writeIdentity(c, http.StatusOK, i, err)
 }
 
@@ -257,7 +261,8 @@ func (h sessionHandlers) create(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	identityID := bodyID[id.Identity](b, "identity_id", true)
+	var req wire.CreateIdentitySessionRequest
+	identityID := bodyID[id.Identity](fieldsOf(b, &req), &req.IdentityID)
 	if !parsed(c, &ps) {
 		return
 	}
@@ -311,8 +316,8 @@ func (h sessionHandlers) revoke(c *gin.Context) {
 // that refreshes when it runs out is never late.
 func seconds(d time.Duration) int { return int(d / time.Second) }
 
-func toSignIn(t ports.Tokens) client.SignInResponse {
-	r := client.SignInResponse{
+func toSignIn(t ports.Tokens) wire.SignInResponse {
+	r := wire.SignInResponse{
 		SessionID: t.Session.ID().String(), AccessToken: t.AccessToken, TokenType: "Bearer",
 		ExpiresIn: seconds(t.AccessTTL), RefreshToken: t.RefreshToken, RefreshExpiresIn: seconds(t.RefreshTTL),
 	}
@@ -322,15 +327,15 @@ func toSignIn(t ports.Tokens) client.SignInResponse {
 	return r
 }
 
-func toTokens(t ports.Tokens) client.RefreshResponse {
-	return client.RefreshResponse{
+func toTokens(t ports.Tokens) wire.RefreshResponse {
+	return wire.RefreshResponse{
 		SessionID: t.Session.ID().String(), AccessToken: t.AccessToken, TokenType: "Bearer",
 		ExpiresIn: seconds(t.AccessTTL), RefreshToken: t.RefreshToken, RefreshExpiresIn: seconds(t.RefreshTTL),
 	}
 }
 
-func toIdentitySession(s *session.Session) client.IdentitySession {
-	return client.IdentitySession{
+func toIdentitySession(s *session.Session) wire.IdentitySession {
+	return wire.IdentitySession{
 		ID: s.ID().String(), IdentityID: s.IdentityID().String(), AccountID: s.AccountID().String(), GameID: s.GameID().String(),
 		ExpiresAt: wireTime(s.ExpiresAt()), RefreshExpiresAt: wireTime(s.RefreshExpiresAt()), RevokedAt: optionalWireTime(s.RevokedAt()),
 		CreatedAt: wireTime(s.CreatedAt()), UpdatedAt: wireTime(s.UpdatedAt()),

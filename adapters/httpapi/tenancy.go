@@ -8,10 +8,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/wire"
 )
 
 //go:embed tenancy.openapi.json
@@ -21,16 +21,16 @@ var tenancyOpenAPI []byte
 // keys, its schemas generated from the wire types but for APIKeyUpdate.
 var tenancyFragment = sync.OnceValue(func() []byte {
 	return openapi.Fragment(tenancyOpenAPI, map[string]any{
-		"Account":       client.Account{},
-		"AccountPage":   client.Page[client.Account]{},
-		"AccountCreate": client.CreateAccountRequest{},
-		"User":          client.User{},
-		"UserPage":      client.Page[client.User]{},
-		"UserCreate":    client.CreateUserRequest{},
-		"APIKey":        client.APIKey{},
-		"CreatedAPIKey": client.CreatedAPIKey{},
-		"APIKeyPage":    client.Page[client.APIKey]{},
-		"APIKeyCreate":  client.CreateAPIKeyRequest{},
+		"Account":       wire.Account{},
+		"AccountPage":   wire.Page[wire.Account]{},
+		"AccountCreate": wire.CreateAccountRequest{},
+		"User":          wire.User{},
+		"UserPage":      wire.Page[wire.User]{},
+		"UserCreate":    wire.CreateUserRequest{},
+		"APIKey":        wire.APIKey{},
+		"CreatedAPIKey": wire.CreatedAPIKey{},
+		"APIKeyPage":    wire.Page[wire.APIKey]{},
+		"APIKeyCreate":  wire.CreateAPIKeyRequest{},
 	})
 })
 
@@ -62,7 +62,9 @@ func (h tenancyHandlers) createAccount(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	cmd := ports.CreateAccount{Name: deref(b.str("name", true)), Slug: deref(b.str("slug", true))}
+	var req wire.CreateAccountRequest
+	in := fieldsOf(b, &req)
+	cmd := ports.CreateAccount{Name: deref(bodyString(in, &req.Name)), Slug: deref(bodyString(in, &req.Slug))}
 	if !parsed(c, &ps) {
 		return
 	}
@@ -100,11 +102,13 @@ func (h tenancyHandlers) createUser(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var req wire.CreateUserRequest
+	in := fieldsOf(b, &req)
 	cmd := ports.CreateUser{
-		AccountID:   bodyID[id.Account](b, "account_id", false),
-		Email:       deref(b.str("email", true)),
-		DisplayName: deref(b.str("display_name", true)),
-		SuperAdmin:  deref(b.boolean("super_admin")),
+		AccountID:   bodyID[id.Account](in, &req.AccountID),
+		Email:       deref(bodyString(in, &req.Email)),
+		DisplayName: deref(bodyString(in, &req.DisplayName)),
+		SuperAdmin:  deref(bodyBool(in, &req.SuperAdmin)),
 	}
 	if !parsed(c, &ps) {
 		return
@@ -143,12 +147,14 @@ func (h tenancyHandlers) createAPIKey(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var req wire.CreateAPIKeyRequest
+	in := fieldsOf(b, &req)
 	cmd := ports.CreateAPIKey{
-		AccountID: bodyID[id.Account](b, "account_id", false),
-		UserID:    bodyID[id.User](b, "user_id", true),
-		Name:      deref(b.str("name", true)),
-		ExpiresAt: b.timestamp("expires_at"),
-		RateLimit: b.setting("rate_limit"),
+		AccountID: bodyID[id.Account](in, &req.AccountID),
+		UserID:    bodyID[id.User](in, &req.UserID),
+		Name:      deref(bodyString(in, &req.Name)),
+		ExpiresAt: bodyTime(in, &req.ExpiresAt),
+		RateLimit: bodySetting(in, &req.RateLimit),
 	}
 	if !parsed(c, &ps) {
 		return
@@ -162,7 +168,7 @@ func (h tenancyHandlers) createAPIKey(c *gin.Context) {
 	// The plaintext leaves the service here, once; it must not be cached.
 	c.Header("Cache-Control", "no-store")
 	// The only body that ever holds a key's plaintext.
-	c.JSON(http.StatusCreated, client.CreatedAPIKey{APIKey: toAPIKey(k), Key: plaintext})
+	c.JSON(http.StatusCreated, wire.CreatedAPIKey{APIKey: toAPIKey(k), Key: plaintext})
 }
 
 func (h tenancyHandlers) listAPIKeys(c *gin.Context) {
@@ -206,19 +212,19 @@ func (h tenancyHandlers) updateAPIKey(c *gin.Context) {
 	writeOne(c, http.StatusOK, k, err, toAPIKey)
 }
 
-func toAccount(a *tenancy.Account) client.Account {
-	return client.Account{ID: a.ID().String(), Name: a.Name(), Slug: a.Slug(),
+func toAccount(a *tenancy.Account) wire.Account {
+	return wire.Account{ID: a.ID().String(), Name: a.Name(), Slug: a.Slug(),
 		CreatedAt: wireTime(a.CreatedAt()), UpdatedAt: wireTime(a.UpdatedAt())}
 }
 
-func toUser(u *tenancy.User) client.User {
-	return client.User{ID: u.ID().String(), AccountID: u.AccountID().String(), Email: u.Email(),
+func toUser(u *tenancy.User) wire.User {
+	return wire.User{ID: u.ID().String(), AccountID: u.AccountID().String(), Email: u.Email(),
 		DisplayName: u.DisplayName(), SuperAdmin: u.SuperAdmin(),
 		CreatedAt: wireTime(u.CreatedAt()), UpdatedAt: wireTime(u.UpdatedAt())}
 }
 
-func toAPIKey(k *tenancy.APIKey) client.APIKey {
-	a := client.APIKey{ID: k.ID().String(), AccountID: k.AccountID().String(), UserID: k.UserID().String(),
+func toAPIKey(k *tenancy.APIKey) wire.APIKey {
+	a := wire.APIKey{ID: k.ID().String(), AccountID: k.AccountID().String(), UserID: k.UserID().String(),
 		Name: k.Name(), KeyPrefix: k.Prefix(), Status: k.Status().String(), ExpiresAt: optionalWireTime(k.ExpiresAt()),
 		CreatedAt: wireTime(k.CreatedAt()), UpdatedAt: wireTime(k.UpdatedAt())}
 	if l := k.RateLimit(); !l.IsDefault() {

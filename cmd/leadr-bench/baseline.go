@@ -17,10 +17,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // The baseline is the least a server can be that answers the service's
@@ -96,7 +96,7 @@ func (b baseline) health(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusServiceUnavailable, "database disconnected")
 		return
 	}
-	writeJSON(w, http.StatusOK, client.Health{Service: "leadr-baseline", Status: "healthy", Database: "connected"})
+	writeJSON(w, http.StatusOK, wire.Health{Service: "leadr-baseline", Status: "healthy", Database: "connected"})
 }
 
 func (b baseline) get(w http.ResponseWriter, r *http.Request) {
@@ -214,7 +214,7 @@ func (b baseline) list(w http.ResponseWriter, r *http.Request) {
 		internalError(w, err)
 		return
 	}
-	page := client.Page[client.Identity]{Data: make([]client.Identity, 0, limit)}
+	page := wire.Page[wire.Identity]{Data: make([]wire.Identity, 0, limit)}
 	page.Pagination.HasPrev = after != nil
 	if page.Pagination.HasNext = len(found) > limit; page.Pagination.HasNext {
 		found = found[:limit]
@@ -265,7 +265,7 @@ func (b baseline) patch(w http.ResponseWriter, r *http.Request) {
 // there is none, the service's upsert on the live natural key, with the game
 // locked against its deletion.
 func (b baseline) getOrCreate(w http.ResponseWriter, r *http.Request) {
-	var body client.CreateIdentityRequest
+	var body wire.CreateIdentityRequest
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		writeDetail(w, http.StatusUnprocessableEntity, "body: "+err.Error())
 		return

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/wire"
 )
 
 // identityColumns are what the service selects.
@@ -36,8 +36,8 @@ func (r *identityRow) named(name identity.DisplayName) bool {
 	return name.IsZero() || r.name != nil && *r.name == name.String()
 }
 
-func (r *identityRow) wire() client.Identity {
-	return client.Identity{
+func (r *identityRow) wire() wire.Identity {
+	return wire.Identity{
 		ID:          id.FromUUID[id.Identity](r.id).String(),
 		AccountID:   id.FromUUID[id.Account](r.account).String(),
 		GameID:      id.FromUUID[id.Game](r.game).String(),

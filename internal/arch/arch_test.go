@@ -61,11 +61,12 @@ var layers = []layer{
 	{pkgs: "./application/apptest", allow: []string{"./domain/...", "./ports/...", "./application/..."}},
 	{
 		pkgs: "./adapters/httpapi/...",
-		// The client's wire types are the API's public contract, shared so
-		// the two cannot drift apart; the OpenAPI schemas are generated from
-		// them with swaggest/jsonschema-go.
+		// The wire types are the API's public contract, shared with the
+		// client so the two cannot drift apart; the OpenAPI schemas are
+		// generated from them with swaggest/jsonschema-go. The client itself
+		// (its refresh logic) is not the server's to link.
 		allow: []string{
-			"./domain/...", "./ports/...", "./application/...", "./adapters/httpapi/...", "./client",
+			"./domain/...", "./ports/...", "./application/...", "./adapters/httpapi/...", "./wire",
 			"github.com/gin-gonic/...", "go.uber.org/zap/...", "github.com/prometheus/...",
 			"go.opentelemetry.io/...", "github.com/swaggo/files/...", "github.com/swaggest/jsonschema-go",
 		},
@@ -82,9 +83,14 @@ var layers = []layer{
 		},
 	},
 	{pkgs: "./migrations/..."},
+	// The API's bodies, which the server and the client share: data only,
+	// so that neither links the other's code, and no I/O. Clients import
+	// it through package client, so anything beyond the standard library
+	// would become their dependency too.
+	{pkgs: "./wire", stdExcept: []string{"net/...", "database/...", "os/...", "io/..."}},
 	// Clients of the service import this package; anything beyond the
-	// standard library would become their dependency too.
-	{pkgs: "./client/..."},
+	// standard library and the wire types would become their dependency too.
+	{pkgs: "./client/...", allow: []string{"./wire"}},
 	// Wiring and tests know every piece by design.
 	{pkgs: "./bootstrap/...", unrestricted: true},
 	{pkgs: "./cmd/...", unrestricted: true},
@@ -328,10 +334,12 @@ func TestPlantedForbiddenImportsAreReported(t *testing.T) {
 	added, unplaced := plant(t, map[string]string{
 		"domain/zz_planted.go": "package domain\n\nimport _ \"net/http\"\n",
 		"ports/zz_planted.go":  "package ports\n\nimport _ \"github.com/gin-gonic/gin\"\n",
+		"wire/zz_planted.go":   "package wire\n\nimport _ \"net/http\"\n",
 	})
 	want := []string{
 		module + "/domain imports net/http",
 		module + "/ports imports github.com/gin-gonic/gin",
+		module + "/wire imports net/http",
 	}
 	if !slices.Equal(added, want) {
 		t.Errorf("planted violations reported as\n\t%s\nwant\n\t%s",
@@ -382,7 +390,15 @@ func TestTableMeaning(t *testing.T) {
 		{"./application/tenancy", "net/http", true, false},
 		{"./application/tenancy", "golang.org/x/text/cases", false, true},
 		{"./adapters/httpapi", "./adapters/store", false, false},
-		{"./adapters/httpapi", "./client", false, true},
+		{"./adapters/httpapi", "./wire", false, true},
+		{"./adapters/httpapi", "./client", false, false},
+		{"./wire", "time", true, true},
+		{"./wire", "encoding/json", true, true},
+		{"./wire", "net/http", true, false},
+		{"./wire", "./domain/id", false, false},
+		{"./wire", "./client", false, false},
+		{"./client", "./wire", false, true},
+		{"./client", "./adapters/httpapi", false, false},
 		{"./adapters/httpapi", "go.uber.org/zap/zapcore", false, true},
 		{"./adapters/store", "./adapters/httpapi", false, false},
 		{"./adapters/store", "github.com/lib/pq", false, false},

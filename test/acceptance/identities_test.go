@@ -127,7 +127,8 @@ func walk(t *testing.T, w harness.Wire, query url.Values, limit int, want []clie
 		var items []client.Identity
 		for _, d := range a.JSON["data"].([]any) {
 			m := d.(map[string]any)
-			i := client.Identity{ID: m["id"].(string)}
+			var i client.Identity
+			i.ID = m["id"].(string)
 			items = append(items, i)
 		}
 		pg := a.JSON["pagination"].(map[string]any)

@@ -345,5 +345,5 @@ func newSessionOf(t *testing.T, tenant harness.Tenant) client.SignInResponse {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client.SignInResponse{SessionID: s.SessionID(), Identity: s.Identity()}
+	return client.SignInResponse{SessionID: s.SessionID(), Identity: s.Identity().Identity}
 }
