@@ -325,37 +325,6 @@ func parseID[E id.Entity](b *body, name string, s *string) id.ID[E] {
 	return v
 }
 
-// queryID reads an optional prefixed ID from the query string.
-func queryID[E id.Entity](c *gin.Context, ps *problems, name string) id.ID[E] {
-	s, ok := query(c, name)
-	if !ok {
-		return id.ID[E]{}
-	}
-	v, err := id.Parse[E](s)
-	if err != nil {
-		ps.addDomain("query", name, err)
-	}
-	return v
-}
-
-// pathID reads a prefixed ID from the path.
-func pathID[E id.Entity](c *gin.Context, ps *problems, name string) id.ID[E] {
-	v, err := id.Parse[E](c.Param(name))
-	if err != nil {
-		ps.addDomain("path", name, err)
-	}
-	return v
-}
-
-// query returns the last value of a query parameter, as FastAPI does.
-func query(c *gin.Context, name string) (string, bool) {
-	vs, ok := c.GetQueryArray(name)
-	if !ok {
-		return "", false
-	}
-	return vs[len(vs)-1], true
-}
-
 func invalidUTF8At(raw []byte) int {
 	for i := 0; i < len(raw); {
 		r, size := utf8.DecodeRune(raw[i:])

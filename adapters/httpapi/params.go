@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/ports/paging"
 )
 
@@ -38,4 +39,35 @@ func pageParams(c *gin.Context, ps *problems) paging.Params {
 		p.Sort = &s
 	}
 	return p
+}
+
+// queryID reads an optional prefixed ID from the query string.
+func queryID[E id.Entity](c *gin.Context, ps *problems, name string) id.ID[E] {
+	s, ok := query(c, name)
+	if !ok {
+		return id.ID[E]{}
+	}
+	v, err := id.Parse[E](s)
+	if err != nil {
+		ps.addDomain("query", name, err)
+	}
+	return v
+}
+
+// pathID reads a prefixed ID from the path.
+func pathID[E id.Entity](c *gin.Context, ps *problems, name string) id.ID[E] {
+	v, err := id.Parse[E](c.Param(name))
+	if err != nil {
+		ps.addDomain("path", name, err)
+	}
+	return v
+}
+
+// query returns the last value of a query parameter, as FastAPI does.
+func query(c *gin.Context, name string) (string, bool) {
+	vs, ok := c.GetQueryArray(name)
+	if !ok {
+		return "", false
+	}
+	return vs[len(vs)-1], true
 }

@@ -28,10 +28,13 @@ type Routes struct {
 	// authentication. It may be nil.
 	Mount func(api gin.IRoutes)
 	// MountClient adds the endpoints of game clients to client, the
-	// /v1/client group: no API key (game clients cannot keep one secret),
-	// CORS for the configured origins, the body limit. The slice
-	// authenticates them itself (bearer tokens, or nothing for sign-in). It
-	// may be nil.
+	// /v1/client group, which adds nothing to them: no API key (game
+	// clients cannot keep one secret) and no body limit. The slice
+	// authenticates them itself (bearer tokens, or nothing for sign-in) and
+	// puts limitBody() on each route, after its bearer check where it has
+	// one, so that 401 comes before 413 as on the admin endpoints. CORS for
+	// the configured origins covers every path under the group, from the
+	// engine. It may be nil.
 	MountClient func(client gin.IRoutes)
 	OpenAPI     []byte
 }
