@@ -18,10 +18,9 @@ import (
 	appgame "github.com/leadr-oss/identity/application/game"
 	"github.com/leadr-oss/identity/application/sealing"
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
-	"github.com/leadr-oss/identity/domain/identity"
-	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
@@ -57,10 +56,8 @@ type env struct {
 	other   id.AccountID // another tenant
 	regular tenancy.Principal
 	super   tenancy.Principal
-	// sessions is where the service revokes a deleted game's sessions;
-	// identities holds the players they are of.
-	sessions   ports.SessionRepository
-	identities ports.IdentityRepository
+	// events is the outbox the repository records each change in.
+	events ports.EventRepository
 }
 
 func newEnv(t *testing.T) *env {
@@ -72,8 +69,8 @@ func newEnv(t *testing.T) *env {
 	repo := &countingRepo{GameRepository: mem.Games()}
 	cipher := sealing.NewCipher([]byte("a sealing secret of enough length"))
 	return &env{
-		t: t, ctx: ctx, repo: repo, cipher: cipher, clock: clk, sessions: mem.Sessions(), identities: mem.Identities(),
-		svc:     appgame.NewService(repo, cipher, mem.Sessions(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
+		t: t, ctx: ctx, repo: repo, cipher: cipher, clock: clk, events: mem.Events(),
+		svc:     appgame.NewService(repo, cipher, cursor.NewCodec([]byte("cursor secret")), clk.Now),
 		acme:    acme,
 		other:   other,
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
@@ -834,7 +831,7 @@ func TestUpdateRefused(t *testing.T) {
 	tests := []struct {
 		name    string
 		super   bool
-		target  string // "theirs", "mine" or "unknown"
+		target  string // "theirs", "mine", "deleted" (one of acme's) or "unknown"
 		named   string // "", "acme" or "other"
 		c       ports.UpdateGame
 		wantErr error
@@ -848,6 +845,9 @@ func TestUpdateRefused(t *testing.T) {
 		{name: "regular names another account", target: "mine", named: "other", c: ports.UpdateGame{Name: ptr("Bob")}, wantErr: auth.ErrAccountDenied},
 		{name: "superadmin names the wrong account", super: true, target: "theirs", named: "acme", c: ports.UpdateGame{Delete: true}, wantErr: game.ErrNotFound},
 		{name: "unknown game", target: "unknown", c: ports.UpdateGame{Name: ptr("Bob")}, wantErr: game.ErrNotFound},
+		{name: "delete an unknown game", target: "unknown", c: ports.UpdateGame{Delete: true}, wantErr: game.ErrNotFound},
+		{name: "delete a deleted game", target: "deleted", c: ports.UpdateGame{Delete: true}, wantErr: game.ErrNotFound},
+		{name: "superadmin deletes a deleted game", super: true, target: "deleted", c: ports.UpdateGame{Delete: true}, wantErr: game.ErrNotFound},
 		{name: "invalid name beats access", target: "theirs", named: "other", c: ports.UpdateGame{Name: ptr(strings.Repeat("x", 101))}, invalid: []string{"name"}},
 		{name: "invalid name beats existence", target: "unknown", c: ports.UpdateGame{Name: ptr("")}, invalid: []string{"name"}},
 		{name: "invalid name with delete", target: "mine", c: ports.UpdateGame{Name: ptr("a\u0000"), Delete: true}, invalid: []string{"name"}},
@@ -870,6 +870,12 @@ func TestUpdateRefused(t *testing.T) {
 				c.ID = mine.ID()
 			case "theirs":
 				c.ID = theirs.ID()
+			case "deleted":
+				deleted := e.create(e.regular, ports.CreateGame{Name: "Deleted"})
+				if _, err := e.svc.Update(e.ctx, e.regular, ports.UpdateGame{ID: deleted.ID(), Delete: true}); err != nil {
+					t.Fatal(err)
+				}
+				c.ID = deleted.ID()
 			default:
 				c.ID = id.New[id.Game]()
 			}
@@ -884,7 +890,12 @@ func TestUpdateRefused(t *testing.T) {
 				p = e.super
 			}
 
-			got, err := e.svc.Update(e.ctx, p, c)
+			var got *game.Game
+			var err error
+			// Nor recorded: a refused deletion must end no session.
+			if events := apptest.RecordedDuring(t, e.events, func() { got, err = e.svc.Update(e.ctx, p, c) }); len(events) != 0 {
+				t.Errorf("refused update recorded %v", apptest.EventTypes(events))
+			}
 			if got != nil {
 				t.Errorf("got game %+v with an error", got.Snapshot())
 			}
@@ -926,118 +937,97 @@ func TestSuperadminUpdatesAnyGame(t *testing.T) {
 	}
 }
 
-// newSession stores an identity in g and a session of it straight in the
-// repositories: only what deleting g does to the session is under test.
-func (e *env) newSession(g *game.Game, deviceID string) id.SessionID {
-	e.t.Helper()
-	key, err := identity.NewExternalKey(identity.KindDevice, deviceID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	fresh, err := identity.New(g.AccountID(), g.ID(), key, identity.DisplayName{}, e.clock.Now())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	i, _, err := e.identities.GetOrCreate(e.ctx, fresh, func(*identity.Identity) error { return nil })
-	if err != nil {
-		e.t.Fatalf("create identity: %v", err)
-	}
-	s := session.New(i.ID(), i.AccountID(), i.GameID(), e.clock.Now(), session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour})
-	if err := e.sessions.Create(e.ctx, s, []byte("refresh hash of "+s.ID().String())); err != nil {
-		e.t.Fatalf("create session: %v", err)
-	}
-	return s.ID()
-}
-
-func (e *env) session(sessionID id.SessionID) *session.Session {
-	e.t.Helper()
-	s, err := e.sessions.Get(e.ctx, sessionID)
-	if err != nil {
-		e.t.Fatalf("Get(%s): %v", sessionID, err)
-	}
-	return s
-}
-
-func TestDeleteRevokesItsSessions(t *testing.T) {
+// The session slice ends a game's sessions on its game.deleted, so a
+// deletion must record exactly one, of the right game, account and actor.
+func TestDeleteRecordsOneEvent(t *testing.T) {
 	t.Parallel()
-	for _, who := range []string{"regular", "superadmin"} {
-		t.Run(who, func(t *testing.T) {
+	tests := []struct {
+		name   string
+		super  bool
+		named  bool // the account is named
+		rename bool // a rename comes with the deletion, which wins
+		system bool // no actor in the context: the service itself acts
+	}{
+		{name: "by a regular key"},
+		{name: "by a regular key naming its account", named: true},
+		{name: "by a superadmin", super: true},
+		{name: "by a superadmin naming the account", super: true, named: true},
+		{name: "with a rename", rename: true},
+		{name: "by the system", super: true, system: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
+			doomed := e.create(e.regular, ports.CreateGame{Name: "Doomed"})
+			e.create(e.regular, ports.CreateGame{Name: "Kept"})
+			e.clock.Advance(time.Minute)
 			p := e.regular
-			if who == "superadmin" {
+			if tt.super {
 				p = e.super
 			}
-			doomed := e.create(e.regular, ports.CreateGame{Name: "Doomed"})
-			kept := e.create(e.regular, ports.CreateGame{Name: "Kept"})
-			// Every identity of the game loses its sessions, not just one.
-			s1, s2, s3 := e.newSession(doomed, "device-0001"), e.newSession(doomed, "device-0001"), e.newSession(doomed, "device-0002")
-			// Signed out before: its revocation keeps its own time.
-			signedOut := e.newSession(doomed, "device-0003")
-			signedOutAt := domain.Timestamp(e.clock.Now())
-			if _, err := e.sessions.Update(e.ctx, signedOut, func(s *session.Session) error { s.Revoke(e.clock.Now()); return nil }); err != nil {
-				t.Fatal(err)
+			c := ports.UpdateGame{ID: doomed.ID(), Delete: true}
+			if tt.named {
+				c.AccountID = e.acme
 			}
-			// The same device in another game is another player, who stays signed in.
-			other := e.newSession(kept, "device-0001")
+			if tt.rename {
+				c.Name = ptr("Galaga")
+			}
+			ctx, actor := e.ctx, event.System
+			if !tt.system {
+				actor = event.Actor{Kind: event.ActorAPIKey, ID: p.KeyID.String()}
+				ctx = event.WithActor(ctx, actor)
+			}
 
-			e.clock.Advance(time.Minute)
-			if _, err := e.svc.Update(e.ctx, p, ports.UpdateGame{ID: doomed.ID(), Delete: true}); err != nil {
-				t.Fatal(err)
-			}
-			now := domain.Timestamp(e.clock.Now())
-			for _, sid := range []id.SessionID{s1, s2, s3} {
-				if got := e.session(sid); !got.RevokedAt().Equal(now) {
-					t.Errorf("session %s in the deleted game: revoked_at %v, want %v", sid, got.RevokedAt(), now)
+			got := apptest.RecordedDuring(t, e.events, func() {
+				if _, err := e.svc.Update(ctx, p, c); err != nil {
+					t.Fatal(err)
 				}
+			})
+			if len(got) != 1 {
+				t.Fatalf("the deletion recorded %v, want one game.deleted", apptest.EventTypes(got))
 			}
-			if got := e.session(signedOut); !got.RevokedAt().Equal(signedOutAt) {
-				t.Errorf("session revoked before the deletion: revoked_at %v, want it kept at %v", got.RevokedAt(), signedOutAt)
+			want := ports.Recorded{
+				ID: got[0].ID, Type: "game.deleted", AccountID: e.acme, OccurredAt: domain.Timestamp(e.clock.Now()),
+				Actor: actor, Subject: event.Subject{Resource: "game", ID: doomed.ID().String()}, Data: got[0].Data,
 			}
-			if got := e.session(other); got.IsRevoked() {
-				t.Errorf("another game's session was revoked at %v", got.RevokedAt())
+			if !reflect.DeepEqual(*got[0], want) {
+				t.Errorf("recorded\n %+v\nwant\n %+v", *got[0], want)
 			}
 		})
 	}
 }
 
-func TestUpdateWithoutDeleteKeepsItsSessions(t *testing.T) {
+// Only a deletion records game.deleted: the other updates of a game, which
+// end none of its sessions, record game.updated, and no change records
+// nothing.
+func TestUpdateRecordsItsEvent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	mine := e.create(e.regular, ports.CreateGame{Name: "Mine", SteamAppID: ptr("480"), SteamWebAPIKey: ptr(steamKey)})
 	theirs := e.create(e.super, ports.CreateGame{AccountID: e.other, Name: "Theirs"})
-	ms, ts := e.newSession(mine, "device-0001"), e.newSession(theirs, "device-0001")
-	e.clock.Advance(time.Minute)
 	steps := []struct {
-		name    string
-		p       tenancy.Principal
-		c       ports.UpdateGame
-		err     error
-		invalid bool // the step is refused as Invalid instead of with err
+		name string
+		p    tenancy.Principal
+		c    ports.UpdateGame
+		want []event.Type
 	}{
-		{name: "rename", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), Name: ptr("Galaga")}},
-		{name: "new Steam settings", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), SteamAppID: set("570"), SteamWebAPIKey: set(strings.Repeat("f", 32))}},
-		{name: "Steam settings cleared", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), SteamAppID: cleared, SteamWebAPIKey: cleared}},
+		{name: "rename", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), Name: ptr("Galaga")}, want: []event.Type{"game.updated"}},
+		{name: "new Steam settings", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), SteamAppID: set("570"), SteamWebAPIKey: set(strings.Repeat("f", 32))}, want: []event.Type{"game.updated"}},
+		{name: "Steam settings cleared", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), SteamAppID: cleared, SteamWebAPIKey: cleared}, want: []event.Type{"game.updated"}},
 		{name: "nothing", p: e.regular, c: ports.UpdateGame{ID: mine.ID()}},
-		{name: "rename by a superadmin", p: e.super, c: ports.UpdateGame{ID: theirs.ID(), Name: ptr("Renamed")}},
-		{name: "another tenant's delete", p: e.regular, c: ports.UpdateGame{ID: theirs.ID(), Delete: true}, err: game.ErrForbidden},
-		{name: "delete with an invalid name", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), Delete: true, Name: ptr("")}, invalid: true},
-		{name: "superadmin's delete naming the wrong account", p: e.super, c: ports.UpdateGame{ID: theirs.ID(), AccountID: e.acme, Delete: true}, err: game.ErrNotFound},
+		{name: "rename by a superadmin", p: e.super, c: ports.UpdateGame{ID: theirs.ID(), Name: ptr("Renamed")}, want: []event.Type{"game.updated"}},
+		{name: "delete", p: e.regular, c: ports.UpdateGame{ID: mine.ID(), Delete: true}, want: []event.Type{"game.deleted"}},
 	}
 	for _, s := range steps {
-		_, err := e.svc.Update(e.ctx, s.p, s.c)
-		switch {
-		case s.invalid:
-			if domain.CategoryOf(err) != domain.CategoryInvalid {
-				t.Errorf("%s: %v, want Invalid", s.name, err)
+		e.clock.Advance(time.Minute)
+		events := apptest.RecordedDuring(t, e.events, func() {
+			if _, err := e.svc.Update(e.ctx, s.p, s.c); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
 			}
-		case !errors.Is(err, s.err) || (s.err == nil) != (err == nil):
-			t.Errorf("%s: %v, want %v", s.name, err, s.err)
-		}
-		for _, sid := range []id.SessionID{ms, ts} {
-			if got := e.session(sid); got.IsRevoked() {
-				t.Fatalf("after %s: session %s revoked at %v", s.name, sid, got.RevokedAt())
-			}
+		})
+		if got := apptest.EventTypes(events); !slices.Equal(got, s.want) {
+			t.Errorf("%s recorded %v, want %v", s.name, got, s.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -14,10 +15,10 @@ import (
 	"github.com/leadr-oss/identity/application/cursor"
 	appidentity "github.com/leadr-oss/identity/application/identity"
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
-	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
@@ -62,8 +63,8 @@ type env struct {
 	theirs  id.GameID // the other tenant's
 	// gameCount numbers the games' slugs, which must be unique.
 	gameCount atomic.Int32
-	// sessions is where the service revokes a deleted identity's sessions.
-	sessions ports.SessionRepository
+	// events is the outbox the repositories record each change in.
+	events ports.EventRepository
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,8 +75,8 @@ func newEnv(t *testing.T) *env {
 	acme, other, system := mem.NewAccount(t, "acme", clk.Now()), mem.NewAccount(t, "other", clk.Now()), mem.NewAccount(t, "system", clk.Now())
 	repo := &countingRepo{IdentityRepository: mem.Identities()}
 	e := &env{
-		t: t, ctx: ctx, repo: repo, games: mem.Games(), sessions: mem.Sessions(), clock: clk,
-		svc:     appidentity.NewService(repo, mem.Tenancy(), mem.Sessions(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
+		t: t, ctx: ctx, repo: repo, games: mem.Games(), events: mem.Events(), clock: clk,
+		svc:     appidentity.NewService(repo, mem.Tenancy(), cursor.NewCodec([]byte("cursor secret")), clk.Now),
 		acme:    acme,
 		other:   other,
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
@@ -723,7 +724,7 @@ func TestUpdateRefused(t *testing.T) {
 	tests := []struct {
 		name    string
 		super   bool
-		target  string // "theirs", "mine" or "unknown"
+		target  string // "theirs", "mine", "deleted" (one of acme's) or "unknown"
 		named   string // "", "acme" or "other"
 		c       ports.UpdateIdentity
 		wantErr error
@@ -735,6 +736,8 @@ func TestUpdateRefused(t *testing.T) {
 		{name: "regular names another account", target: "mine", named: "other", c: ports.UpdateIdentity{DisplayName: ptr("Bob")}, wantErr: auth.ErrAccountDenied},
 		{name: "superadmin names the wrong account", super: true, target: "theirs", named: "acme", c: ports.UpdateIdentity{Delete: true}, wantErr: identity.ErrNotFound},
 		{name: "unknown identity", target: "unknown", c: ports.UpdateIdentity{DisplayName: ptr("Bob")}, wantErr: identity.ErrNotFound},
+		{name: "delete an unknown identity", target: "unknown", c: ports.UpdateIdentity{Delete: true}, wantErr: identity.ErrNotFound},
+		{name: "delete a deleted identity", target: "deleted", c: ports.UpdateIdentity{Delete: true}, wantErr: identity.ErrNotFound},
 		{name: "invalid name beats access", target: "theirs", named: "other", c: ports.UpdateIdentity{DisplayName: ptr(strings.Repeat("x", 65))}, invalid: "display_name"},
 		{name: "invalid name beats existence", target: "unknown", c: ports.UpdateIdentity{DisplayName: ptr("")}, invalid: "display_name"},
 		{name: "invalid name with delete", target: "mine", c: ports.UpdateIdentity{DisplayName: ptr("a\u0000"), Delete: true}, invalid: "display_name"},
@@ -752,6 +755,12 @@ func TestUpdateRefused(t *testing.T) {
 				c.ID = mine.ID()
 			case "theirs":
 				c.ID = theirs.ID()
+			case "deleted":
+				deleted := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0003"})
+				if _, err := e.svc.Update(e.ctx, e.regular, ports.UpdateIdentity{ID: deleted.ID(), Delete: true}); err != nil {
+					t.Fatal(err)
+				}
+				c.ID = deleted.ID()
 			default:
 				c.ID = id.New[id.Identity]()
 			}
@@ -766,7 +775,12 @@ func TestUpdateRefused(t *testing.T) {
 				p = e.super
 			}
 
-			got, err := e.svc.Update(e.ctx, p, c)
+			var got *identity.Identity
+			var err error
+			// Nor recorded: a refused deletion must end no session.
+			if events := apptest.RecordedDuring(t, e.events, func() { got, err = e.svc.Update(e.ctx, p, c) }); len(events) != 0 {
+				t.Errorf("refused update recorded %v", apptest.EventTypes(events))
+			}
 			if got != nil {
 				t.Errorf("got identity %+v with an error", got.Snapshot())
 			}
@@ -1020,103 +1034,101 @@ func TestListCursorKeepsItsExternalKey(t *testing.T) {
 	}
 }
 
-// newSession stores a session of i straight in the repository: only what
-// deleting i does to it is under test here.
-func (e *env) newSession(i *identity.Identity) id.SessionID {
-	e.t.Helper()
-	s := session.New(i.ID(), i.AccountID(), i.GameID(), e.clock.Now(), session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour})
-	if err := e.sessions.Create(e.ctx, s, []byte("refresh hash of "+s.ID().String())); err != nil {
-		e.t.Fatalf("create session: %v", err)
-	}
-	return s.ID()
-}
-
-func (e *env) session(sessionID id.SessionID) *session.Session {
-	e.t.Helper()
-	s, err := e.sessions.Get(e.ctx, sessionID)
-	if err != nil {
-		e.t.Fatalf("Get(%s): %v", sessionID, err)
-	}
-	return s
-}
-
-func TestDeleteRevokesItsSessions(t *testing.T) {
+// The session slice ends an identity's sessions on its identity.deleted,
+// so a deletion must record exactly one, of the right identity, account
+// and actor.
+func TestDeleteRecordsOneEvent(t *testing.T) {
 	t.Parallel()
-	for _, who := range []string{"regular", "superadmin"} {
-		t.Run(who, func(t *testing.T) {
+	tests := []struct {
+		name   string
+		super  bool
+		named  bool // the account is named
+		rename bool // a rename comes with the deletion, which wins
+		guard  bool // a precondition that holds
+		system bool // no actor in the context: the service itself acts
+	}{
+		{name: "by a regular key"},
+		{name: "by a regular key naming its account", named: true},
+		{name: "by a superadmin", super: true},
+		{name: "by a superadmin naming the account", super: true, named: true},
+		{name: "with a rename", rename: true},
+		{name: "under a precondition that holds", guard: true},
+		{name: "by the system", super: true, system: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
+			doomed := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-doomed"})
+			e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-kept"})
+			e.clock.Advance(time.Minute)
 			p := e.regular
-			if who == "superadmin" {
+			if tt.super {
 				p = e.super
 			}
-			doomed := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-doomed"})
-			sameGame := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-kept1"})
-			s1, s2 := e.newSession(doomed), e.newSession(doomed)
-			// Signed out before: its revocation keeps its own time.
-			signedOut := e.newSession(doomed)
-			signedOutAt := domain.Timestamp(e.clock.Now())
-			if _, err := e.sessions.Update(e.ctx, signedOut, func(s *session.Session) error { s.Revoke(e.clock.Now()); return nil }); err != nil {
-				t.Fatal(err)
+			c := ports.UpdateIdentity{ID: doomed.ID(), Delete: true}
+			if tt.named {
+				c.AccountID = e.acme
 			}
-			kept := e.newSession(sameGame)
+			if tt.rename {
+				c.DisplayName = ptr("Bob")
+			}
+			if tt.guard {
+				c.Precondition = func(i *identity.Identity) bool { return i.UpdatedAt() == doomed.UpdatedAt() }
+			}
+			ctx, actor := e.ctx, event.System
+			if !tt.system {
+				actor = event.Actor{Kind: event.ActorAPIKey, ID: p.KeyID.String()}
+				ctx = event.WithActor(ctx, actor)
+			}
 
-			e.clock.Advance(time.Minute)
-			if _, err := e.svc.Update(e.ctx, p, ports.UpdateIdentity{ID: doomed.ID(), Delete: true}); err != nil {
-				t.Fatal(err)
-			}
-			now := domain.Timestamp(e.clock.Now())
-			for _, sid := range []id.SessionID{s1, s2} {
-				if got := e.session(sid); !got.RevokedAt().Equal(now) {
-					t.Errorf("session %s of the deleted identity: revoked_at %v, want %v", sid, got.RevokedAt(), now)
+			got := apptest.RecordedDuring(t, e.events, func() {
+				if _, err := e.svc.Update(ctx, p, c); err != nil {
+					t.Fatal(err)
 				}
+			})
+			if len(got) != 1 {
+				t.Fatalf("the deletion recorded %v, want one identity.deleted", apptest.EventTypes(got))
 			}
-			if got := e.session(signedOut); !got.RevokedAt().Equal(signedOutAt) {
-				t.Errorf("session revoked before the deletion: revoked_at %v, want it kept at %v", got.RevokedAt(), signedOutAt)
+			want := ports.Recorded{
+				ID: got[0].ID, Type: "identity.deleted", AccountID: e.acme, OccurredAt: domain.Timestamp(e.clock.Now()),
+				Actor: actor, Subject: event.Subject{Resource: "identity", ID: doomed.ID().String()}, Data: got[0].Data,
 			}
-			if got := e.session(kept); got.IsRevoked() {
-				t.Errorf("another identity's session was revoked at %v", got.RevokedAt())
+			if !reflect.DeepEqual(*got[0], want) {
+				t.Errorf("recorded\n %+v\nwant\n %+v", *got[0], want)
 			}
 		})
 	}
 }
 
-func TestUpdateWithoutDeleteKeepsItsSessions(t *testing.T) {
+// Only a deletion records identity.deleted: a rename, which ends none of
+// its sessions, records identity.updated, and no change records nothing.
+func TestUpdateRecordsItsEvent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	mine := e.create(e.regular, ports.CreateIdentity{ExternalKey: "device-0001", DisplayName: ptr("Alice")})
 	theirs := e.create(e.super, ports.CreateIdentity{AccountID: e.other, ExternalKey: "device-0002"})
-	ms, ts := e.newSession(mine), e.newSession(theirs)
-	e.clock.Advance(time.Minute)
 	steps := []struct {
-		name    string
-		p       tenancy.Principal
-		c       ports.UpdateIdentity
-		err     error
-		invalid bool // the step is refused as Invalid instead of with err
+		name string
+		p    tenancy.Principal
+		c    ports.UpdateIdentity
+		want []event.Type
 	}{
-		{name: "rename", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), DisplayName: ptr("Bob")}},
+		{name: "rename", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), DisplayName: ptr("Bob")}, want: []event.Type{"identity.updated"}},
 		{name: "rename to the same name", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), DisplayName: ptr("Bob")}},
 		{name: "nothing", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID()}},
-		{name: "rename by a superadmin", p: e.super, c: ports.UpdateIdentity{ID: theirs.ID(), DisplayName: ptr("Carol")}},
-		{name: "another tenant's delete", p: e.regular, c: ports.UpdateIdentity{ID: theirs.ID(), Delete: true}, err: identity.ErrForbidden},
-		{name: "delete with an invalid name", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), Delete: true, DisplayName: ptr("")}, invalid: true},
-		{name: "superadmin's delete naming the wrong account", p: e.super, c: ports.UpdateIdentity{ID: theirs.ID(), AccountID: e.acme, Delete: true}, err: identity.ErrNotFound},
+		{name: "rename by a superadmin", p: e.super, c: ports.UpdateIdentity{ID: theirs.ID(), DisplayName: ptr("Carol")}, want: []event.Type{"identity.updated"}},
+		{name: "delete", p: e.regular, c: ports.UpdateIdentity{ID: mine.ID(), Delete: true}, want: []event.Type{"identity.deleted"}},
 	}
 	for _, s := range steps {
-		_, err := e.svc.Update(e.ctx, s.p, s.c)
-		switch {
-		case s.invalid:
-			if domain.CategoryOf(err) != domain.CategoryInvalid {
-				t.Errorf("%s: %v, want Invalid", s.name, err)
+		e.clock.Advance(time.Minute)
+		events := apptest.RecordedDuring(t, e.events, func() {
+			if _, err := e.svc.Update(e.ctx, s.p, s.c); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
 			}
-		case !errors.Is(err, s.err) || (s.err == nil) != (err == nil):
-			t.Errorf("%s: %v, want %v", s.name, err, s.err)
-		}
-		for _, sid := range []id.SessionID{ms, ts} {
-			if got := e.session(sid); got.IsRevoked() {
-				t.Fatalf("after %s: session %s revoked at %v", s.name, sid, got.RevokedAt())
-			}
+		})
+		if got := apptest.EventTypes(events); !slices.Equal(got, s.want) {
+			t.Errorf("%s recorded %v, want %v", s.name, got, s.want)
 		}
 	}
 }
