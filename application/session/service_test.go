@@ -106,18 +106,22 @@ type env struct {
 	games      ports.GameRepository
 	idRepo     ports.IdentityRepository
 	sessions   ports.SessionRepository
-	cipher     *sealing.Cipher
-	tokens     ports.AccessTokens
-	steam      *steamFake
-	clock      *clock
-	acme       id.AccountID
-	other      id.AccountID
-	regular    tenancy.Principal // of acme
-	super      tenancy.Principal
-	game       id.GameID // acme's, Steam configured (app 480)
-	plain      id.GameID // acme's, no Steam settings
-	theirs     id.GameID // other's, Steam configured (app 570)
-	slugs      int
+	// outbox and events are where the repositories' changes are recorded
+	// and heard; nothing listens unless a test subscribes.
+	outbox  ports.Outbox
+	events  ports.EventRepository
+	cipher  *sealing.Cipher
+	tokens  ports.AccessTokens
+	steam   *steamFake
+	clock   *clock
+	acme    id.AccountID
+	other   id.AccountID
+	regular tenancy.Principal // of acme
+	super   tenancy.Principal
+	game    id.GameID // acme's, Steam configured (app 480)
+	plain   id.GameID // acme's, no Steam settings
+	theirs  id.GameID // other's, Steam configured (app 570)
+	slugs   int
 }
 
 func newEnv(t *testing.T) *env {
@@ -130,9 +134,10 @@ func newEnv(t *testing.T) *env {
 	// The tokens' iat comes from the test's clock, as the service's own
 	// clock would give it, so issued tokens are not "from the future".
 	toks := tokens.New([]byte("an access token secret of 32+ bytes"), tokens.WithClock(clk.Now))
-	identities := appidentity.NewService(mem.Identities(), mem.Tenancy(), mem.Sessions(), codec, clk.Now)
+	identities := appidentity.NewService(mem.Identities(), mem.Tenancy(), codec, clk.Now)
 	e := &env{
 		t: t, ctx: ctx, identities: identities, games: mem.Games(), idRepo: mem.Identities(), sessions: mem.Sessions(),
+		outbox: mem.Outbox(), events: mem.Events(),
 		cipher: sealing.NewCipher([]byte("a sealing secret of enough length")), tokens: toks, clock: clk,
 		steam: &steamFake{t: t, keys: map[string]string{}, tickets: map[string]steamAnswer{
 			ticket: {player: ports.SteamPlayer{SteamID: steamID}},
@@ -188,8 +193,9 @@ func (e *env) newGame(account id.AccountID, appID, key string) id.GameID {
 	return g.ID()
 }
 
-// deleteGame soft-deletes a game in the repository only, without the game
-// use case's revocation: what access must refuse even if that failed.
+// deleteGame soft-deletes a game in the repository only, with no reaction
+// subscribed to revoke its sessions: what access must refuse even if they
+// outlived it.
 func (e *env) deleteGame(gameID id.GameID) {
 	e.t.Helper()
 	if _, err := e.games.Update(e.ctx, gameID, func(g *game.Game) error { return g.Delete(e.clock.Now()) }); err != nil {
