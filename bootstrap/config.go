@@ -61,6 +61,8 @@ type Config struct {
 	// SessionMaxAge is the longest a session lives from its sign-in,
 	// however often it is refreshed.
 	SessionMaxAge time.Duration
+	// EventRetention is how long events are kept.
+	EventRetention time.Duration
 	// AuthCacheTTL bounds how long a verified API key or session is kept
 	// in process; 0 turns the caches off.
 	AuthCacheTTL time.Duration
@@ -226,6 +228,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if cfg.SessionMaxAge, err = time.ParseDuration(get("LEADR_SESSION_MAX_AGE", "2160h")); err != nil || cfg.SessionMaxAge < cfg.AccessTokenTTL {
 		bad("LEADR_SESSION_MAX_AGE", "must be a duration no shorter than LEADR_ACCESS_TOKEN_TTL, such as 2160h (90 days)")
+	}
+	if cfg.EventRetention, err = time.ParseDuration(get("LEADR_EVENT_RETENTION", "2160h")); err != nil || cfg.EventRetention < time.Hour {
+		bad("LEADR_EVENT_RETENTION", "must be a duration of at least 1h, such as 2160h (90 days)")
 	}
 	if cfg.AuthCacheTTL, err = time.ParseDuration(get("LEADR_AUTH_CACHE_TTL", "10s")); err != nil || cfg.AuthCacheTTL < 0 {
 		bad("LEADR_AUTH_CACHE_TTL", "must be a duration such as 10s, or 0 to turn the caches off")

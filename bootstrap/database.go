@@ -9,6 +9,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/leadr-oss/identity/adapters/httpapi"
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/application/credcache"
 	"github.com/leadr-oss/identity/application/sealing"
@@ -30,9 +31,39 @@ var DatabaseModule = fx.Module("database",
 		func(v *sealing.Vault) ports.SecretStore { return v },
 		fx.Annotate(func(s *store.Store) *store.Store { return s }, fx.As(new(ports.Pinger))),
 		func(db *store.DB) ports.Changes { return db.Changes() },
+		// The credentials key seals what slices keep for others (games'
+		// Steam keys, which sign-in opens).
+		func(v *sealing.Vault) (ports.Cipher, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+			defer cancel()
+			return v.Credentials(ctx)
+		},
+		useOutbox,
 	),
-	fx.Invoke(listenForChanges),
+	fx.Invoke(listenForChanges, func(outboxReady) {}),
 )
+
+// outboxReady is a token: whoever writes at start depends on it.
+type outboxReady struct{}
+
+// subscribers provides a slice's reactions to the events of others.
+func subscribers(constructor any) fx.Option {
+	return fx.Provide(fx.Annotate(constructor, fx.ResultTags(`group:"subscribers,flatten"`)))
+}
+
+// useOutbox has every write record its events in the API's shape, and
+// hands them to every slice's subscribers in the writing transaction.
+func useOutbox(in struct {
+	fx.In
+	Store       *store.Store
+	Subscribers []ports.Subscriber `group:"subscribers"`
+}) outboxReady {
+	in.Store.Outbox().EncodeWith(httpapi.EncodeEvent)
+	for _, s := range in.Subscribers {
+		in.Store.Outbox().Subscribe(s)
+	}
+	return outboxReady{}
+}
 
 // credCacheMax is the most API keys, and the most access tokens, a replica
 // keeps verified: about 1.1 KiB each with their index entries, so some

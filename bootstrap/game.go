@@ -1,14 +1,11 @@
 package bootstrap
 
 import (
-	"context"
-
 	"go.uber.org/fx"
 
 	"github.com/leadr-oss/identity/adapters/httpapi"
 	"github.com/leadr-oss/identity/adapters/store"
 	appgame "github.com/leadr-oss/identity/application/game"
-	"github.com/leadr-oss/identity/application/sealing"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -19,11 +16,6 @@ var GameModule = fx.Module("game",
 	fx.Provide(
 		fx.Annotate(store.NewGames, fx.As(new(ports.GameRepository))),
 		fx.Annotate(appgame.NewService, fx.As(new(ports.Games))),
-		func(v *sealing.Vault) (ports.Cipher, error) {
-			ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-			defer cancel()
-			return v.Credentials(ctx)
-		},
 	),
 	routes(httpapi.GameRoutes),
 )

@@ -21,6 +21,7 @@ var Aggregates = []fx.Option{
 	GameModule,
 	IdentityModule,
 	SessionModule,
+	EventsModule,
 }
 
 // Service is the whole service: give it a configuration and run it.

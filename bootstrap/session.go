@@ -2,7 +2,6 @@ package bootstrap
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"go.uber.org/fx"
@@ -40,7 +39,7 @@ const steamTimeout = 5 * time.Second
 // sessions and nonces.
 var SessionModule = fx.Module("session",
 	fx.Provide(
-		fx.Annotate(store.NewSessions, fx.As(new(ports.SessionRepository)), fx.As(new(ports.SessionRevoker))),
+		fx.Annotate(store.NewSessions, fx.As(new(ports.SessionRepository))),
 		func(_ schemaReady, s ports.SecretStore, log *zap.Logger, cfg Config, now ports.Clock) (ports.AccessTokens, error) {
 			secret, err := sharedSecret(s, log, cfg.AccessTokenSecret, accessTokenSecret, "LEADR_ACCESS_TOKEN_SECRET")
 			if err != nil {
@@ -54,7 +53,10 @@ var SessionModule = fx.Module("session",
 		fx.Annotate(newSessionService, fx.As(new(ports.ClientSessions)), fx.As(new(ports.IdentitySessions))),
 	),
 	routes(httpapi.SessionRoutes),
-	fx.Invoke(purgeInBackground),
+	subscribers(appsession.Reactions),
+	fx.Invoke(func(lc fx.Lifecycle, repo ports.SessionRepository, now ports.Clock, log *zap.Logger) {
+		purgeInBackground(lc, purgeEvery, "dead sessions", purgeSessions(repo, now), log)
+	}),
 )
 
 type sessionDeps struct {
@@ -82,47 +84,7 @@ func newSessionService(d sessionDeps) *appsession.Service {
 	})
 }
 
-// purgeInBackground deletes expired nonces and long-dead sessions every
-// minute. Every replica does; the deletes are plain statements, so replicas
-// that purge at once only share the work.
-func purgeInBackground(lc fx.Lifecycle, repo ports.SessionRepository, now ports.Clock, log *zap.Logger) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				purgeEveryTick(ctx, purgeEvery, repo, now, log)
-			}()
-			return nil
-		},
-		OnStop: func(context.Context) error {
-			cancel()
-			wg.Wait()
-			return nil
-		},
-	})
-}
-
-// purgeEveryTick purges once every interval until ctx ends.
-func purgeEveryTick(ctx context.Context, every time.Duration, repo ports.SessionRepository, now ports.Clock, log *zap.Logger) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			purgeCtx, done := context.WithTimeout(ctx, time.Minute)
-			n, err := repo.Purge(purgeCtx, now(), purgeKeep)
-			done()
-			switch {
-			case err != nil && ctx.Err() == nil:
-				log.Warn("purge of dead sessions failed; the next one will retry", zap.Error(err))
-			case n > 0:
-				log.Info("purged dead sessions", zap.Int("sessions", n))
-			}
-		}
-	}
+// purgeSessions deletes expired nonces and long-dead sessions.
+func purgeSessions(repo ports.SessionRepository, now ports.Clock) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) { return repo.Purge(ctx, now(), purgeKeep) }
 }

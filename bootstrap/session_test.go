@@ -37,7 +37,7 @@ func TestPurgeRunsEveryTickUntilStopped(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() {
-			purgeEveryTick(ctx, time.Millisecond, repo, time.Now, zap.NewNop())
+			purgeEveryTick(ctx, time.Millisecond, "sessions", purgeSessions(repo, time.Now), zap.NewNop())
 			close(done)
 		}()
 		deadline := time.After(10 * time.Second)

@@ -30,7 +30,7 @@ var TenancyModule = fx.Module("tenancy",
 	fx.Invoke(bootstrapSuperadmin),
 )
 
-func bootstrapSuperadmin(_ schemaReady, repo ports.TenancyRepository, hasher auth.Hasher, now ports.Clock, cfg Config, log *zap.Logger, stderr Stderr) error {
+func bootstrapSuperadmin(_ schemaReady, _ outboxReady, repo ports.TenancyRepository, hasher auth.Hasher, now ports.Clock, cfg Config, log *zap.Logger, stderr Stderr) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	generated, created, err := auth.Bootstrap(ctx, repo, hasher, now, cfg.SuperadminAPIKey.Reveal())

@@ -32,6 +32,9 @@ const (
 	// CategoryUnavailable marks a dependency that does not answer in time
 	// (Steam's Web API): the request may succeed later.
 	CategoryUnavailable
+	// CategoryGone marks a reference to something that was there and is
+	// kept no longer (a feed position past the events' retention).
+	CategoryGone
 )
 
 // Rule is the kind of rule an invalid input breaks. It is data rather than
@@ -145,6 +148,7 @@ func Conflict(message string) *Error  { return &Error{Category: CategoryConflict
 func PreconditionFailed(message string) *Error {
 	return &Error{Category: CategoryPreconditionFailed, Message: message}
 }
+func Gone(message string) *Error { return &Error{Category: CategoryGone, Message: message} }
 func Unavailable(message string) *Error {
 	return &Error{Category: CategoryUnavailable, Message: message}
 }

@@ -32,22 +32,13 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, key string) (tenancy.Principal, error)
 }
 
-// Change names a committed change that may make a cached verdict on a
-// credential wrong: a key updated, a session revoked, an identity or a game
-// deleted. The zero Change means "anything may have changed".
+// Change names the subject of a committed change that may make a cached
+// verdict on a credential wrong: the ID of a key, a session, an identity or
+// a game (IDs carry their kind's prefix, so no two kinds share one). The
+// zero Change means "anything may have changed".
 type Change struct {
-	Kind ChangeKind
-	ID   string
+	ID string
 }
-
-type ChangeKind string
-
-const (
-	ChangedAPIKey   ChangeKind = "api_key"
-	ChangedSession  ChangeKind = "session"
-	ChangedIdentity ChangeKind = "identity"
-	ChangedGame     ChangeKind = "game"
-)
 
 // Changes tells a replica of the changes committed by every replica.
 type Changes interface {

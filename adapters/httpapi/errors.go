@@ -25,6 +25,7 @@ var statusOf = map[domain.Category]int{
 	// precondition, not its content, is wrong.
 	domain.CategoryPreconditionFailed: http.StatusPreconditionFailed,
 	domain.CategoryUnavailable:        http.StatusServiceUnavailable,
+	domain.CategoryGone:               http.StatusGone,
 }
 
 // fail answers err: the one place where errors become responses. A fault

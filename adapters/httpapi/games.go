@@ -126,6 +126,9 @@ func (h gameHandlers) update(c *gin.Context) {
 	writeOne(c, http.StatusOK, g, err, toGame)
 }
 
+// A game's events hold it as its answers do.
+var _ = eventResource(toGame)
+
 // toGame never gives the Steam Web API key: it is write-only.
 func toGame(g *game.Game) wire.Game {
 	w := wire.Game{

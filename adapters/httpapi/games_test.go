@@ -17,7 +17,7 @@ import (
 
 func init() {
 	sliceRoutes = append(sliceRoutes, func(e *env) httpapi.Routes {
-		return httpapi.GameRoutes(appgame.NewService(e.mem.Games(), sealing.NewCipher([]byte(testEncryptionKey)), e.mem.Sessions(), e.codec, e.now))
+		return httpapi.GameRoutes(appgame.NewService(e.mem.Games(), sealing.NewCipher([]byte(testEncryptionKey)), e.codec, e.now))
 	})
 }
 

@@ -131,6 +131,9 @@ func (h identityHandlers) update(c *gin.Context) {
 	writeIdentity(c, http.StatusOK, i, err)
 }
 
+// An identity's events hold it as its answers do.
+var _ = eventResource(toIdentity)
+
 func toIdentity(i *identity.Identity) wire.Identity {
 	w := wire.Identity{
 		ID:          i.ID().String(),

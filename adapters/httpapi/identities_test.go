@@ -24,7 +24,7 @@ func init() {
 		if e.opts.identities != nil {
 			return httpapi.IdentityRoutes(e.opts.identities)
 		}
-		return httpapi.IdentityRoutes(appidentity.NewService(e.mem.Identities(), e.mem.Tenancy(), e.mem.Sessions(), e.codec, e.now))
+		return httpapi.IdentityRoutes(appidentity.NewService(e.mem.Identities(), e.mem.Tenancy(), e.codec, e.now))
 	})
 }
 

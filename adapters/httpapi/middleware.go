@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/wire"
@@ -180,8 +181,15 @@ func authenticate(auth ports.Authenticator) gin.HandlerFunc {
 		if !allowKey(c, p) {
 			return
 		}
+		actAs(c, event.Actor{Kind: event.ActorAPIKey, ID: p.KeyID.String()})
 		c.Next()
 	}
+}
+
+// actAs puts who acts in the request's context, for the events of what it
+// changes.
+func actAs(c *gin.Context, a event.Actor) {
+	c.Request = c.Request.WithContext(event.WithActor(c.Request.Context(), a))
 }
 
 func principal(c *gin.Context) tenancy.Principal {

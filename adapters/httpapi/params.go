@@ -12,33 +12,41 @@ import (
 )
 
 // pageParams reads cursor, limit and sort. limit is an integer from 1 to
-// 100; its problems are reported in pydantic's words.
+// 100.
 func pageParams(c *gin.Context, ps *problems) paging.Params {
-	var p paging.Params
-	if s, ok := query(c, "limit"); ok {
-		n, err := strconv.Atoi(s)
-		if errors.Is(err, strconv.ErrRange) { // an integer all the same, just far out of bounds
-			n, err = 1<<31, nil
-			if strings.HasPrefix(strings.TrimSpace(s), "-") {
-				n = -1
-			}
-		}
-		switch {
-		case err != nil:
-			ps.add("query", "limit", "int_parsing", "Input should be a valid integer, unable to parse string as an integer", s, nil)
-		case n < 1:
-			ps.add("query", "limit", "greater_than_equal", "Input should be greater than or equal to 1", s, map[string]any{"ge": 1})
-		case n > paging.MaxLimit:
-			ps.add("query", "limit", "less_than_equal", "Input should be less than or equal to 100", s, map[string]any{"le": paging.MaxLimit})
-		default:
-			p.Limit = n
-		}
-	}
+	p := paging.Params{Limit: limitParam(c, ps, paging.MaxLimit)}
 	p.Cursor, _ = query(c, "cursor")
 	if s, ok := query(c, "sort"); ok {
 		p.Sort = &s
 	}
 	return p
+}
+
+// limitParam reads limit, an integer from 1 to most; 0 when it is not
+// given or not valid. Its problems are reported in pydantic's words.
+func limitParam(c *gin.Context, ps *problems, most int) int {
+	s, ok := query(c, "limit")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if errors.Is(err, strconv.ErrRange) { // an integer all the same, just far out of bounds
+		n, err = 1<<31, nil
+		if strings.HasPrefix(strings.TrimSpace(s), "-") {
+			n = -1
+		}
+	}
+	switch {
+	case err != nil:
+		ps.add("query", "limit", "int_parsing", "Input should be a valid integer, unable to parse string as an integer", s, nil)
+	case n < 1:
+		ps.add("query", "limit", "greater_than_equal", "Input should be greater than or equal to 1", s, map[string]any{"ge": 1})
+	case n > most:
+		ps.add("query", "limit", "less_than_equal", "Input should be less than or equal to "+strconv.Itoa(most), s, map[string]any{"le": most})
+	default:
+		return n
+	}
+	return 0
 }
 
 // queryID reads an optional prefixed ID from the query string.

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadr-oss/identity/adapters/httpapi/openapi"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/ports"
@@ -103,6 +104,7 @@ func (h sessionHandlers) bearer(c *gin.Context) {
 	if !allowRate(c, scopeSession, p.SessionID.String()) {
 		return
 	}
+	actAs(c, event.Actor{Kind: event.ActorSession, ID: p.SessionID.String()})
 	c.Next()
 }
 
@@ -333,6 +335,9 @@ func toTokens(t ports.Tokens) wire.RefreshResponse {
 		ExpiresIn: seconds(t.AccessTTL), RefreshToken: t.RefreshToken, RefreshExpiresIn: seconds(t.RefreshTTL),
 	}
 }
+
+// A session's events hold it as the admin answers do: no token.
+var _ = eventResource(toIdentitySession)
 
 func toIdentitySession(s *session.Session) wire.IdentitySession {
 	return wire.IdentitySession{

@@ -40,18 +40,17 @@ var testLifetimes = session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * t
 func newSessionService(e *env) *appsession.Service {
 	signer := tokens.New([]byte(testAccessTokenSecret), tokens.WithClock(e.now))
 	return appsession.NewService(appsession.Deps{
-		Sessions:   e.mem.Sessions(),
-		Identities: e.mem.Identities(),
-		GetOrCreate: appidentity.NewService(e.mem.Identities(), e.mem.Tenancy(), e.mem.Sessions(),
-			e.codec, e.now),
-		Games:     e.mem.Games(),
-		Cipher:    sealing.NewCipher([]byte(testEncryptionKey)),
-		Steam:     steamTickets{},
-		Tokens:    signer,
-		Hasher:    e.hasher,
-		Cursors:   e.codec,
-		Now:       e.now,
-		Lifetimes: testLifetimes,
+		Sessions:    e.mem.Sessions(),
+		Identities:  e.mem.Identities(),
+		GetOrCreate: appidentity.NewService(e.mem.Identities(), e.mem.Tenancy(), e.codec, e.now),
+		Games:       e.mem.Games(),
+		Cipher:      sealing.NewCipher([]byte(testEncryptionKey)),
+		Steam:       steamTickets{},
+		Tokens:      signer,
+		Hasher:      e.hasher,
+		Cursors:     e.codec,
+		Now:         e.now,
+		Lifetimes:   testLifetimes,
 	})
 }
 

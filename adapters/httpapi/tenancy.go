@@ -212,6 +212,14 @@ func (h tenancyHandlers) updateAPIKey(c *gin.Context) {
 	writeOne(c, http.StatusOK, k, err, toAPIKey)
 }
 
+// Events hold accounts, users and keys as their answers do: never a key's
+// plaintext or hash.
+var (
+	_ = eventResource(toAccount)
+	_ = eventResource(toUser)
+	_ = eventResource(toAPIKey)
+)
+
 func toAccount(a *tenancy.Account) wire.Account {
 	return wire.Account{ID: a.ID().String(), Name: a.Name(), Slug: a.Slug(),
 		CreatedAt: wireTime(a.CreatedAt()), UpdatedAt: wireTime(a.UpdatedAt())}

@@ -11,12 +11,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/ports"
 )
 
-// changesChannel is the channel the migrations' triggers notify on, with
-// "kind:id" payloads (see the notify_changes migration).
+// changesChannel is the channel the events table's trigger notifies on,
+// with the changed subject's ID as payload, or "*" (see the events
+// migration).
 const changesChannel = "leadr_changes"
 
 // listenerName is the application_name of each replica's listening
@@ -24,10 +25,10 @@ const changesChannel = "leadr_changes"
 const listenerName = "leadr-changes"
 
 // Changes is the feed of committed changes that invalidate cached
-// credentials: this replica's own writes as soon as they commit (so that a
+// credentials: this replica's own events as soon as they commit (so that a
 // key revoked here fails on its very next use), and every replica's through
-// PostgreSQL's LISTEN/NOTIFY, which the triggers send within the writing
-// transaction. On SQLite it is never live: nothing tells one process of
+// PostgreSQL's LISTEN/NOTIFY, which the events' trigger sends when the
+// writing transaction commits. On SQLite it is never live: nothing tells one process of
 // another's writes to the file.
 type Changes struct {
 	mu   sync.RWMutex
@@ -52,6 +53,16 @@ func (c *Changes) Live() bool {
 }
 
 func (c *Changes) alive() { c.heard.Store(time.Now().UnixNano()) }
+
+// committed publishes the subjects of this replica's events that just
+// committed. Creations change no cached verdict.
+func (c *Changes) committed(events []event.Event) {
+	for _, e := range events {
+		if !strings.HasSuffix(string(e.Type), ".created") {
+			c.publish(ports.Change{ID: e.Subject.ID})
+		}
+	}
+}
 
 func (c *Changes) publish(ch ports.Change) {
 	c.mu.RLock()
@@ -161,27 +172,16 @@ func (d *DB) listenOnce(ctx context.Context, connected func()) error {
 	}
 }
 
-// parseChange reads a trigger's "kind:uuid" into the change the service
-// publishes for its own writes; anything else means that anything may have
+// parseChange reads a notification's payload, the ID of the subject of an
+// event; "*", or anything that is no ID, means that anything may have
 // changed.
 func parseChange(payload string) ports.Change {
-	kind, raw, _ := strings.Cut(payload, ":")
-	u, err := uuid.Parse(raw)
-	if err != nil {
+	prefix, rest, ok := strings.Cut(payload, "_")
+	if !ok || prefix == "" {
 		return ports.Change{}
 	}
-	var typed string
-	switch ports.ChangeKind(kind) {
-	case ports.ChangedAPIKey:
-		typed = fromUUID[id.APIKey](u).String()
-	case ports.ChangedSession:
-		typed = fromUUID[id.Session](u).String()
-	case ports.ChangedIdentity:
-		typed = fromUUID[id.Identity](u).String()
-	case ports.ChangedGame:
-		typed = fromUUID[id.Game](u).String()
-	default:
+	if _, err := uuid.Parse(rest); err != nil {
 		return ports.Change{}
 	}
-	return ports.Change{Kind: ports.ChangeKind(kind), ID: typed}
+	return ports.Change{ID: payload}
 }

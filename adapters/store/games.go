@@ -44,8 +44,8 @@ var gameConstraints = map[string]error{
 }
 
 func (r *Games) Create(ctx context.Context, g *game.Game) error {
-	if _, err := r.db.write.NewInsert().Model(gameToRow(g)).Exec(ctx); err != nil {
-		return fmt.Errorf("create game: %w", translate(err, "games", gameConstraints))
+	if err := r.db.create(ctx, gameToRow(g), game.Created(g), gameConstraints); err != nil {
+		return fmt.Errorf("create game: %w", err)
 	}
 	return nil
 }
@@ -59,7 +59,7 @@ func (r *Games) Get(ctx context.Context, gameID id.GameID) (*game.Game, error) {
 }
 
 func (r *Games) Update(ctx context.Context, gameID id.GameID, fn func(*game.Game) error) (*game.Game, error) {
-	return updateLocked(ctx, r.db, "game", liveGame(gameID), game.ErrNotFound, gameFromRow, gameToRow, fn,
+	return updateLocked(ctx, r.db, "game", liveGame(gameID), game.ErrNotFound, gameFromRow, gameToRow, game.Changed, fn,
 		"name", "steam_app_id", "steam_web_api_key", "device_sign_in", "updated_at", "deleted_at")
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
@@ -86,7 +87,7 @@ func (r *Identities) GetOrCreate(ctx context.Context, fresh *identity.Identity, 
 func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, onExisting func(*identity.Identity) error) (*identity.Identity, bool, error) {
 	var out *identity.Identity
 	var created bool
-	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := r.lockLiveGame(ctx, tx, fresh); err != nil {
 			return err
 		}
@@ -101,21 +102,19 @@ func (r *Identities) getOrCreate(ctx context.Context, fresh *identity.Identity, 
 		}
 		if row.ID == toUUID(fresh.ID()) {
 			out, created = fresh, true
-			return nil
+			return r.db.record(ctx, identity.Created(fresh))
 		}
 		existing, err := identityFromRow(row)
 		if err != nil {
 			return err
 		}
-		before := identityToRow(existing)
 		if err := onExisting(existing); err != nil {
 			return err
 		}
-		if err := saveIfChanged(ctx, tx, before, identityToRow(existing), identityMutable); err != nil {
-			return fmt.Errorf("save identity: %w", err)
-		}
 		out = existing
-		return nil
+		previous, _ := identityFromRow(row)
+		return r.db.saveIfChanged(ctx, "identity", identityToRow(previous), identityToRow(existing), identityMutable,
+			func() event.Event { return identity.Changed(previous, existing) })
 	})
 	return out, created, err
 }
@@ -163,7 +162,7 @@ func liveIdentity(identityID id.IdentityID) condition {
 
 func (r *Identities) Update(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
 	return updateLocked(ctx, r.db, "identity", liveIdentity(identityID), identity.ErrNotFound,
-		identityFromRow, identityToRow, fn, identityMutable...)
+		identityFromRow, identityToRow, identity.Changed, fn, identityMutable...)
 }
 
 func (r *Identities) List(ctx context.Context, f ports.IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error) {

@@ -37,6 +37,21 @@ type condition struct {
 
 func cond(sql string, args ...any) condition { return condition{sql: sql, args: args} }
 
+// where writes conds to sql as a WHERE clause, and appends their
+// arguments to args.
+func where(sql *strings.Builder, args []any, conds []condition) []any {
+	for i, c := range conds {
+		if i == 0 {
+			sql.WriteString(" WHERE ")
+		} else {
+			sql.WriteString(" AND ")
+		}
+		sql.WriteString(c.sql)
+		args = append(args, c.args...)
+	}
+	return args
+}
+
 // keysetQuery renders one page of a keyset walk. Rows after a position are a
 // union of disjoint ranges, one per sort key: equal on the keys before it,
 // strictly beyond on it. Each range is a contiguous stretch of an index on
@@ -69,15 +84,7 @@ func keysetQuery(l listing, req paging.Request) (string, []any) {
 		sql.WriteString(l.columns)
 		sql.WriteString(" FROM ")
 		sql.WriteString(l.table)
-		for i, c := range slices.Concat(l.where, extra) {
-			if i == 0 {
-				sql.WriteString(" WHERE ")
-			} else {
-				sql.WriteString(" AND ")
-			}
-			sql.WriteString(c.sql)
-			args = append(args, c.args...)
-		}
+		args = where(&sql, args, slices.Concat(l.where, extra))
 		fmt.Fprintf(&sql, " ORDER BY %s LIMIT %d", order, limit)
 	}
 	if len(branches) == 1 {

@@ -53,6 +53,7 @@ type DB struct {
 	pooled       bool
 	reads        readModes
 	changes      *Changes
+	outbox       Outbox
 	hooks        []bun.QueryHook
 }
 

@@ -26,7 +26,7 @@ func TestCursorsOverPostgres(t *testing.T) {
 	db := pgtest.Open(t)
 	s := store.New(db)
 	tenancies, games := tenancyRepo(t, s), gamesRepo(t, s)
-	svc := appidentity.NewService(identities(t, s), tenancies, sessionsRepo(t, s), cursor.NewCodec([]byte("a cursor secret of at least 32 bytes")), time.Now)
+	svc := appidentity.NewService(identities(t, s), tenancies, cursor.NewCodec([]byte("a cursor secret of at least 32 bytes")), time.Now)
 	a, b := portstest.NewAccount(t, tenancies), portstest.NewAccount(t, tenancies)
 	alice := tenancy.Principal{AccountID: a.ID()}
 	bob := tenancy.Principal{AccountID: b.ID()}

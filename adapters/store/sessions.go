@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
@@ -55,7 +57,7 @@ var sessionConstraints = map[string]error{
 
 func (r *Sessions) Create(ctx context.Context, s *session.Session, refreshHash []byte) error {
 	row := sessionToRow(s)
-	return r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := r.lockLiveIdentity(ctx, tx, row); err != nil {
 			return err
 		}
@@ -66,15 +68,15 @@ func (r *Sessions) Create(ctx context.Context, s *session.Session, refreshHash [
 		if _, err := tx.NewInsert().Model(token).Exec(ctx); err != nil {
 			return fmt.Errorf("store refresh token: %w", err)
 		}
-		return nil
+		return r.db.record(ctx, session.Created(s))
 	})
 }
 
 // lockLiveIdentity checks, in the transaction that writes the session, that
 // its identity and game are live, and holds shared locks on both rows until
 // the transaction ends. Soft deletes lock them for update and revoke the
-// sessions afterwards, so a session either sees the deletion and is refused
-// or commits first and is revoked. (SQLite's write transactions are serial
+// sessions in their transaction, so a session either sees the deletion and
+// is refused or commits first and is revoked. (SQLite's write transactions are serial
 // and need no lock.)
 func (r *Sessions) lockLiveIdentity(ctx context.Context, tx bun.Tx, row *sessionRow) error {
 	q := tx.NewSelect().TableExpr("identities AS i").
@@ -122,12 +124,8 @@ func (r *Sessions) Access(ctx context.Context, sessionID id.SessionID, now time.
 var sessionMutable = []string{"expires_at", "refresh_expires_at", "revoked_at", "updated_at"}
 
 func (r *Sessions) Update(ctx context.Context, sessionID id.SessionID, fn func(*session.Session) error) (*session.Session, error) {
-	s, err := updateLocked(ctx, r.db, "session", cond("id = ?", toUUID(sessionID)), session.ErrNotFound,
-		sessionFromRow, sessionToRow, fn, sessionMutable...)
-	if err == nil {
-		r.db.changes.publish(ports.Change{Kind: ports.ChangedSession, ID: sessionID.String()})
-	}
-	return s, err
+	return updateLocked(ctx, r.db, "session", cond("id = ?", toUUID(sessionID)), session.ErrNotFound,
+		sessionFromRow, sessionToRow, session.Changed, fn, sessionMutable...)
 }
 
 // Rotate locks the session before it marks the token rotated, rather than
@@ -139,8 +137,8 @@ func (r *Sessions) Update(ctx context.Context, sessionID id.SessionID, fn func(*
 func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time, fn func(*session.Session) error) (*session.Session, error) {
 	now = domain.Timestamp(now)
 	var out *session.Session
-	var reused *session.Session
-	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	var reused bool
+	err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		token := new(refreshTokenRow)
 		err := tx.NewSelect().Model(token).Where("hash = ?", old).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -172,12 +170,11 @@ func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time,
 		} else if n == 0 {
 			// Rotated before: reuse. The revocation commits with this
 			// transaction; the caller is refused all the same.
-			reused = s
+			reused = true
 			s.Revoke(now)
-			if err := saveIfChanged(ctx, tx, before, sessionToRow(s), sessionMutable); err != nil {
-				return fmt.Errorf("revoke session: %w", err)
-			}
-			return nil
+			previous, _ := sessionFromRow(loaded)
+			return r.db.saveIfChanged(ctx, "session", before, sessionToRow(s), sessionMutable,
+				func() event.Event { return session.ReuseDetected(previous, s) })
 		}
 		// An identity or game deleted since the session began refreshes no
 		// more, even if revoking its sessions did not happen.
@@ -193,8 +190,12 @@ func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time,
 		if err := fn(s); err != nil {
 			return err
 		}
-		if err := saveIfChanged(ctx, tx, before, sessionToRow(s), sessionMutable); err != nil {
-			return fmt.Errorf("save session: %w", err)
+		// A refresh records no event: nobody outside the session needs
+		// to hear of it.
+		if !reflect.DeepEqual(before, sessionToRow(s)) {
+			if _, err := tx.NewUpdate().Model(sessionToRow(s)).Column(sessionMutable...).WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("save session: %w", err)
+			}
 		}
 		if _, err := tx.NewInsert().Model(&refreshTokenRow{Hash: fresh, SessionID: loaded.ID, CreatedAt: now}).Exec(ctx); err != nil {
 			return fmt.Errorf("store refresh token: %w", err)
@@ -202,42 +203,54 @@ func (r *Sessions) Rotate(ctx context.Context, old, fresh []byte, now time.Time,
 		out = s
 		return nil
 	})
-	if err == nil && reused != nil {
-		r.db.changes.publish(ports.Change{Kind: ports.ChangedSession, ID: reused.ID().String()})
+	if err == nil && reused {
 		return nil, session.ErrRefreshInvalid
 	}
 	return out, err
 }
 
-// RevokeIdentity follows the identity's deletion, which already refuses
-// its sessions: the change is published even if revoking them fails.
+// RevokeIdentity revokes the live sessions of an identity, recording an
+// event for each, in the transaction of ctx when there is one (the
+// identity's deletion).
 func (r *Sessions) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time) error {
-	defer r.db.changes.publish(ports.Change{Kind: ports.ChangedIdentity, ID: identityID.String()})
 	return r.revokeAll(ctx, cond("identity_id = ?", toUUID(identityID)), now)
 }
 
 // RevokeGame goes by the sessions' own game: it is always their identity's.
 func (r *Sessions) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time) error {
-	defer r.db.changes.publish(ports.Change{Kind: ports.ChangedGame, ID: gameID.String()})
 	return r.revokeAll(ctx, cond("game_id = ?", toUUID(gameID)), now)
 }
 
-// revokeAll follows an identity's or a game's deletion, whose own
-// notification tells every replica: it asks the sessions' trigger for none
-// of its own (see the notify_changes migration).
+// revokeAll revokes in batches, so that a game of a million sessions is
+// never a million rows in memory.
 func (r *Sessions) revokeAll(ctx context.Context, where condition, now time.Time) error {
 	now = domain.Timestamp(now)
-	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if !r.db.sqlite {
-			if _, err := tx.ExecContext(ctx, "SET LOCAL leadr.bulk_revoke = 'on'"); err != nil {
+	err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for {
+			var rows []sessionRow
+			err := tx.NewRaw("UPDATE sessions SET revoked_at = ?, updated_at = ? WHERE id IN (SELECT id FROM sessions WHERE "+
+				where.sql+" AND revoked_at IS NULL LIMIT ?) RETURNING "+sessionColumns,
+				append(append([]any{now, now}, where.args...), eventBatch)...).Scan(ctx, &rows)
+			if err != nil {
 				return err
 			}
+			events := make([]event.Event, len(rows))
+			for i := range rows {
+				after, err := sessionFromRow(&rows[i])
+				if err != nil {
+					return err
+				}
+				rows[i].RevokedAt = sql.NullTime{} // as it was; updated_at is no change to report
+				before, _ := sessionFromRow(&rows[i])
+				events[i] = session.Changed(before, after)
+			}
+			if err := r.db.record(ctx, events...); err != nil {
+				return err
+			}
+			if len(rows) < eventBatch {
+				return nil
+			}
 		}
-		_, err := tx.NewUpdate().Model((*sessionRow)(nil)).
-			Set("revoked_at = ?", now).Set("updated_at = ?", now).
-			Where(where.sql, where.args...).Where("revoked_at IS NULL").
-			Exec(ctx)
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
@@ -337,7 +350,7 @@ func (r *Sessions) Purge(ctx context.Context, now time.Time, keep time.Duration)
 	// Nonces go once expired, used ones too (they expire a minute after
 	// they were issued): anonymous clients minting and using them fill
 	// nothing.
-	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_nonces WHERE hash IN (
+	if _, err := r.db.deleteInBatches(ctx, `DELETE FROM session_nonces WHERE hash IN (
 		SELECT hash FROM session_nonces WHERE expires_at < ? LIMIT ?`+skipLocked+`)`, now); err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
 	}
@@ -351,11 +364,11 @@ func (r *Sessions) Purge(ctx context.Context, now time.Time, keep time.Duration)
 	// current token and its few unexpired nonces, not the thousands of
 	// tokens a month of refreshes rotated, which in one statement would
 	// outlast the statement timeout.
-	if _, err := r.deleteInBatches(ctx, `DELETE FROM session_refresh_tokens WHERE hash IN (
+	if _, err := r.db.deleteInBatches(ctx, `DELETE FROM session_refresh_tokens WHERE hash IN (
 		SELECT hash FROM session_refresh_tokens WHERE rotated_at < ? LIMIT ?`+skipLocked+`)`, cutoff); err != nil {
 		return 0, fmt.Errorf("purge refresh tokens: %w", err)
 	}
-	n, err := r.deleteInBatches(ctx, `DELETE FROM sessions WHERE id IN (
+	n, err := r.db.deleteInBatches(ctx, `DELETE FROM sessions WHERE id IN (
 		SELECT id FROM sessions WHERE refresh_expires_at < ? OR revoked_at < ? LIMIT ?`+skipLocked+`)`, cutoff, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("purge sessions: %w", err)
@@ -372,10 +385,10 @@ const purgeBatch = 2000
 // deleteInBatches runs query, whose last placeholder is the batch size,
 // until a batch deletes fewer rows than it may, and returns how many it
 // deleted in all.
-func (r *Sessions) deleteInBatches(ctx context.Context, query string, args ...any) (int, error) {
+func (d *DB) deleteInBatches(ctx context.Context, query string, args ...any) (int, error) {
 	total := 0
 	for {
-		res, err := r.db.write.NewRaw(query, append(args, purgeBatch)...).Exec(ctx)
+		res, err := d.write.NewRaw(query, append(args, purgeBatch)...).Exec(ctx)
 		if err != nil {
 			return total, err
 		}

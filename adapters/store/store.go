@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 	"modernc.org/sqlite"
 
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/id"
 )
 
@@ -31,7 +32,7 @@ var repositories []func(*Store) (any, error)
 
 // Repositories returns every repository on s, for the contract suite.
 func (s *Store) Repositories() ([]any, error) {
-	out := []any{NewSecrets(s)}
+	out := []any{NewSecrets(s), s.Outbox()}
 	for _, newRepo := range repositories {
 		r, err := newRepo(s)
 		if err != nil {
@@ -97,13 +98,13 @@ func translate(err error, table string, byConstraint map[string]error) error {
 
 // updateLocked is the one way aggregates change: in a transaction, load the
 // row with SELECT … FOR UPDATE, rebuild the aggregate, let fn change it, and
-// write the columns back only when the row differs. An error from fn rolls
-// back and is returned unwrapped.
+// write the columns back, with the event changed names, only when the row
+// differs. An error from fn rolls back and is returned unwrapped.
 func updateLocked[R any, A any](ctx context.Context, db *DB, table string, where condition, notFound error,
-	fromRow func(*R) (A, error), toRow func(A) *R, fn func(A) error, columns ...string,
+	fromRow func(*R) (A, error), toRow func(A) *R, changed func(before, after A) event.Event, fn func(A) error, columns ...string,
 ) (A, error) {
 	var out A
-	err := db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		loaded := new(R)
 		err := db.forUpdate(tx.NewSelect().Model(loaded).Where(where.sql, where.args...)).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -116,27 +117,43 @@ func updateLocked[R any, A any](ctx context.Context, db *DB, table string, where
 		if err != nil {
 			return err
 		}
-		before := toRow(agg)
 		if err := fn(agg); err != nil {
 			return err
 		}
-		if err := saveIfChanged(ctx, tx, before, toRow(agg), columns); err != nil {
-			return fmt.Errorf("save %s: %w", table, err)
-		}
 		out = agg
-		return nil
+		previous, _ := fromRow(loaded)
+		return db.saveIfChanged(ctx, table, toRow(previous), toRow(agg), columns, func() event.Event { return changed(previous, agg) })
 	})
-	return out, err
+	if err != nil {
+		var zero A
+		return zero, err
+	}
+	return out, nil
 }
 
-// saveIfChanged writes columns of after unless nothing changed. Both rows
-// come from the same mapper, so equal state gives equal rows.
-func saveIfChanged[R any](ctx context.Context, tx bun.Tx, before, after *R, columns []string) error {
+// saveIfChanged writes columns of after, and records the event, unless
+// nothing changed. Both rows come from the same mapper, so equal state
+// gives equal rows.
+func (d *DB) saveIfChanged(ctx context.Context, table string, before, after any, columns []string, changed func() event.Event) error {
 	if reflect.DeepEqual(before, after) {
 		return nil
 	}
-	_, err := tx.NewUpdate().Model(after).Column(columns...).WherePK().Exec(ctx)
-	return err
+	st := ctx.Value(txKey{}).(*txState)
+	if _, err := st.tx.NewUpdate().Model(after).Column(columns...).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("save %s: %w", table, err)
+	}
+	return d.record(ctx, changed())
+}
+
+// create inserts row and records the event of its creation.
+func (d *DB) create(ctx context.Context, row any, created event.Event, constraints map[string]error) error {
+	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewInsert().Model(row)
+		if _, err := q.Exec(ctx); err != nil {
+			return translate(err, q.GetTableName(), constraints)
+		}
+		return d.record(ctx, created)
+	})
 }
 
 // getOne loads the one row of table with columns where holds, and maps it;

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
@@ -64,7 +65,7 @@ func insert(ctx context.Context, db bun.IDB, row any) error {
 }
 
 func (r *Tenancy) CreateAccount(ctx context.Context, a *tenancy.Account) error {
-	return insert(ctx, r.db.write, accountToRow(a))
+	return r.db.create(ctx, accountToRow(a), tenancy.AccountCreated(a), tenancyConstraints)
 }
 
 func (r *Tenancy) GetAccount(ctx context.Context, accountID id.AccountID) (*tenancy.Account, error) {
@@ -80,7 +81,7 @@ func (r *Tenancy) ListAccounts(ctx context.Context, only id.AccountID, req pagin
 }
 
 func (r *Tenancy) CreateUser(ctx context.Context, u *tenancy.User) error {
-	return insert(ctx, r.db.write, userToRow(u))
+	return r.db.create(ctx, userToRow(u), tenancy.UserCreated(u), tenancyConstraints)
 }
 
 func (r *Tenancy) GetUser(ctx context.Context, userID id.UserID) (*tenancy.User, error) {
@@ -99,7 +100,7 @@ func (r *Tenancy) ListUsers(ctx context.Context, f ports.UserFilter, req paging.
 }
 
 func (r *Tenancy) CreateAPIKey(ctx context.Context, k *tenancy.APIKey) error {
-	return insert(ctx, r.db.write, apiKeyToRow(k))
+	return r.db.create(ctx, apiKeyToRow(k), tenancy.APIKeyCreated(k), tenancyConstraints)
 }
 
 func (r *Tenancy) GetAPIKey(ctx context.Context, keyID id.APIKeyID) (*tenancy.APIKey, error) {
@@ -122,7 +123,7 @@ func (r *Tenancy) ListAPIKeys(ctx context.Context, f ports.APIKeyFilter, req pag
 // changes role, so the key's lock covers both.
 func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*tenancy.APIKey, *tenancy.User) error) (*tenancy.APIKey, error) {
 	var out *tenancy.APIKey
-	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		loaded := new(apiKeyRow)
 		err := r.db.forUpdate(tx.NewSelect().Model(loaded).Where("id = ?", toUUID(keyID))).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -140,20 +141,17 @@ func (r *Tenancy) UpdateAPIKey(ctx context.Context, keyID id.APIKeyID, fn func(*
 			return err
 		}
 		u, _ := userFromRow(owner)
-		before := apiKeyToRow(k)
 		if err := fn(k, u); err != nil {
 			return err
 		}
-		if err := saveIfChanged(ctx, tx, before, apiKeyToRow(k), []string{"status", "rate_limit", "updated_at"}); err != nil {
-			return fmt.Errorf("save API key: %w", err)
-		}
 		out = k
-		return nil
+		previous, _ := apiKeyFromRow(loaded)
+		return r.db.saveIfChanged(ctx, "API key", apiKeyToRow(previous), apiKeyToRow(k), []string{"status", "rate_limit", "updated_at"},
+			func() event.Event { return tenancy.APIKeyChanged(previous, k) })
 	})
 	if err != nil {
 		return nil, err
 	}
-	r.db.changes.publish(ports.Change{Kind: ports.ChangedAPIKey, ID: keyID.String()})
 	return out, nil
 }
 
@@ -195,7 +193,7 @@ const bootstrapLock = 0x1eadb007
 
 func (r *Tenancy) Bootstrap(ctx context.Context, a *tenancy.Account, u *tenancy.User, k *tenancy.APIKey) (bool, error) {
 	var created bool
-	err := r.db.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := r.db.lockBootstrap(ctx, tx); err != nil {
 			return fmt.Errorf("lock bootstrap: %w", err)
 		}
@@ -209,7 +207,7 @@ func (r *Tenancy) Bootstrap(ctx context.Context, a *tenancy.Account, u *tenancy.
 			}
 		}
 		created = true
-		return nil
+		return r.db.record(ctx, tenancy.AccountCreated(a), tenancy.UserCreated(u), tenancy.APIKeyCreated(k))
 	})
 	return created, err
 }

@@ -28,7 +28,7 @@ func TestWalksOverTies(t *testing.T) {
 	db := pgtest.Open(t)
 	s := store.New(db)
 	tenancies, games := tenancyRepo(t, s), gamesRepo(t, s)
-	svc := appidentity.NewService(identities(t, s), tenancies, sessionsRepo(t, s), cursor.NewCodec([]byte("a cursor secret of at least 32 bytes")), time.Now)
+	svc := appidentity.NewService(identities(t, s), tenancies, cursor.NewCodec([]byte("a cursor secret of at least 32 bytes")), time.Now)
 	a := portstest.NewAccount(t, tenancies)
 	p := tenancy.Principal{AccountID: a.ID()}
 	g := portstest.NewGame(t, games, a.ID()).ID()

@@ -41,7 +41,7 @@ func TestCachedKeys(t *testing.T) {
 
 	authenticate(1, nil)
 	authenticate(1, nil) // verified once, then served from the cache
-	changes.Send(ports.Change{Kind: ports.ChangedAPIKey, ID: "key_another"})
+	changes.Send(ports.Change{ID: "key_another"})
 	authenticate(1, nil)
 
 	if _, err := e.mem.Tenancy().UpdateAPIKey(e.ctx, k.ID(), func(k *tenancy.APIKey, _ *tenancy.User) error {
@@ -50,7 +50,7 @@ func TestCachedKeys(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	changes.Send(ports.Change{Kind: ports.ChangedAPIKey, ID: k.ID().String()})
+	changes.Send(ports.Change{ID: k.ID().String()})
 	authenticate(2, tenancy.ErrKeyInvalid)
 	authenticate(3, tenancy.ErrKeyInvalid) // refusals are not cached
 
@@ -83,7 +83,7 @@ func TestCachedKeyTakesItsNewLimit(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	changes.Send(ports.Change{Kind: ports.ChangedAPIKey, ID: k.ID().String()})
+	changes.Send(ports.Change{ID: k.ID().String()})
 	if p, err := authn.Authenticate(e.ctx, key); err != nil || p.RateLimit != limit {
 		t.Fatalf("%+v, %v; want the limit 7/m", p, err)
 	}

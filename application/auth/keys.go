@@ -85,6 +85,6 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (tenancy.P
 	}
 	p := tenancy.Principal{KeyID: k.ID(), UserID: u.ID(), AccountID: u.AccountID(), SuperAdmin: u.SuperAdmin(), RateLimit: k.RateLimit()}
 	a.cache.Put(ticket, string(hash), verifiedKey{key: k, principal: p}, now, time.Time{},
-		ports.Change{Kind: ports.ChangedAPIKey, ID: k.ID().String()})
+		ports.Change{ID: k.ID().String()})
 	return p, nil
 }

@@ -11,8 +11,8 @@ import (
 
 var (
 	t0      = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	session = ports.Change{Kind: ports.ChangedSession, ID: "ses_1"}
-	game    = ports.Change{Kind: ports.ChangedGame, ID: "gam_1"}
+	session = ports.Change{ID: "ses_1"}
+	game    = ports.Change{ID: "gam_1"}
 )
 
 func newCache(f *apptest.Changes, max int) *credcache.Cache[string] {
@@ -52,7 +52,7 @@ func TestForgetsWhatAChangeInvalidates(t *testing.T) {
 	put(c, "s1", "one", time.Time{}, session, game)
 	put(c, "s2", "two", time.Time{}, game)
 	put(c, "s3", "three", time.Time{})
-	f.Send(ports.Change{Kind: ports.ChangedSession, ID: "ses_2"})
+	f.Send(ports.Change{ID: "ses_2"})
 	want(t, c, "s1", t0, "one")
 	f.Send(session)
 	want(t, c, "s1", t0, "")
@@ -94,14 +94,14 @@ func TestKeepsAtMostMaxEntries(t *testing.T) {
 	f := new(apptest.Changes)
 	c := newCache(f, 3)
 	for _, k := range []string{"a", "b", "c", "d", "e"} {
-		put(c, k, k, time.Time{}, ports.Change{Kind: ports.ChangedSession, ID: k})
+		put(c, k, k, time.Time{}, ports.Change{ID: k})
 	}
 	if n := c.Len(); n != 3 {
 		t.Fatalf("%d entries, want 3", n)
 	}
 	want(t, c, "e", t0, "e")
 	for _, k := range []string{"a", "b", "c", "d", "e"} { // the survivors are still found by their changes
-		f.Send(ports.Change{Kind: ports.ChangedSession, ID: k})
+		f.Send(ports.Change{ID: k})
 	}
 	if n := c.Len(); n != 0 {
 		t.Errorf("%d entries left", n)

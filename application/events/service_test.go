@@ -236,9 +236,10 @@ func TestListValidation(t *testing.T) {
 		q    ports.ListEvents
 		want []string // the fields refused; none: accepted
 	}{
-		{name: "resource only", q: ports.ListEvents{Type: ptr("identity")}},
+		{name: "resource only", q: ports.ListEvents{Type: ptr("identity")}, want: []string{"type"}}, // no event type lacks a verb
 		{name: "verb with an underscore", q: ports.ListEvents{Type: ptr("session.reuse_detected")}},
-		{name: "ID filters of 64 bytes", q: ports.ListEvents{SubjectID: ptr(long[:64]), ActorID: ptr(long[:64])}},
+		{name: "ID filters", q: ports.ListEvents{SubjectID: ptr("ide_0192F7E4-8a4e-7c3b-9d2a-6f1e0b9c4d21"), ActorID: ptr("key_0192f7e4-8a4e-7c3b-9d2a-6f1e0b9c4d21")}},
+		{name: "no ID", q: ports.ListEvents{SubjectID: ptr("ide_x"), ActorID: ptr("key_\x00")}, want: []string{"subject_id", "actor_id"}},
 		{name: "empty type", q: ports.ListEvents{Type: ptr("")}, want: []string{"type"}},
 		{name: "upper case type", q: ports.ListEvents{Type: ptr("Identity.created")}, want: []string{"type"}},
 		{name: "three parts", q: ports.ListEvents{Type: ptr("identity.created.now")}, want: []string{"type"}},
@@ -312,7 +313,7 @@ func TestListCursorKeepsItsFilters(t *testing.T) {
 		{"another type", ports.ListEvents{Type: ptr("account.*")}},
 		{"no type", ports.ListEvents{}},
 		{"an account", ports.ListEvents{AccountID: e.acme, Type: ptr("game.*")}},
-		{"a subject", ports.ListEvents{Type: ptr("game.*"), SubjectID: ptr("gam_x")}},
+		{"a subject", ports.ListEvents{Type: ptr("game.*"), SubjectID: ptr("gam_0192f7e4-8a4e-7c3b-9d2a-6f1e0b9c4d21")}},
 		{"an actor", ports.ListEvents{Type: ptr("game.*"), ActorID: ptr(e.super.KeyID.String())}},
 	} {
 		c.q.Page = paging.Params{Limit: 1, Cursor: first.Next}

@@ -22,17 +22,16 @@ const maxSlugTries = 100
 
 // Service implements ports.Games.
 type Service struct {
-	repo     ports.GameRepository
-	cipher   ports.Cipher
-	sessions ports.SessionRevoker
-	cursor   paging.Cursors
-	now      ports.Clock
+	repo   ports.GameRepository
+	cipher ports.Cipher
+	cursor paging.Cursors
+	now    ports.Clock
 }
 
 var _ ports.Games = (*Service)(nil)
 
-func NewService(repo ports.GameRepository, cipher ports.Cipher, sessions ports.SessionRevoker, cursor paging.Cursors, now ports.Clock) *Service {
-	return &Service{repo: repo, cipher: cipher, sessions: sessions, cursor: cursor, now: now}
+func NewService(repo ports.GameRepository, cipher ports.Cipher, cursor paging.Cursors, now ports.Clock) *Service {
+	return &Service{repo: repo, cipher: cipher, cursor: cursor, now: now}
 }
 
 // steamSettings are the validated Steam fields of a request.
@@ -196,13 +195,7 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		_, err := g.Apply(s.change(g, name, steam, c.DeviceSignIn), s.now())
 		return err
 	})
-	if err != nil || !c.Delete {
-		return g, err
-	}
-	// After the game's own transaction, as for identities: access checks
-	// that the game is live should this fail.
-	if err := s.sessions.RevokeGame(ctx, g.ID(), s.now()); err != nil {
-		return nil, fmt.Errorf("revoke the sessions of a deleted game: %w", err)
-	}
-	return g, nil
+	// A deletion's game.deleted event ends the sessions of the game's
+	// identities, in this transaction (the session slice subscribes to it).
+	return g, err
 }

@@ -23,17 +23,14 @@ import (
 type Service struct {
 	repo     ports.IdentityRepository
 	accounts ports.TenancyRepository
-	sessions ports.SessionRevoker
 	cursor   paging.Cursors
 	now      ports.Clock
 }
 
 var _ ports.Identities = (*Service)(nil)
 
-func NewService(repo ports.IdentityRepository, accounts ports.TenancyRepository,
-	sessions ports.SessionRevoker, cursor paging.Cursors, now ports.Clock,
-) *Service {
-	return &Service{repo: repo, accounts: accounts, sessions: sessions, cursor: cursor, now: now}
+func NewService(repo ports.IdentityRepository, accounts ports.TenancyRepository, cursor paging.Cursors, now ports.Clock) *Service {
+	return &Service{repo: repo, accounts: accounts, cursor: cursor, now: now}
 }
 
 // GetOrCreate validates every field first (422), then asks the policy (403),
@@ -191,16 +188,9 @@ func (s *Service) Update(ctx context.Context, p tenancy.Principal, c ports.Updat
 		_, err := i.Rename(name, s.now())
 		return err
 	})
-	if err != nil || !c.Delete {
-		return i, err
-	}
-	// After the identity's own transaction: the sessions are another
-	// aggregate. Should this fail, the sessions are refused all the same,
-	// since access checks that the identity is live.
-	if err := s.sessions.RevokeIdentity(ctx, i.ID(), s.now()); err != nil {
-		return nil, fmt.Errorf("revoke the sessions of a deleted identity: %w", err)
-	}
-	return i, nil
+	// A deletion's identity.deleted event ends its sessions, in this
+	// transaction (the session slice subscribes to it).
+	return i, err
 }
 
 func checkPrecondition(c ports.UpdateIdentity, current *identity.Identity) error {

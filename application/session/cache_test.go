@@ -48,15 +48,15 @@ func TestCachedAccessTokens(t *testing.T) {
 	authenticate(tok, 1, nil)
 	authenticate(tok, 1, nil)
 	for _, ch := range []ports.Change{
-		{Kind: ports.ChangedSession, ID: tok.Session.ID().String()},
-		{Kind: ports.ChangedIdentity, ID: tok.Session.IdentityID().String()},
-		{Kind: ports.ChangedGame, ID: e.game.String()},
+		{ID: tok.Session.ID().String()},
+		{ID: tok.Session.IdentityID().String()},
+		{ID: e.game.String()},
 	} {
 		changes.Send(ch)
 		authenticate(tok, repo.reads+1, nil)
 		authenticate(tok, repo.reads, nil)
 	}
-	changes.Send(ports.Change{Kind: ports.ChangedSession, ID: id.New[id.Session]().String()})
+	changes.Send(ports.Change{ID: id.New[id.Session]().String()})
 	authenticate(tok, repo.reads, nil) // another session's change
 
 	// A token is cached no longer than it is valid.

@@ -18,6 +18,7 @@ import (
 	"github.com/leadr-oss/identity/application/credcache"
 	"github.com/leadr-oss/identity/application/cursor"
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
@@ -77,9 +78,13 @@ func newSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// issue starts a session for i and hands out its first tokens.
-func (s *Service) issue(ctx context.Context, i *identity.Identity) (ports.Tokens, error) {
-	ses := session.New(i.ID(), i.AccountID(), i.GameID(), s.d.Now(), s.d.Lifetimes)
+// issue starts a session for i and hands out its first tokens; sessionID
+// zero: a new one.
+func (s *Service) issue(ctx context.Context, i *identity.Identity, sessionID id.SessionID) (ports.Tokens, error) {
+	if sessionID.IsZero() {
+		sessionID = id.New[id.Session]()
+	}
+	ses := session.Begin(sessionID, i.ID(), i.AccountID(), i.GameID(), s.d.Now(), s.d.Lifetimes)
 	refresh := newSecret()
 	if err := s.d.Sessions.Create(ctx, ses, s.d.Hasher.Hash(refresh)); err != nil {
 		return ports.Tokens{}, fmt.Errorf("create session: %w", err)
@@ -151,13 +156,17 @@ func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, err
 	if err := s.signUp(ctx, c.SignUp, g, kind, *key); err != nil {
 		return ports.Tokens{}, err
 	}
+	// A client signing in has no credential yet: what it changes is the
+	// doing of the session it is about to start.
+	sessionID := id.New[id.Session]()
+	ctx = event.WithActor(ctx, event.Actor{Kind: event.ActorSession, ID: sessionID.String()})
 	i, _, err := s.d.GetOrCreate.GetOrCreate(ctx, tenancy.Principal{AccountID: g.AccountID()}, ports.CreateIdentity{
 		AccountID: g.AccountID(), GameID: g.ID(), Kind: kind.String(), ExternalKey: *key, DisplayName: c.DisplayName,
 	})
 	if err != nil {
 		return ports.Tokens{}, err
 	}
-	return s.issue(ctx, i)
+	return s.issue(ctx, i, sessionID)
 }
 
 // signUp asks gate, if any, whether the sign-in may create its identity,
@@ -285,9 +294,9 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (ports.C
 		until = ses.RefreshExpiresAt()
 	}
 	s.live.Put(ticket, key, p, now, until,
-		ports.Change{Kind: ports.ChangedSession, ID: p.SessionID.String()},
-		ports.Change{Kind: ports.ChangedIdentity, ID: p.IdentityID.String()},
-		ports.Change{Kind: ports.ChangedGame, ID: p.GameID.String()})
+		ports.Change{ID: p.SessionID.String()},
+		ports.Change{ID: p.IdentityID.String()},
+		ports.Change{ID: p.GameID.String()})
 	return p, nil
 }
 
@@ -350,7 +359,7 @@ func (s *Service) Create(ctx context.Context, p tenancy.Principal, identityID id
 	if _, err := s.d.Games.Get(ctx, i.GameID()); err != nil {
 		return ports.Tokens{}, err
 	}
-	return s.issue(ctx, i)
+	return s.issue(ctx, i, id.SessionID{})
 }
 
 func (s *Service) Get(ctx context.Context, p tenancy.Principal, q ports.GetSession) (*session.Session, error) {

@@ -25,6 +25,7 @@ type (
 	Game     struct{}
 	Identity struct{}
 	Session  struct{}
+	Event    struct{}
 )
 
 func (Account) Prefix() string  { return "acc" }
@@ -33,6 +34,7 @@ func (APIKey) Prefix() string   { return "key" }
 func (Game) Prefix() string     { return "gam" }
 func (Identity) Prefix() string { return "ide" }
 func (Session) Prefix() string  { return "ses" }
+func (Event) Prefix() string    { return "evt" }
 
 func (Account) Noun() string  { return "account" }
 func (User) Noun() string     { return "user" }
@@ -40,6 +42,7 @@ func (APIKey) Noun() string   { return "API key" }
 func (Game) Noun() string     { return "game" }
 func (Identity) Noun() string { return "identity" }
 func (Session) Noun() string  { return "session" }
+func (Event) Noun() string    { return "event" }
 
 // ID identifies one entity of kind E. The zero value is "no ID".
 type ID[E Entity] struct {
@@ -53,6 +56,7 @@ type (
 	GameID     = ID[Game]
 	IdentityID = ID[Identity]
 	SessionID  = ID[Session]
+	EventID    = ID[Event]
 )
 
 // New returns a fresh ID. New IDs are UUIDv7, so they sort by creation time.
@@ -103,3 +107,10 @@ func (i ID[E]) UUID() UUID { return i.u }
 
 // IsZero reports whether i is "no ID".
 func (i ID[E]) IsZero() bool { return i.u == UUID{} }
+
+// Time is when the ID was made (IDs are UUIDv7), to the millisecond.
+func (i ID[E]) Time() time.Time { return i.u.Time() }
+
+// FirstAt is the smallest ID made in t's millisecond: the IDs made before it
+// sort below it, so a range of IDs is a range of time.
+func FirstAt[E Entity](t time.Time) ID[E] { return ID[E]{u: firstV7At(t)} }

@@ -75,3 +75,19 @@ func newV7(now time.Time) UUID {
 	u[8] = 0x80 | u[8]&0x3f
 	return u
 }
+
+// Time is when a UUIDv7 was made, to the millisecond (its first 48 bits).
+func (u UUID) Time() time.Time {
+	ms := int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5])
+	return time.UnixMilli(ms).UTC()
+}
+
+// firstV7At is the smallest UUIDv7 of the millisecond t falls in: every
+// UUIDv7 made before that millisecond is smaller.
+func firstV7At(t time.Time) UUID {
+	var u UUID
+	ms := t.UnixMilli()
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	u[6], u[8] = 0x70, 0x80
+	return u
+}

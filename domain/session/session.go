@@ -62,8 +62,14 @@ type Lifetimes struct {
 
 // New starts a session for an identity, with its first tokens issued now.
 func New(identityID id.IdentityID, accountID id.AccountID, gameID id.GameID, now time.Time, l Lifetimes) *Session {
+	return Begin(id.New[id.Session](), identityID, accountID, gameID, now, l)
+}
+
+// Begin is New with the session's ID chosen beforehand: a sign-in is the
+// actor of what it changes before its session exists.
+func Begin(sessionID id.SessionID, identityID id.IdentityID, accountID id.AccountID, gameID id.GameID, now time.Time, l Lifetimes) *Session {
 	now = domain.Timestamp(now)
-	s := &Session{id: id.New[id.Session](), identityID: identityID, accountID: accountID, gameID: gameID, createdAt: now}
+	s := &Session{id: sessionID, identityID: identityID, accountID: accountID, gameID: gameID, createdAt: now}
 	s.issue(now, l)
 	return s
 }

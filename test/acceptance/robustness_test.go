@@ -164,7 +164,7 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 		params: map[string]string{"identity_id": ids[1].ID, "game_id": ten.Game.ID, "session_id": s.SessionID,
 			"account_id": ten.Account.ID, "user_id": ten.User.ID, "key_id": ten.Key.ID, "asset": "init.js"},
 		prefixes: map[string]string{"identity_id": "ide", "game_id": "gam", "session_id": "ses", "account_id": "acc",
-			"user_id": "usr", "key_id": "key"},
+			"user_id": "usr", "key_id": "key", "after": "evt"},
 		// Requests that would write if they were not malformed: every
 		// malformed variant of them must leave the state as it is.
 		bodies: map[string][]map[string]any{
@@ -781,7 +781,7 @@ var anyString = []string{"slug", "external_key"}
 func (g *generator) badQueryValue(name string) (string, bool) {
 	switch name {
 	case "limit":
-		return pick(g, "0", "101", "-1", "abc", "1.5", "", "99999999999999999999", "0x10", "1e2", "\x00", strings.Repeat("9", 10_000)), true
+		return pick(g, "0", "1001", "-1", "abc", "1.5", "", "99999999999999999999", "0x10", "1e2", "\x00", strings.Repeat("9", 10_000)), true
 	case "cursor":
 		return pick(g, "junk", "%%%", "eyJhbGciOiJub25lIn0", g.junk(40), "\x00", strings.Repeat("A", 10_000)), true
 	case "sort":
@@ -789,6 +789,10 @@ func (g *generator) badQueryValue(name string) (string, bool) {
 			"\x00", strings.Repeat("id:asc,", 1_000)), true
 	case "kind":
 		return pick(g, "device", "X", "DEVICE,STEAM", "DEVICE ", "\x00", strings.Repeat("K", 10_000)), true
+	case "type":
+		return pick(g, "identity", "Identity.created", "identity.", ".*", "identity.**", "*", "identity.created\x00", strings.Repeat("t", 10_000)), true
+	case "subject_id", "actor_id":
+		return pick(g, "", "ide_", "ide_"+strings.Repeat("0", 36), "ide_x\x00", strings.Repeat("i", 10_000)), true
 	}
 	if prefix := g.f.prefixes[name]; prefix != "" {
 		return g.badID(prefix, g.id(prefix)), true

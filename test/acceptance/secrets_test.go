@@ -145,6 +145,23 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Fatalf("sign out: %d %s", out.Status, out.Body)
 	}
 
+	// Every event the scenario recorded, in every account, as a superadmin
+	// reads them: none may hold a secret either.
+	recorded, events := followFeed(t, svc.Admin(), "")
+	if len(recorded) < 15 {
+		t.Fatalf("%d events recorded", len(recorded))
+	}
+	for what, v := range secrets {
+		if strings.Contains(events, v) || strings.Contains(strings.ToLower(events), strings.ToLower(v)) {
+			t.Errorf("the %s is in an event", what)
+		}
+	}
+	for _, p := range []*regexp.Regexp{jwtPattern, apiKeyPattern} {
+		if m := p.FindString(events); m != "" {
+			t.Errorf("an event holds a credential-shaped %q", m)
+		}
+	}
+
 	text := logs.String()
 	lines := strings.Split(strings.TrimSpace(text), "\n")
 	requests := 0
