@@ -9,9 +9,9 @@ import (
 	"github.com/leadr-oss/identity/ports"
 )
 
-// GameModule is the game aggregate: its store, use cases and endpoints, and
-// the cipher its Steam Web API keys are sealed with (the vault's
-// credentials key).
+// GameModule is the game aggregate: its store, use cases and endpoints. The
+// cipher its Steam Web API keys are sealed with is the database module's,
+// since sign-in opens them too.
 var GameModule = fx.Module("game",
 	fx.Provide(
 		fx.Annotate(store.NewGames, fx.As(new(ports.GameRepository))),
