@@ -229,7 +229,8 @@ func (b baseline) list(w http.ResponseWriter, r *http.Request) {
 }
 
 // patch is PATCH /v1/identities/{id} with a display name, as the service
-// writes it: the row locked, changed in Go, written back when it differs.
+// writes it: the row locked, changed in Go, written back with its event
+// when it differs.
 func (b baseline) patch(w http.ResponseWriter, r *http.Request) {
 	identityID, err := id.Parse[id.Identity](r.PathValue("id"))
 	if err != nil {
@@ -315,8 +316,11 @@ func (b baseline) getOrCreate(w http.ResponseWriter, r *http.Request) {
 			" VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"+
 			" ON CONFLICT (account_id, game_id, kind, external_key) WHERE deleted_at IS NULL DO UPDATE SET updated_at = identities.updated_at"+
 			" RETURNING "+identityColumns, append(key, fresh, freshName, now)...).Scan(row.dest()...)
-		if err != nil || row.id == fresh {
+		if err != nil {
 			return err
+		}
+		if row.id == fresh {
+			return recordEvent(ctx, tx, "created", &row, nil)
 		}
 		return rename(ctx, tx, &row, name)
 	})
@@ -331,7 +335,8 @@ func (b baseline) getOrCreate(w http.ResponseWriter, r *http.Request) {
 	b.answerRow(w, status, &row, err)
 }
 
-// rename gives a locked row a new display name, unless it has it already.
+// rename gives a locked row a new display name, and records the event,
+// unless it has it already.
 func rename(ctx context.Context, tx pgx.Tx, row *identityRow, name identity.DisplayName) error {
 	if row.named(name) {
 		return nil
@@ -340,8 +345,29 @@ func rename(ctx context.Context, tx pgx.Tx, row *identityRow, name identity.Disp
 	if _, err := tx.Exec(ctx, "UPDATE identities SET display_name = $2, updated_at = $3 WHERE id = $1", row.id, newName, now); err != nil {
 		return err
 	}
+	changes := map[string][2]*string{"display_name": {row.name, &newName}}
 	row.name, row.updated = &newName, now
-	return nil
+	return recordEvent(ctx, tx, "updated", row, changes)
+}
+
+// recordEvent inserts the event the service records, in the transaction
+// of the change, so that the events table's indexes and its NOTIFY trigger
+// cost the baseline what they cost the service. Its data is the service's:
+// the identity as answered, with the changed fields as [before, after]
+// (adapters/httpapi EncodeEvent), written in one json.Marshal. The
+// baseline has no API key to name: its actor is the system.
+func recordEvent(ctx context.Context, tx pgx.Tx, verb string, row *identityRow, changes map[string][2]*string) error {
+	data, err := json.Marshal(struct {
+		wire.Identity
+		Changes map[string][2]*string `json:"changes,omitempty"`
+	}{row.wire(), changes})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, "INSERT INTO events (id, type, account_id, occurred_at, actor_type, subject_type, subject_id, data)"+
+		" VALUES ($1, $2, $3, $4, 'system', 'identity', $5, $6)",
+		id.New[id.Event]().UUID(), "identity."+verb, row.account, row.updated, id.FromUUID[id.Identity](row.id).String(), data)
+	return err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
