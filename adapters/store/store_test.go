@@ -79,12 +79,3 @@ func tenancyRepo(tb testing.TB, s *store.Store) *store.Tenancy {
 	}
 	return r
 }
-
-func sessionsRepo(tb testing.TB, s *store.Store) *store.Sessions {
-	tb.Helper()
-	r, err := store.NewSessions(s)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return r
-}
