@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/fx"
@@ -31,12 +32,20 @@ const (
 	purgeKeep  = 7 * 24 * time.Hour
 )
 
+// orphansPerPurge bounds the sessions that one purge revokes because their
+// identity or game was deleted (the deletion revoked the first
+// appsession.RevokeWithDeletion): a few seconds of work per replica, so
+// that the millions of sessions of a popular game are revoked over the
+// following minutes, each run well inside its timeout, rather than in one
+// run that the timeout cancels every time.
+const orphansPerPurge = 50_000
+
 // steamTimeout bounds every call to Steam's Web API.
 const steamTimeout = 5 * time.Second
 
 // SessionModule is client sign-in: sessions, their store, access tokens,
 // Steam tickets, the client and admin endpoints, and the purge of dead
-// sessions and nonces.
+// sessions and nonces, which also revokes the sessions that deletions left.
 var SessionModule = fx.Module("session",
 	fx.Provide(
 		fx.Annotate(store.NewSessions, fx.As(new(ports.SessionRepository))),
@@ -55,7 +64,7 @@ var SessionModule = fx.Module("session",
 	routes(httpapi.SessionRoutes),
 	subscribers(appsession.Reactions),
 	fx.Invoke(func(lc fx.Lifecycle, repo ports.SessionRepository, now ports.Clock, log *zap.Logger) {
-		purgeInBackground(lc, purgeEvery, "dead sessions", purgeSessions(repo, now), log)
+		purgeInBackground(lc, purgeEvery, "dead sessions", purgeSessions(repo, now, log), log)
 	}),
 )
 
@@ -84,7 +93,17 @@ func newSessionService(d sessionDeps) *appsession.Service {
 	})
 }
 
-// purgeSessions deletes expired nonces and long-dead sessions.
-func purgeSessions(repo ports.SessionRepository, now ports.Clock) func(context.Context) (int, error) {
-	return func(ctx context.Context) (int, error) { return repo.Purge(ctx, now(), purgeKeep) }
+// purgeSessions deletes expired nonces and long-dead sessions, then revokes
+// sessions of deleted identities and games, as the system. It reports the
+// sessions deleted; a failure of either part does not keep the other from
+// running.
+func purgeSessions(repo ports.SessionRepository, now ports.Clock, log *zap.Logger) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		purged, purgeErr := repo.Purge(ctx, now(), purgeKeep)
+		revoked, revokeErr := repo.RevokeOrphaned(ctx, now(), orphansPerPurge)
+		if revoked > 0 {
+			log.Info("revoked sessions of deleted identities and games", zap.Int("sessions", revoked))
+		}
+		return purged, errors.Join(purgeErr, revokeErr)
+	}
 }

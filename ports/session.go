@@ -77,13 +77,25 @@ type SessionRepository interface {
 	// nonces. It reports how many sessions went. Replicas may purge at once:
 	// each row goes once.
 	Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error)
+	// RevokeOrphaned revokes at now at most most of the sessions, not
+	// revoked yet, whose identity or game is deleted: those that
+	// SessionRevoker left. It writes in transactions of a few hundred
+	// sessions each, each recording session.revoked for its sessions as the
+	// actor of ctx, and reports how many it revoked. Replicas may run it at
+	// once: each session is revoked once.
+	RevokeOrphaned(ctx context.Context, now time.Time, most int) (int, error)
 }
 
-// SessionRevoker revokes every session of an identity, or of a game's
-// identities, that is not revoked yet: what deleting them does.
+// SessionRevoker revokes the sessions of an identity, or of a game's
+// identities, that are not revoked yet, recording session.revoked for each:
+// what deleting them does. It revokes at most most of them, in the
+// transaction of ctx when there is one, so that a deletion of any size
+// stays as short as a request; RevokeOrphaned revokes the others later.
+// They grant nothing meanwhile: Access and Rotate refuse the sessions of a
+// deleted identity or game.
 type SessionRevoker interface {
-	RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time) error
-	RevokeGame(ctx context.Context, gameID id.GameID, now time.Time) error
+	RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time, most int) error
+	RevokeGame(ctx context.Context, gameID id.GameID, now time.Time, most int) error
 }
 
 // AccessClaims are what an access token says.

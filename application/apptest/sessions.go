@@ -147,32 +147,55 @@ func (r *memSessions) Rotate(ctx context.Context, old, fresh []byte, now time.Ti
 	return out, nil
 }
 
-func (r *memSessions) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time) error {
-	return r.revokeAll(ctx, func(s session.Snapshot) bool { return s.IdentityID == identityID }, now)
+func (r *memSessions) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time, most int) error {
+	return r.revokeAtMost(ctx, func(s session.Snapshot) bool { return s.IdentityID == identityID }, now, most)
 }
 
-func (r *memSessions) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time) error {
-	return r.revokeAll(ctx, func(s session.Snapshot) bool { return s.GameID == gameID }, now)
+func (r *memSessions) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time, most int) error {
+	return r.revokeAtMost(ctx, func(s session.Snapshot) bool { return s.GameID == gameID }, now, most)
 }
 
-// revokeAll revokes the live sessions that match, recording an event for
-// each, in the transaction of ctx when there is one.
-func (r *memSessions) revokeAll(ctx context.Context, match func(session.Snapshot) bool, now time.Time) error {
-	return (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
-		var events []event.Event
-		for i, snap := range r.t().rows {
-			if !match(snap) || !snap.RevokedAt.IsZero() {
-				continue
-			}
-			s := session.Rehydrate(snap)
-			s.Revoke(now)
-			set(tx, &r.t().rows, i, s.Snapshot())
-			// As the store reports it: updated_at is no change.
-			snap.UpdatedAt = s.UpdatedAt()
-			events = append(events, session.Changed(session.Rehydrate(snap), s))
-		}
-		return tx.record(ctx, events...)
+// RevokeOrphaned revokes in one transaction what the store revokes in
+// several: only a failure half way would tell them apart.
+func (r *memSessions) RevokeOrphaned(ctx context.Context, now time.Time, most int) (int, error) {
+	m := (*Memory)(r)
+	var n int
+	err := m.write(ctx, func(ctx context.Context, tx *memTx) (err error) {
+		n, err = r.revoke(ctx, tx, func(s session.Snapshot) bool {
+			return !m.liveIdentity(s.IdentityID, s.AccountID, s.GameID) || !m.liveGameIn(s.AccountID, s.GameID)
+		}, now, most)
+		return err
 	})
+	return n, err
+}
+
+// revokeAtMost revokes in the transaction of ctx when there is one.
+func (r *memSessions) revokeAtMost(ctx context.Context, match func(session.Snapshot) bool, now time.Time, most int) error {
+	return (*Memory)(r).write(ctx, func(ctx context.Context, tx *memTx) error {
+		_, err := r.revoke(ctx, tx, match, now, most)
+		return err
+	})
+}
+
+// revoke revokes at most most of the live sessions that match, recording an
+// event for each, and reports how many.
+func (r *memSessions) revoke(ctx context.Context, tx *memTx, match func(session.Snapshot) bool, now time.Time, most int) (int, error) {
+	var events []event.Event
+	for i, snap := range r.t().rows {
+		if len(events) >= most {
+			break
+		}
+		if !match(snap) || !snap.RevokedAt.IsZero() {
+			continue
+		}
+		s := session.Rehydrate(snap)
+		s.Revoke(now)
+		set(tx, &r.t().rows, i, s.Snapshot())
+		// As the store reports it: updated_at is no change.
+		snap.UpdatedAt = s.UpdatedAt()
+		events = append(events, session.Changed(session.Rehydrate(snap), s))
+	}
+	return len(events), tx.record(ctx, events...)
 }
 
 func (r *memSessions) List(ctx context.Context, f ports.SessionFilter, req paging.Request) (paging.Result[*session.Session], error) {

@@ -9,9 +9,19 @@ import (
 	"github.com/leadr-oss/identity/ports"
 )
 
+// RevokeWithDeletion is the most sessions a deletion revokes in its own
+// transaction. A popular game has millions, which no request's deadline
+// fits; a thousand, each with its event, take about 80 ms on PostgreSQL
+// (BenchmarkRevokeWithDeletion in adapters/store), far inside the deadline,
+// and are all the sessions of nearly any identity. The purge revokes the
+// rest in the minutes after (ports.SessionRepository.RevokeOrphaned);
+// meanwhile they grant nothing, since Access and Rotate refuse the sessions
+// of a deleted identity or game.
+const RevokeWithDeletion = 1000
+
 // Reactions are what the session slice does when other slices change:
-// sessions end with their identity and with their game, in the
-// transaction of the deletion, so that no session outlives either.
+// sessions end with their identity and with their game, the first
+// RevokeWithDeletion of them in the transaction of the deletion.
 func Reactions(repo ports.SessionRepository) []ports.Subscriber {
 	return []ports.Subscriber{
 		{
@@ -22,7 +32,7 @@ func Reactions(repo ports.SessionRepository) []ports.Subscriber {
 				if err != nil {
 					return fmt.Errorf("identity.deleted of %q: %w", e.Subject.ID, err)
 				}
-				return repo.RevokeIdentity(ctx, identityID, e.OccurredAt)
+				return repo.RevokeIdentity(ctx, identityID, e.OccurredAt, RevokeWithDeletion)
 			},
 		},
 		{
@@ -33,7 +43,7 @@ func Reactions(repo ports.SessionRepository) []ports.Subscriber {
 				if err != nil {
 					return fmt.Errorf("game.deleted of %q: %w", e.Subject.ID, err)
 				}
-				return repo.RevokeGame(ctx, gameID, e.OccurredAt)
+				return repo.RevokeGame(ctx, gameID, e.OccurredAt, RevokeWithDeletion)
 			},
 		},
 	}

@@ -3,7 +3,9 @@ package session_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -171,15 +174,15 @@ var errRevoke = errors.New("revocation failed")
 // of its writes.
 type failingRevoker struct{ ports.SessionRepository }
 
-func (r failingRevoker) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time) error {
-	if err := r.SessionRepository.RevokeIdentity(ctx, identityID, now); err != nil {
+func (r failingRevoker) RevokeIdentity(ctx context.Context, identityID id.IdentityID, now time.Time, most int) error {
+	if err := r.SessionRepository.RevokeIdentity(ctx, identityID, now, most); err != nil {
 		return err
 	}
 	return errRevoke
 }
 
-func (r failingRevoker) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time) error {
-	if err := r.SessionRepository.RevokeGame(ctx, gameID, now); err != nil {
+func (r failingRevoker) RevokeGame(ctx context.Context, gameID id.GameID, now time.Time, most int) error {
+	if err := r.SessionRepository.RevokeGame(ctx, gameID, now, most); err != nil {
 		return err
 	}
 	return errRevoke
@@ -261,4 +264,88 @@ func TestReactionsRefuseAnEventOfNoID(t *testing.T) {
 	if got := e.stored(tok.Session.ID()); got.IsRevoked() {
 		t.Errorf("a malformed event revoked a session at %v", got.RevokedAt())
 	}
+}
+
+// A deletion ends at most RevokeWithDeletion sessions in its transaction,
+// however many there are, so that it fits in a request; the others grant
+// nothing all the same, and the purge's sweep ends them, as the system.
+func TestADeletionRevokesABoundedNumberOfSessions(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		delete func(e *env, tok ports.Tokens)
+	}{
+		{"identity", func(e *env, tok ports.Tokens) { e.deleteIdentity(tok.Identity.ID()) }},
+		{"game", func(e *env, _ ports.Tokens) { e.deleteGame(e.game) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.react(e.sessions)
+			tok := e.device(deviceKey)
+			// The others straight in the repository: a thousand sign-ins
+			// would only be slower.
+			const beyond = 10
+			ids := []id.SessionID{tok.Session.ID()}
+			for k := range appsession.RevokeWithDeletion + beyond - 1 {
+				i := tok.Identity
+				s := session.New(i.ID(), i.AccountID(), i.GameID(), e.clock.Now(), lifetimes)
+				if err := e.sessions.Create(e.ctx, s, []byte(fmt.Sprintf("refresh token hash %d", k))); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, s.ID())
+			}
+			revoked := func() (n int, live id.SessionID) {
+				for _, s := range ids {
+					if e.stored(s).IsRevoked() {
+						n++
+					} else {
+						live = s
+					}
+				}
+				return n, live
+			}
+
+			e.clock.Advance(time.Minute)
+			actor := event.Actor{Kind: event.ActorAPIKey, ID: e.regular.KeyID.String()}
+			e.ctx = event.WithActor(e.ctx, actor)
+			events := apptest.RecordedDuring(t, e.events, func() { tt.delete(e, tok) })
+			n, live := revoked()
+			if all, by := revocations(events, actor); n != appsession.RevokeWithDeletion || all != n || by != n {
+				t.Fatalf("the deletion revoked %d of %d sessions and recorded %d session.revoked, %d as its actor, want %d of each",
+					n, len(ids), all, by, appsession.RevokeWithDeletion)
+			}
+			if _, err := e.sessions.Access(e.ctx, live, e.clock.Now()); !errors.Is(err, session.ErrAccessInvalid) {
+				t.Errorf("a session the deletion left: access %v, want %v", err, session.ErrAccessInvalid)
+			}
+
+			e.clock.Advance(time.Minute)
+			var swept int
+			events = apptest.RecordedDuring(t, e.events, func() {
+				var err error
+				if swept, err = e.sessions.RevokeOrphaned(context.Background(), e.clock.Now(), math.MaxInt); err != nil {
+					t.Fatal(err)
+				}
+			})
+			all, by := revocations(events, event.System)
+			if n, _ := revoked(); n != len(ids) || swept != beyond || all != beyond || by != beyond {
+				t.Fatalf("after the sweep %d of %d sessions are revoked; it reported %d and recorded %d session.revoked, %d as the system, want %d",
+					n, len(ids), swept, all, by, beyond)
+			}
+		})
+	}
+}
+
+// revocations counts the session.revoked events, and those that actor
+// made.
+func revocations(events []*ports.Recorded, actor event.Actor) (all, by int) {
+	for _, e := range events {
+		if e.Type == "session.revoked" {
+			all++
+			if e.Actor == actor {
+				by++
+			}
+		}
+	}
+	return all, by
 }

@@ -210,7 +210,7 @@ func runEvents(t *testing.T, shared func(t *testing.T) Env) {
 		s4, _ := newSession(t, env, i, t0)
 		r.n += 2
 		r.step("revoke the identity's sessions", func() {
-			must(t, env.Sessions().RevokeIdentity(c, i.ID(), t0.Add(time.Hour)))
+			must(t, env.Sessions().RevokeIdentity(c, i.ID(), t0.Add(time.Hour), unbounded))
 		}, seen{"session.revoked", s3.ID().String()}, seen{"session.revoked", s4.ID().String()})
 
 		r.step("delete identity", func() {
@@ -263,7 +263,7 @@ func runEvents(t *testing.T, shared func(t *testing.T) Env) {
 				if e.Subject.ID != i.ID().String() {
 					return nil
 				}
-				if err := env.Sessions().RevokeIdentity(c, i.ID(), t0.Add(time.Hour)); err != nil {
+				if err := env.Sessions().RevokeIdentity(c, i.ID(), t0.Add(time.Hour), unbounded); err != nil {
 					return err
 				}
 				return boom
@@ -292,7 +292,7 @@ func runEvents(t *testing.T, shared func(t *testing.T) Env) {
 				if e.Subject.ID != i.ID().String() {
 					return nil
 				}
-				return env.Sessions().RevokeIdentity(c, i.ID(), e.OccurredAt)
+				return env.Sessions().RevokeIdentity(c, i.ID(), e.OccurredAt, unbounded)
 			}})()
 		_, err := env.Identities().Update(ctx(t), i.ID(), func(i *identity.Identity) error { return i.Delete(t0.Add(time.Hour)) })
 		must(t, err)

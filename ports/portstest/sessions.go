@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/leadr-oss/identity/domain"
+	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
@@ -29,9 +31,15 @@ func init() {
 	// Purge deletes across accounts: it runs on stores of its own, so that
 	// it neither takes other tests' sessions nor finds them.
 	register("SessionPurge", func(t *testing.T, s Stores) { runPurge(t, s.Fresh) })
+	// So does the sweep of orphaned sessions, which would end those that
+	// other tests' deletions leave on purpose.
+	register("SessionOrphans", func(t *testing.T, s Stores) { runOrphans(t, s.Fresh) })
 }
 
 var sessionLifetimes = session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour}
+
+// unbounded is a bound on revocations that no test reaches.
+const unbounded = math.MaxInt
 
 // newPlayer is a live identity in a live game of an account of its own.
 func newPlayer(t *testing.T, env Env) *identity.Identity {
@@ -298,7 +306,7 @@ func runSessions(t *testing.T, shared func(t *testing.T) Env) {
 		others, _ := newSession(t, env, b, t0)
 
 		at := t0.Add(time.Hour + 999*time.Nanosecond)
-		must(t, env.Sessions().RevokeIdentity(ctx(t), a.ID(), at))
+		must(t, env.Sessions().RevokeIdentity(ctx(t), a.ID(), at, unbounded))
 		for _, s := range []*session.Session{live1, live2} {
 			got := getSession(t, env, s.ID())
 			want := s.Snapshot()
@@ -313,9 +321,9 @@ func runSessions(t *testing.T, shared func(t *testing.T) Env) {
 		unchanged(t, env, others)
 
 		revoked := getSession(t, env, live1.ID())
-		must(t, env.Sessions().RevokeIdentity(ctx(t), a.ID(), at.Add(time.Hour)))
+		must(t, env.Sessions().RevokeIdentity(ctx(t), a.ID(), at.Add(time.Hour), unbounded))
 		unchanged(t, env, revoked)
-		must(t, env.Sessions().RevokeIdentity(ctx(t), id.New[id.Identity](), at))
+		must(t, env.Sessions().RevokeIdentity(ctx(t), id.New[id.Identity](), at, unbounded))
 	})
 
 	t.Run("revoking a game's sessions revokes exactly those", func(t *testing.T) {
@@ -333,7 +341,7 @@ func runSessions(t *testing.T, shared func(t *testing.T) Env) {
 		otherGame, _ := newSession(t, env, c, t0)
 
 		at := t0.Add(time.Hour)
-		must(t, env.Sessions().RevokeGame(ctx(t), g, at))
+		must(t, env.Sessions().RevokeGame(ctx(t), g, at, unbounded))
 		for _, s := range []*session.Session{ofA, ofB} {
 			want := s.Snapshot()
 			want.RevokedAt, want.UpdatedAt = at, at
@@ -343,7 +351,7 @@ func runSessions(t *testing.T, shared func(t *testing.T) Env) {
 		}
 		unchanged(t, env, earlier)
 		unchanged(t, env, otherGame)
-		must(t, env.Sessions().RevokeGame(ctx(t), id.New[id.Game](), at))
+		must(t, env.Sessions().RevokeGame(ctx(t), id.New[id.Game](), at, unbounded))
 	})
 }
 
@@ -958,6 +966,197 @@ func runPurge(t *testing.T, fresh func(t *testing.T) Env) {
 		}
 		for _, s := range kept {
 			unchanged(t, env, s)
+		}
+	})
+}
+
+// revocations are the session.revoked events of the account, by session.
+func revocations(t *testing.T, env Env, account id.AccountID) map[string][]*ports.Recorded {
+	t.Helper()
+	sort, err := ports.EventSchema.Spec.ParseSort("id:asc")
+	must(t, err)
+	out := map[string][]*ports.Recorded{}
+	req := paging.Request{Sort: sort, Limit: 500}
+	for {
+		res, err := env.Events().List(ctx(t), ports.EventFilter{AccountID: account, Type: "session.revoked"}, req)
+		must(t, err)
+		for _, e := range res.Items {
+			out[e.Subject.ID] = append(out[e.Subject.ID], e)
+		}
+		if !res.More {
+			return out
+		}
+		req.After = ports.EventSchema.Position(res.Items[len(res.Items)-1], sort)
+	}
+}
+
+// sessionsOf stores n sessions of the identity.
+func sessionsOf(t *testing.T, env Env, i *identity.Identity, n int) []*session.Session {
+	t.Helper()
+	out := make([]*session.Session, n)
+	for k := range out {
+		out[k], _ = newSession(t, env, i, t0)
+	}
+	return out
+}
+
+// revokedAmong splits the sessions as stored into the revoked ones and the
+// others.
+func revokedAmong(t *testing.T, env Env, ss []*session.Session) (revoked, live []*session.Session) {
+	t.Helper()
+	for _, s := range ss {
+		got := getSession(t, env, s.ID())
+		if got.IsRevoked() {
+			revoked = append(revoked, got)
+		} else {
+			live = append(live, got)
+		}
+	}
+	return revoked, live
+}
+
+func deleteIdentity(t *testing.T, env Env, i *identity.Identity) {
+	t.Helper()
+	_, err := env.Identities().Update(ctx(t), i.ID(), func(i *identity.Identity) error { return i.Delete(t0) })
+	must(t, err)
+}
+
+func deleteGame(t *testing.T, env Env, gameID id.GameID) {
+	t.Helper()
+	_, err := env.Games().Update(ctx(t), gameID, func(g *game.Game) error { return g.Delete(t0) })
+	must(t, err)
+}
+
+func runOrphans(t *testing.T, fresh func(t *testing.T) Env) {
+	t.Run("a revocation revokes at most its bound, and the sweep the rest, once each, as the system", func(t *testing.T) {
+		t.Parallel()
+		env := fresh(t)
+		acc := NewAccount(t, env.Tenancy()).ID()
+		g, kept := NewGame(t, env.Games(), acc).ID(), NewGame(t, env.Games(), acc).ID()
+		ada := create(t, env.Identities(), acc, device(kept, 1, "", t0))
+		bob := create(t, env.Identities(), acc, device(g, 2, "", t0))
+		cy := create(t, env.Identities(), acc, device(g, 3, "", t0))
+		dee := create(t, env.Identities(), acc, device(kept, 4, "", t0))
+		ofAda := sessionsOf(t, env, ada, 5)
+		inGame := append(sessionsOf(t, env, bob, 2), sessionsOf(t, env, cy, 2)...)
+		earlier := revoke(t, env, sessionsOf(t, env, bob, 1)[0], t0.Add(time.Minute))
+		live := sessionsOf(t, env, dee, 2)
+
+		// As a deletion's reaction does, for someone.
+		someone := event.WithActor(ctx(t), event.Actor{Kind: event.ActorAPIKey, ID: "key_" + id.New[id.Account]().UUID().String()})
+		at := t0.Add(time.Hour)
+		deleteIdentity(t, env, ada)
+		must(t, env.Sessions().RevokeIdentity(someone, ada.ID(), at, 2))
+		deleteGame(t, env, g)
+		must(t, env.Sessions().RevokeGame(someone, g, at, 3))
+		for _, c := range []struct {
+			name     string
+			sessions []*session.Session
+			bound    int
+		}{{"identity", ofAda, 2}, {"game", inGame, 3}} {
+			revoked, _ := revokedAmong(t, env, c.sessions)
+			if len(revoked) != c.bound {
+				t.Fatalf("revoking the %s's sessions at most %d at a time revoked %d of %d", c.name, c.bound, len(revoked), len(c.sessions))
+			}
+			for _, s := range revoked {
+				if !s.RevokedAt().Equal(at) {
+					t.Fatalf("%s's session revoked at %v, want %v", c.name, s.RevokedAt(), at)
+				}
+			}
+		}
+		_, leftOfAda := revokedAmong(t, env, ofAda)
+		_, leftInGame := revokedAmong(t, env, inGame)
+		left := append(leftOfAda, leftInGame...)
+
+		sweptAt := at.Add(time.Minute)
+		n, err := env.Sessions().RevokeOrphaned(ctx(t), sweptAt, 1)
+		must(t, err)
+		if n != 1 {
+			t.Fatalf("a sweep of at most 1 revoked %d", n)
+		}
+		n, err = env.Sessions().RevokeOrphaned(ctx(t), sweptAt, unbounded)
+		must(t, err)
+		if n != len(left)-1 {
+			t.Fatalf("the sweep revoked %d, want the %d left", n, len(left)-1)
+		}
+		for _, s := range left {
+			want := s.Snapshot()
+			want.RevokedAt, want.UpdatedAt = sweptAt, sweptAt
+			if got := getSession(t, env, s.ID()); got.Snapshot() != want {
+				t.Fatalf("not revoked by the sweep:\n got  %+v\n want %+v", got.Snapshot(), want)
+			}
+		}
+		unchanged(t, env, earlier)
+		for _, s := range live {
+			unchanged(t, env, s)
+		}
+		if n, err := env.Sessions().RevokeOrphaned(ctx(t), sweptAt.Add(time.Minute), unbounded); err != nil || n != 0 {
+			t.Fatalf("a second sweep revoked %d (%v), want none", n, err)
+		}
+
+		events := revocations(t, env, acc)
+		if len(events) != len(ofAda)+len(inGame)+1 { // and earlier's
+			t.Fatalf("session.revoked recorded for %d sessions, want %d", len(events), len(ofAda)+len(inGame)+1)
+		}
+		for _, s := range append(ofAda, inGame...) {
+			es := events[s.ID().String()]
+			if len(es) != 1 {
+				t.Fatalf("session %s: %d session.revoked events, want 1", s.ID(), len(es))
+			}
+			want := event.ActorOf(someone)
+			if slices.ContainsFunc(left, func(l *session.Session) bool { return l.ID() == s.ID() }) {
+				want = event.System
+			}
+			if es[0].Actor != want || !es[0].OccurredAt.Equal(getSession(t, env, s.ID()).RevokedAt()) {
+				t.Fatalf("session %s revoked by %+v at %v, want %+v at its revocation", s.ID(), es[0].Actor, es[0].OccurredAt, want)
+			}
+		}
+	})
+
+	t.Run("concurrent sweeps revoke each orphaned session once", func(t *testing.T) {
+		t.Parallel()
+		env := fresh(t)
+		acc := NewAccount(t, env.Tenancy()).ID()
+		g, kept := NewGame(t, env.Games(), acc).ID(), NewGame(t, env.Games(), acc).ID()
+		// More than a batch of the game's, fewer than one of the identity's.
+		var orphans []*session.Session
+		for n := range 2 {
+			orphans = append(orphans, sessionsOf(t, env, create(t, env.Identities(), acc, device(g, n, "", t0)), 300)...)
+		}
+		gone := create(t, env.Identities(), acc, device(kept, 2, "", t0))
+		orphans = append(orphans, sessionsOf(t, env, gone, 150)...)
+		live := sessionsOf(t, env, create(t, env.Identities(), acc, device(kept, 3, "", t0)), 10)
+		deleteGame(t, env, g)
+		deleteIdentity(t, env, gone)
+
+		const sweepers = 6
+		counts := make([]int, sweepers)
+		errs := atOnce(sweepers, func(k int) (err error) {
+			counts[k], err = env.Sessions().RevokeOrphaned(context.Background(), t0.Add(time.Hour), unbounded)
+			return err
+		})
+		total := 0
+		for k := range sweepers {
+			must(t, errs[k])
+			total += counts[k]
+		}
+		if total != len(orphans) {
+			t.Fatalf("sweepers report %v: %d sessions in all, want %d", counts, total, len(orphans))
+		}
+		if _, left := revokedAmong(t, env, orphans); len(left) != 0 {
+			t.Fatalf("%d orphaned sessions left unrevoked", len(left))
+		}
+		for _, s := range live {
+			unchanged(t, env, s)
+		}
+		events := revocations(t, env, acc)
+		for _, s := range orphans {
+			if n := len(events[s.ID().String()]); n != 1 {
+				t.Fatalf("session %s: %d session.revoked events, want 1", s.ID(), n)
+			}
+		}
+		if len(events) != len(orphans) {
+			t.Fatalf("session.revoked recorded for %d sessions, want %d", len(events), len(orphans))
 		}
 	})
 }
