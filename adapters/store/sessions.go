@@ -246,11 +246,10 @@ func (r *Sessions) revokeAtMost(ctx context.Context, where condition, now time.T
 // identities, walking from each to its live sessions by their index. On
 // PostgreSQL a LATERAL join makes that walk the plan: the planner cannot
 // tell that the live sessions of deleted games and identities are few, and
-// would read every live session to find them. Games are few; identities are
-// not: with no index on deleted ones, the sweep reads the identities table
-// whole and looks up each deleted identity's live sessions, every minute on
-// every replica (about 20 ms for 100,000 identities, 2,000 of them deleted,
-// and in proportion: BenchmarkRevokeWithDeletion). On PostgreSQL each batch
+// would read every live session to find them. Games are few; the deleted
+// identities have an index of their own (identities_deleted_idx), so that
+// a sweep with nothing to do costs what the deleted ones do, not the whole
+// table (BenchmarkRevokeWithDeletion measures it). On PostgreSQL each batch
 // picks its sessions with SKIP LOCKED, as Purge does, so that replicas
 // sweeping at once revoke different ones and never wait on one another; the
 // lock is the sessions' alone, not the identity's or the game's, which

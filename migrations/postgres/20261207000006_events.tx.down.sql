@@ -11,6 +11,7 @@ BEGIN
     END IF;
 END $$;
 
+DROP INDEX identities_deleted_idx;
 DROP TRIGGER events_notify ON events;
 DROP FUNCTION leadr_notify_events();
 DROP TABLE events;

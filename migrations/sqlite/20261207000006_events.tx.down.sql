@@ -14,4 +14,5 @@ INSERT INTO release_downgrade_guard SELECT name FROM sealed_secrets LIMIT 1;
 DROP TRIGGER release_downgrade_guard_raise;
 DROP TABLE release_downgrade_guard;
 
+DROP INDEX identities_deleted_idx;
 DROP TABLE events;
