@@ -55,10 +55,11 @@ func (c *Changes) Live() bool {
 func (c *Changes) alive() { c.heard.Store(time.Now().UnixNano()) }
 
 // committed publishes the subjects of this replica's events that just
-// committed. Creations change no cached verdict.
+// committed and can change a cached verdict, as the trigger does for the
+// other replicas.
 func (c *Changes) committed(events []event.Event) {
 	for _, e := range events {
-		if !strings.HasSuffix(string(e.Type), ".created") {
+		if e.ChangesAccess {
 			c.publish(ports.Change{ID: e.Subject.ID})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,11 +95,13 @@ func TestChangesReachOtherReplicas(t *testing.T) {
 	dbURL := pgtest.FreshURL(t)
 	writer, reader := pgtest.OpenURL(t, dbURL), pgtest.OpenURL(t, dbURL)
 	h, _ := listen(t, reader)
-	// An event as the outbox records it; only its type and subject matter.
+	// An event as the outbox records it; only its subject and whether it
+	// changes access (the domain says: a rename does not) matter.
 	recordSQL := func(typ, subject string, n int) string {
-		return fmt.Sprintf(`INSERT INTO events (id, type, account_id, occurred_at, actor_type, subject_type, subject_id, data)
-			SELECT gen_random_uuid(), '%s', gen_random_uuid(), now(), 'system', split_part('%s', '.', 1), '%s', '{}'
-			FROM generate_series(1, %d)`, typ, typ, subject, n)
+		access := !strings.HasSuffix(typ, ".created") && typ != "identity.updated"
+		return fmt.Sprintf(`INSERT INTO events (id, type, account_id, occurred_at, actor_type, subject_type, subject_id, data, changes_access)
+			SELECT gen_random_uuid(), '%s', gen_random_uuid(), now(), 'system', split_part('%s', '.', 1), '%s', '{}', %t
+			FROM generate_series(1, %d)`, typ, typ, subject, access, n)
 	}
 	inTx := func(commit bool, qs ...string) {
 		t.Helper()
@@ -125,15 +128,15 @@ func TestChangesReachOtherReplicas(t *testing.T) {
 		ses = "ses_00000000-0000-7000-8000-000000000006"
 		ide = "ide_00000000-0000-7000-8000-000000000005"
 	)
-	inTx(true, recordSQL("identity.created", ide, 1), recordSQL("session.created", ses, 1))
-	h.none(t) // a creation changes no cached verdict
+	inTx(true, recordSQL("identity.created", ide, 1), recordSQL("session.created", ses, 1), recordSQL("identity.updated", ide, 1))
+	h.none(t) // neither a creation nor a rename changes a cached verdict
 
 	for _, c := range []struct {
 		typ, subject string
 	}{
 		{"api_key.revoked", key},
+		{"api_key.updated", key},
 		{"session.revoked", ses},
-		{"identity.updated", ide},
 		{"identity.deleted", ide},
 	} {
 		inTx(true, recordSQL(c.typ, c.subject, 1))

@@ -151,19 +151,22 @@ type eventRow struct {
 	SubjectType string         `bun:"subject_type"`
 	SubjectID   string         `bun:"subject_id"`
 	Data        string         `bun:"data"`
+	// ChangesAccess is what the events' trigger notifies replicas of.
+	ChangesAccess bool `bun:"changes_access"`
 }
 
 func eventToRow(e *event.Event, data []byte) eventRow {
 	return eventRow{
-		ID:          toUUID(e.ID),
-		Type:        string(e.Type),
-		AccountID:   toUUID(e.AccountID),
-		OccurredAt:  e.OccurredAt,
-		ActorType:   string(e.Actor.Kind),
-		ActorID:     sql.NullString{String: e.Actor.ID, Valid: e.Actor.ID != ""},
-		SubjectType: e.Subject.Resource,
-		SubjectID:   e.Subject.ID,
-		Data:        string(data),
+		ID:            toUUID(e.ID),
+		Type:          string(e.Type),
+		AccountID:     toUUID(e.AccountID),
+		OccurredAt:    e.OccurredAt,
+		ActorType:     string(e.Actor.Kind),
+		ActorID:       sql.NullString{String: e.Actor.ID, Valid: e.Actor.ID != ""},
+		SubjectType:   e.Subject.Resource,
+		SubjectID:     e.Subject.ID,
+		Data:          string(data),
+		ChangesAccess: e.ChangesAccess,
 	}
 }
 
@@ -179,8 +182,8 @@ func eventFromRow(r *eventRow) (*ports.Recorded, error) {
 	}, nil
 }
 
-const eventColumns = "id, type, account_id, occurred_at, actor_type, actor_id, subject_type, subject_id, data"
+const eventColumns = "id, type, account_id, occurred_at, actor_type, actor_id, subject_type, subject_id, data, changes_access"
 
 func (r *eventRow) fields() []any {
-	return []any{uuidField(&r.ID), &r.Type, uuidField(&r.AccountID), &r.OccurredAt, &r.ActorType, &r.ActorID, &r.SubjectType, &r.SubjectID, &r.Data}
+	return []any{uuidField(&r.ID), &r.Type, uuidField(&r.AccountID), &r.OccurredAt, &r.ActorType, &r.ActorID, &r.SubjectType, &r.SubjectID, &r.Data, &r.ChangesAccess}
 }

@@ -63,9 +63,17 @@ type Event struct {
 	// more. The outbox writes them in the API's shape, which holds no
 	// secret, and the changes between them.
 	Before, After any
+	// ChangesAccess says that the change can alter what a check of a
+	// credential decides (a key changed, a session revoked, an identity or
+	// a game deleted): replicas forget what they cached of it. A rename
+	// cannot; telling every replica of every write would serialise the
+	// commits of the database (PostgreSQL's NOTIFY takes a lock until the
+	// commit is flushed).
+	ChangesAccess bool
 }
 
-// Of is the event of subject becoming after, by verb.
+// Of is the event of subject becoming after, by verb; it changes no
+// access (see ChangesAccess).
 func Of(verb string, account id.AccountID, subject Subject, at time.Time, before, after any) Event {
 	return Event{
 		Type:       Type(subject.Resource + "." + verb),

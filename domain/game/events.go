@@ -10,11 +10,12 @@ func Created(g *Game) event.Event {
 // Changed is the event of a game going from before to after: deleted, or
 // else updated.
 func Changed(before, after *Game) event.Event {
-	verb := "updated"
 	if after.IsDeleted() && !before.IsDeleted() {
-		verb = "deleted"
+		e := event.Of("deleted", after.accountID, subject(after), after.updatedAt, before, after)
+		e.ChangesAccess = true // its identities' sessions are refused
+		return e
 	}
-	return event.Of(verb, after.accountID, subject(after), after.updatedAt, before, after)
+	return event.Of("updated", after.accountID, subject(after), after.updatedAt, before, after)
 }
 
 func subject(g *Game) event.Subject { return event.Subject{Resource: "game", ID: g.id.String()} }

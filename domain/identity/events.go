@@ -10,11 +10,12 @@ func Created(i *Identity) event.Event {
 // Changed is the event of an identity going from before to after: deleted,
 // or else updated.
 func Changed(before, after *Identity) event.Event {
-	verb := "updated"
 	if after.IsDeleted() && !before.IsDeleted() {
-		verb = "deleted"
+		e := event.Of("deleted", after.accountID, subject(after), after.updatedAt, before, after)
+		e.ChangesAccess = true // its sessions are refused
+		return e
 	}
-	return event.Of(verb, after.accountID, subject(after), after.updatedAt, before, after)
+	return event.Of("updated", after.accountID, subject(after), after.updatedAt, before, after)
 }
 
 func subject(i *Identity) event.Subject {

@@ -15,13 +15,17 @@ func Changed(before, after *Session) event.Event {
 	if after.IsRevoked() && !before.IsRevoked() {
 		verb = "revoked"
 	}
-	return event.Of(verb, after.accountID, subject(after), after.updatedAt, before, after)
+	e := event.Of(verb, after.accountID, subject(after), after.updatedAt, before, after)
+	e.ChangesAccess = after.IsRevoked()
+	return e
 }
 
 // ReuseDetected is the event of a rotated refresh token presented again,
 // which revoked the session.
 func ReuseDetected(before, after *Session) event.Event {
-	return event.Of("reuse_detected", after.accountID, subject(after), after.updatedAt, before, after)
+	e := event.Of("reuse_detected", after.accountID, subject(after), after.updatedAt, before, after)
+	e.ChangesAccess = true
+	return e
 }
 
 func subject(s *Session) event.Subject { return event.Subject{Resource: "session", ID: s.id.String()} }

@@ -21,7 +21,9 @@ func APIKeyChanged(before, after *APIKey) event.Event {
 	if after.status == KeyRevoked && before.status != KeyRevoked {
 		verb = "revoked"
 	}
-	return event.Of(verb, after.accountID, keySubject(after), after.updatedAt, before, after)
+	e := event.Of(verb, after.accountID, keySubject(after), after.updatedAt, before, after)
+	e.ChangesAccess = true // a cached key carries its status and its limit
+	return e
 }
 
 func keySubject(k *APIKey) event.Subject {

@@ -14,7 +14,9 @@ CREATE TABLE events (
     actor_id     text,
     subject_type text        NOT NULL,
     subject_id   text        NOT NULL,
-    data         jsonb       NOT NULL
+    data         jsonb       NOT NULL,
+    -- The change can alter a cached check of a credential (see below).
+    changes_access boolean   NOT NULL DEFAULT false
 );
 
 CREATE INDEX events_feed_idx ON events (xid, position);
@@ -27,10 +29,13 @@ CREATE INDEX events_subject_idx ON events (subject_id);
 -- that may make a cached verdict wrong through NOTIFY leadr_changes, sent
 -- when the writing transaction commits and not at all if it rolls back,
 -- with the changed subject's ID as payload. That replaces one trigger per
--- table: whatever changes records an event. Creations change no verdict,
--- and are the most frequent writes (sign-ins, sign-ups). A statement that
--- records many events (the sessions of a deleted game) sends one "*",
--- "anything may have changed", rather than a flood.
+-- table: whatever changes records an event, and the domain says which
+-- events can change a cached verdict (changes_access: a key changed, a
+-- session revoked, an identity or a game deleted). Only those notify: a
+-- transaction that notifies holds a lock of the whole cluster until its
+-- commit is flushed, which made every rename wait for every other. A
+-- statement that records many such events (the sessions of a deleted
+-- game) sends one "*", "anything may have changed", rather than a flood.
 DROP TRIGGER games_notify_delete ON games;
 DROP TRIGGER identities_notify_delete ON identities;
 DROP TRIGGER sessions_notify_delete ON sessions;
@@ -40,10 +45,10 @@ DROP FUNCTION leadr_notify_change();
 
 CREATE FUNCTION leadr_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF (SELECT count(*) FROM (SELECT 1 FROM recorded WHERE type NOT LIKE '%.created' LIMIT 101) AS r) > 100 THEN
+    IF (SELECT count(*) FROM (SELECT 1 FROM recorded WHERE changes_access LIMIT 101) AS r) > 100 THEN
         PERFORM pg_notify('leadr_changes', '*');
     ELSE
-        PERFORM pg_notify('leadr_changes', subject_id) FROM recorded WHERE type NOT LIKE '%.created';
+        PERFORM pg_notify('leadr_changes', subject_id) FROM recorded WHERE changes_access;
     END IF;
     RETURN NULL;
 END

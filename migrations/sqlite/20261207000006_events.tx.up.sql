@@ -11,7 +11,8 @@ CREATE TABLE events (
     actor_id     TEXT,
     subject_type TEXT      NOT NULL,
     subject_id   TEXT      NOT NULL,
-    data         TEXT      NOT NULL
+    data         TEXT      NOT NULL,
+    changes_access BOOLEAN NOT NULL DEFAULT FALSE
 );
 
 CREATE INDEX events_account_feed_idx ON events (account_id, position);
