@@ -63,6 +63,13 @@ type Config struct {
 	SessionMaxAge time.Duration
 	// EventRetention is how long events are kept.
 	EventRetention time.Duration
+	// WebhookAllowPrivate lets webhooks use http:// and reach addresses
+	// that are not public: tests, and private networks.
+	WebhookAllowPrivate bool
+	// WebhookWorkers is how many deliveries a replica makes at once, at
+	// most WebhookPerEndpoint of them to one endpoint.
+	WebhookWorkers     int
+	WebhookPerEndpoint int
 	// AuthCacheTTL bounds how long a verified API key or session is kept
 	// in process; 0 turns the caches off.
 	AuthCacheTTL time.Duration
@@ -231,6 +238,15 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if cfg.EventRetention, err = time.ParseDuration(get("LEADR_EVENT_RETENTION", "2160h")); err != nil || cfg.EventRetention < time.Hour {
 		bad("LEADR_EVENT_RETENTION", "must be a duration of at least 1h, such as 2160h (90 days)")
+	}
+	if cfg.WebhookAllowPrivate, err = strconv.ParseBool(get("LEADR_WEBHOOK_ALLOW_PRIVATE", "false")); err != nil {
+		bad("LEADR_WEBHOOK_ALLOW_PRIVATE", "must be true or false")
+	}
+	if cfg.WebhookWorkers, err = strconv.Atoi(get("LEADR_WEBHOOK_WORKERS", "32")); err != nil || cfg.WebhookWorkers < 1 || cfg.WebhookWorkers > 1000 {
+		bad("LEADR_WEBHOOK_WORKERS", "must be an integer from 1 to 1000")
+	}
+	if cfg.WebhookPerEndpoint, err = strconv.Atoi(get("LEADR_WEBHOOK_PER_ENDPOINT", "4")); err != nil || cfg.WebhookPerEndpoint < 1 || cfg.WebhookPerEndpoint > cfg.WebhookWorkers {
+		bad("LEADR_WEBHOOK_PER_ENDPOINT", "must be an integer from 1 to LEADR_WEBHOOK_WORKERS")
 	}
 	if cfg.AuthCacheTTL, err = time.ParseDuration(get("LEADR_AUTH_CACHE_TTL", "10s")); err != nil || cfg.AuthCacheTTL < 0 {
 		bad("LEADR_AUTH_CACHE_TTL", "must be a duration such as 10s, or 0 to turn the caches off")

@@ -22,6 +22,7 @@ var Aggregates = []fx.Option{
 	IdentityModule,
 	SessionModule,
 	EventsModule,
+	WebhookModule,
 }
 
 // Service is the whole service: give it a configuration and run it.

@@ -229,17 +229,27 @@ func (b *body) missing(name string) {
 	b.ps.add("body", name, "missing", "Field required", b.whole(), nil)
 }
 
-// str reads a string field; required fields report "missing". It returns
-// nil when the field is absent, null or of another type.
-func (b *body) str(name string, required bool) *string {
+// given is a field's value, unless it is absent (a problem when it is
+// required) or null where null is allowed.
+func (b *body) given(name string, required bool) (json.RawMessage, bool) {
 	raw, ok := b.field(name)
 	if !ok {
 		if required && !b.broken {
 			b.missing(name)
 		}
-		return nil
+		return nil, false
 	}
 	if string(raw) == "null" && !required {
+		return nil, false
+	}
+	return raw, true
+}
+
+// str reads a string field; required fields report "missing". It returns
+// nil when the field is absent, null or of another type.
+func (b *body) str(name string, required bool) *string {
+	raw, ok := b.given(name, required)
+	if !ok {
 		return nil
 	}
 	var s string
@@ -360,4 +370,27 @@ func (b *body) setting(name string) ports.Setting {
 	}
 	v := b.str(name, false)
 	return ports.Setting{Given: v != nil, Value: v}
+}
+
+// strs reads a list of strings; required lists report "missing". It
+// returns nil when the field is absent, null, or not a list of strings (a
+// problem).
+func (b *body) strs(name string, required bool) []string {
+	raw, ok := b.given(name, required)
+	if !ok {
+		return nil
+	}
+	var items []json.RawMessage
+	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+		b.ps.add("body", name, "list_type", "Input should be a valid list", b.input(name, rawInput{json: raw}), nil)
+		return nil
+	}
+	out := make([]string, len(items))
+	for i, item := range items {
+		if item[0] != '"' || json.Unmarshal(item, &out[i]) != nil || loneSurrogate(item, out[i]) {
+			b.ps.add("body", name, "string_type", "Input should be a list of valid strings", b.input(name, rawInput{json: raw}), nil)
+			return nil
+		}
+	}
+	return out
 }

@@ -129,3 +129,10 @@ func bodySetting(f fields, p **string) ports.Setting {
 	*p = s.Value
 	return s
 }
+
+// bodyStrings reads a list of strings into *p; see body.strs.
+func bodyStrings(f fields, p *[]string) []string {
+	tag := f.tag(p)
+	*p = f.b.strs(tag.name, tag.required)
+	return *p
+}

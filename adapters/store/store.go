@@ -133,7 +133,8 @@ func updateLocked[R any, A any](ctx context.Context, db *DB, table string, where
 
 // saveIfChanged writes columns of after, and records the event, unless
 // nothing changed. Both rows come from the same mapper, so equal state
-// gives equal rows.
+// gives equal rows. An event without a type is none: the row changed in
+// its bookkeeping only (a webhook's failing_since).
 func (d *DB) saveIfChanged(ctx context.Context, table string, before, after any, columns []string, changed func() event.Event) error {
 	if reflect.DeepEqual(before, after) {
 		return nil
@@ -142,7 +143,10 @@ func (d *DB) saveIfChanged(ctx context.Context, table string, before, after any,
 	if _, err := st.tx.NewUpdate().Model(after).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("save %s: %w", table, err)
 	}
-	return d.record(ctx, changed())
+	if e := changed(); e.Type != "" {
+		return d.record(ctx, e)
+	}
+	return nil
 }
 
 // create inserts row and records the event of its creation.

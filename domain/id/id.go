@@ -26,6 +26,8 @@ type (
 	Identity struct{}
 	Session  struct{}
 	Event    struct{}
+	Webhook  struct{}
+	Delivery struct{}
 )
 
 func (Account) Prefix() string  { return "acc" }
@@ -35,6 +37,8 @@ func (Game) Prefix() string     { return "gam" }
 func (Identity) Prefix() string { return "ide" }
 func (Session) Prefix() string  { return "ses" }
 func (Event) Prefix() string    { return "evt" }
+func (Webhook) Prefix() string  { return "whk" }
+func (Delivery) Prefix() string { return "dlv" }
 
 func (Account) Noun() string  { return "account" }
 func (User) Noun() string     { return "user" }
@@ -43,6 +47,8 @@ func (Game) Noun() string     { return "game" }
 func (Identity) Noun() string { return "identity" }
 func (Session) Noun() string  { return "session" }
 func (Event) Noun() string    { return "event" }
+func (Webhook) Noun() string  { return "webhook" }
+func (Delivery) Noun() string { return "delivery" }
 
 // ID identifies one entity of kind E. The zero value is "no ID".
 type ID[E Entity] struct {
@@ -57,6 +63,8 @@ type (
 	IdentityID = ID[Identity]
 	SessionID  = ID[Session]
 	EventID    = ID[Event]
+	WebhookID  = ID[Webhook]
+	DeliveryID = ID[Delivery]
 )
 
 // New returns a fresh ID. New IDs are UUIDv7, so they sort by creation time.

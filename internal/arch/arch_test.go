@@ -44,7 +44,8 @@ var layers = []layer{
 		stdExcept: []string{"net/...", "database/...", "encoding/json", "os/exec"},
 		// net/mail only parses addresses (tenancy validates e-mails with
 		// it); it opens no connection, which is what banning net/... is for.
-		allow: []string{"./domain/...", "golang.org/x/text/...", "net/mail"},
+		// net/url likewise only parses (a webhook's URL).
+		allow: []string{"./domain/...", "golang.org/x/text/...", "net/mail", "net/url"},
 	},
 	{
 		pkgs:      "./ports/...",
@@ -78,6 +79,7 @@ var layers = []layer{
 	},
 	{pkgs: "./adapters/tokens", allow: []string{"./domain/...", "./ports/...", "github.com/golang-jwt/jwt/v5"}},
 	{pkgs: "./adapters/steam", allow: []string{"./domain/...", "./ports/..."}},
+	{pkgs: "./adapters/webhooks", allow: []string{"./domain/...", "./ports/..."}},
 	{pkgs: "./adapters/ratelimit", allow: []string{"./ports/...", "github.com/redis/go-redis/v9", "github.com/go-redis/redis_rate/v10"}},
 	{
 		pkgs: "./adapters/store/...",

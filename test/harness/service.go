@@ -21,9 +21,11 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/leadr-oss/identity/adapters/webhooks"
 	"github.com/leadr-oss/identity/bootstrap"
 	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/tenancy"
+	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/test/pgtest"
 )
 
@@ -47,6 +49,7 @@ type settings struct {
 	databaseURL string
 	env         map[string]string
 	logs        io.Writer
+	decorate    []fx.Option
 }
 
 // Option changes how StartService starts the service.
@@ -82,6 +85,23 @@ func WithEnv(name, value string) Option { return func(s *settings) { s.env[name]
 // error: JSON, one object a line, at the level of LEADR_LOG_LEVEL (error
 // unless WithEnv gives it). Writes to w are serialized.
 func WithLogWriter(w io.Writer) Option { return func(s *settings) { s.logs = w } }
+
+// WithClock runs the service on now instead of the system's clock: what
+// happens after a day (a rotated webhook secret's overlap) happens when
+// now says so.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) {
+		s.decorate = append(s.decorate, fx.Decorate(func(ports.Clock) ports.Clock { return now }))
+	}
+}
+
+// WithResolver answers the service's lookups of webhook hosts (by
+// default, the system's resolver does).
+func WithResolver(r webhooks.Resolver) Option {
+	return func(s *settings) {
+		s.decorate = append(s.decorate, fx.Decorate(func(webhooks.Resolver) webhooks.Resolver { return r }))
+	}
+}
 
 // StartService starts the service in this process, on a free loopback
 // port, and stops it when t ends. Its logs go to standard error at error
@@ -127,7 +147,7 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	}
 	var srv *bootstrap.Server
 	var private *bootstrap.PrivateListeners
-	fxOpts := []fx.Option{bootstrap.Service(cfg, io.Discard), fx.Populate(&srv, &private), fx.NopLogger}
+	fxOpts := append([]fx.Option{bootstrap.Service(cfg, io.Discard), fx.Populate(&srv, &private), fx.NopLogger}, s.decorate...)
 	if s.logs != nil {
 		fxOpts = append(fxOpts, fx.Decorate(func(*zap.Logger) *zap.Logger {
 			enc := zap.NewProductionEncoderConfig()
