@@ -69,3 +69,9 @@ type WebhookMessage struct {
 	Timestamp time.Time `json:"timestamp"`
 	Data      Event     `json:"data"`
 }
+
+// ReplayAccepted is the answer of a replay: the events are scheduled, and
+// reach the endpoint as it takes them.
+type ReplayAccepted struct {
+	Status string `json:"status" enum:"accepted"`
+}

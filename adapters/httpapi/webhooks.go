@@ -26,6 +26,7 @@ var webhooksFragment = sync.OnceValue(func() []byte {
 		"WebhookCreate":  wire.CreateWebhookRequest{},
 		"DeliveryPage":   wire.Page[wire.Delivery]{},
 		"WebhookReplay":  wire.ReplayRequest{},
+		"ReplayAccepted": wire.ReplayAccepted{},
 	})
 })
 
@@ -187,7 +188,7 @@ func (h webhookHandlers) replay(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.Status(http.StatusAccepted)
+	c.JSON(http.StatusAccepted, wire.ReplayAccepted{Status: "accepted"})
 }
 
 // A webhook's events hold it as its answers do: never its secret.

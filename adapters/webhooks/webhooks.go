@@ -160,7 +160,7 @@ func (c *Client) CheckURL(ctx context.Context, u webhook.URL) error {
 	// Resolvers answer these with the loopback without asking DNS
 	// (RFC 6761), whatever the DNS would say.
 	name := strings.ToLower(strings.TrimSuffix(host, "."))
-	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") || numericHost(name) {
 		return reject(msgNotPublic)
 	}
 	lookup, cancel := context.WithTimeout(ctx, resolveTimeout)
@@ -181,6 +181,18 @@ func (c *Client) CheckURL(ctx context.Context, u webhook.URL) error {
 		}
 	}
 	return nil
+}
+
+// numericHost reports a name whose last label is a number ("2130706433",
+// "0x7f.1", "127.1"): no top-level domain is one, and C resolvers read such
+// names as IPv4 addresses in forms netip does not parse, so what address
+// they mean is not this package's to judge.
+func numericHost(name string) bool {
+	last := name[strings.LastIndex(name, ".")+1:]
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		last = hex
+	}
+	return last != "" && strings.Trim(last, "0123456789abcdef") == "" && strings.ContainsAny(last, "0123456789")
 }
 
 // Send POSTs body to rawURL with header, as JSON, and says what came of

@@ -157,14 +157,22 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
+	hook, err := ten.Client.CreateWebhook(t.Context(), client.CreateWebhookRequest{URL: "https://93.184.216.34/robust", EventTypes: []string{"game.*"}})
+	if err != nil {
+		t.Fatalf("create a webhook: %v", err)
+	}
+	events, err := ten.Client.ListEvents(t.Context(), client.ListEventsParams{Limit: 1})
+	if err != nil || len(events.Data) == 0 {
+		t.Fatalf("read an event: %v", err)
+	}
 	u, _ := url.Parse(svc.URL)
 	slug := "robust-" + harness.Unique()
 	return &target{
 		host: u.Host, adminKey: svc.SuperadminKey, tenantKey: ten.Key.Key, token: s.AccessToken, identityID: ids[0].ID,
 		params: map[string]string{"identity_id": ids[1].ID, "game_id": ten.Game.ID, "session_id": s.SessionID,
-			"account_id": ten.Account.ID, "user_id": ten.User.ID, "key_id": ten.Key.ID, "asset": "init.js"},
+			"account_id": ten.Account.ID, "user_id": ten.User.ID, "key_id": ten.Key.ID, "asset": "init.js", "webhook_id": hook.ID},
 		prefixes: map[string]string{"identity_id": "ide", "game_id": "gam", "session_id": "ses", "account_id": "acc",
-			"user_id": "usr", "key_id": "key", "after": "evt"},
+			"user_id": "usr", "key_id": "key", "after": "evt", "webhook_id": "whk"},
 		// Requests that would write if they were not malformed: every
 		// malformed variant of them must leave the state as it is.
 		bodies: map[string][]map[string]any{
@@ -181,6 +189,11 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 			"POST /v1/api-keys": {{"account_id": ten.Account.ID, "user_id": ten.User.ID, "name": "robust key",
 				"expires_at": "2030-01-01T00:00:00Z", "rate_limit": "50/s"}},
 			"PATCH /v1/api-keys/{key_id}":      {{"status": "revoked", "rate_limit": "off"}},
+			"POST /v1/webhooks": {{"account_id": ten.Account.ID, "url": "https://93.184.216.34/new", "event_types": []string{"identity.*"},
+				"description": "Robust hook"}},
+			"PATCH /v1/webhooks/{webhook_id}": {{"url": "https://93.184.216.34/other", "event_types": []string{"player.*"},
+				"description": "Renamed hook", "status": "disabled"}},
+			"POST /v1/webhooks/{webhook_id}/replay": {{"event_id": events.Data[0].ID}, {"since": "2026-01-01T00:00:00Z"}},
 			"POST /v1/identity-sessions":       {{"identity_id": ids[2].ID}},
 			"PATCH /v1/client/me":              {{"display_name": "Renamed by client"}},
 			"POST /v1/client/sessions/refresh": {{"refresh_token": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}},
@@ -199,7 +212,7 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 func (f *target) snapshot(t *testing.T) map[string]string {
 	t.Helper()
 	lists := map[string]string{}
-	for _, path := range []string{"/v1/accounts", "/v1/users", "/v1/api-keys", "/v1/games", "/v1/identities", "/v1/identity-sessions"} {
+	for _, path := range []string{"/v1/accounts", "/v1/users", "/v1/api-keys", "/v1/games", "/v1/identities", "/v1/identity-sessions", "/v1/webhooks"} {
 		a, err := send(f.host, probe{method: "GET", target: path + "?limit=100", header: [][2]string{{"leadr-api-key", f.adminKey}}})
 		if err != nil || a.status != http.StatusOK {
 			t.Fatalf("GET %s: %s %v", path, a, err)
@@ -303,7 +316,7 @@ func documentedRoutes(t *testing.T, g *generator) []route {
 						_ = json.Unmarshal(p.Type, &one)
 						types = []string{one}
 					}
-					if !slices.Contains(types, "string") && !slices.Contains(types, "boolean") {
+					if !slices.Contains(types, "string") && !slices.Contains(types, "boolean") && !slices.Contains(types, "array") {
 						t.Fatalf("%s %s: no wrong value for the field %s of type %v", r.method, path, name, types)
 					}
 					r.fields[name] = types
@@ -850,6 +863,9 @@ func (g *generator) wrongValue(types []string, required bool) any {
 	}
 	if slices.Contains(types, "boolean") {
 		vs = append(vs, "maybe", "", 2, -1, 0.5, []any{}, map[string]any{}, []any{true})
+	}
+	if slices.Contains(types, "array") { // of strings
+		vs = append(vs, "x", 1, true, map[string]any{}, []any{1}, []any{nil}, []any{"x", false}, []any{map[string]any{}})
 	}
 	if required && !slices.Contains(types, "null") {
 		vs = append(vs, nil)
