@@ -188,15 +188,15 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 				"super_admin": false}},
 			"POST /v1/api-keys": {{"account_id": ten.Account.ID, "user_id": ten.User.ID, "name": "robust key",
 				"expires_at": "2030-01-01T00:00:00Z", "rate_limit": "50/s"}},
-			"PATCH /v1/api-keys/{key_id}":      {{"status": "revoked", "rate_limit": "off"}},
+			"PATCH /v1/api-keys/{key_id}": {{"status": "revoked", "rate_limit": "off"}},
 			"POST /v1/webhooks": {{"account_id": ten.Account.ID, "url": "https://93.184.216.34/new", "event_types": []string{"identity.*"},
 				"description": "Robust hook"}},
 			"PATCH /v1/webhooks/{webhook_id}": {{"url": "https://93.184.216.34/other", "event_types": []string{"player.*"},
 				"description": "Renamed hook", "status": "disabled"}},
 			"POST /v1/webhooks/{webhook_id}/replay": {{"event_id": events.Data[0].ID}, {"since": "2026-01-01T00:00:00Z"}},
-			"POST /v1/identity-sessions":       {{"identity_id": ids[2].ID}},
-			"PATCH /v1/client/me":              {{"display_name": "Renamed by client"}},
-			"POST /v1/client/sessions/refresh": {{"refresh_token": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}},
+			"POST /v1/identity-sessions":            {{"identity_id": ids[2].ID}},
+			"PATCH /v1/client/me":                   {{"display_name": "Renamed by client"}},
+			"POST /v1/client/sessions/refresh":      {{"refresh_token": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}},
 			// A DEVICE sign-in reads no steam_ticket and a STEAM one no
 			// external_key: each field is made wrong where it is read. The
 			// game has no Steam configuration, so the STEAM one is a 400.

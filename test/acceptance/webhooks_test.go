@@ -216,7 +216,9 @@ func TestWebhookRetryKeepsItsID(t *testing.T) {
 	if err := verify(t, w.Secret, got[1], clock.Now); err != nil {
 		t.Fatalf("the retry's signature: %v", err)
 	}
-	waitDeliveries(t, c, w.ID, func(ds []client.Delivery) bool { return len(ds) == 2 && ds[0].Status == "succeeded" && ds[0].Attempt == 2 })
+	waitDeliveries(t, c, w.ID, func(ds []client.Delivery) bool {
+		return len(ds) == 2 && ds[0].Status == "succeeded" && ds[0].Attempt == 2
+	})
 }
 
 func TestWebhookDisabledBy410(t *testing.T) {
