@@ -118,7 +118,20 @@ func TestDatabaseDumpOpensNothing(t *testing.T) {
 	s := deviceSignIn(t, svc, g.ID, newDevice())
 	bearer(t, svc, s.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
 
+	hook := newWebhook(t, tenant.Client, "https://93.184.216.34/hook", "player.banned")
+	hookKey, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(hook.Secret, "whsec_"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	d := dumpOf(t, svc)
+	var sealedHookKey []byte
+	if err := d.db.Bun().NewRaw("SELECT secret FROM webhooks WHERE id = ?", uuidOf(hook.ID)).Scan(t.Context(), &sealedHookKey); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealedHookKey, hookKey) || bytes.Contains(sealedHookKey, []byte(hook.Secret)) {
+		t.Error("the webhooks table holds the webhook secret in plaintext")
+	}
 	for _, name := range []string{"api_key_pepper", "cursor_secret", "access_token_secret", sealing.CredentialsKey} {
 		if len(d.secrets[name]) == 0 {
 			t.Fatalf("no %s stored", name)
@@ -172,6 +185,9 @@ func TestDatabaseDumpOpensNothing(t *testing.T) {
 	}
 	if got, err := credentials.Open(sealedSteamKey, []byte(g.ID)); err != nil || string(got) != webAPIKey {
 		t.Fatalf("the opened credentials key does not open the Steam key: %v", err)
+	}
+	if got, err := credentials.Open(sealedHookKey, []byte(hook.ID)); err != nil || !bytes.Equal(got, hookKey) {
+		t.Fatalf("the opened credentials key does not open the webhook secret: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/test/harness"
@@ -36,6 +37,7 @@ func (s *logSink) String() string {
 var (
 	jwtPattern    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)
 	apiKeyPattern = regexp.MustCompile(`ldr_[A-Za-z0-9_-]{43}`)
+	secretPattern = regexp.MustCompile(`whsec_[A-Za-z0-9+/]{20,}`)
 )
 
 // TestSecretsNeverLogged runs sign-in, refresh, nonces, Steam and the admin
@@ -47,7 +49,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	logs := &logSink{}
 	fake := steamfake.New(t)
 	svc := harness.StartService(t, harness.WithLogWriter(logs), harness.WithEnv("LEADR_LOG_LEVEL", "debug"),
-		harness.WithEnv("LEADR_STEAM_API_URL", fake.URL()), harness.WithEnv("LEADR_ACCESS_TOKEN_SECRET", accessSecret))
+		harness.WithEnv("LEADR_STEAM_API_URL", fake.URL()), harness.WithEnv("LEADR_ACCESS_TOKEN_SECRET", accessSecret), allowPrivate())
 	tenant := harness.NewTenant(t, svc)
 	webAPIKey := steamKey()
 	g := harness.NewGame(t, tenant.Client, client.CreateGameRequest{SteamAppID: ptr("480"), SteamWebAPIKey: ptr(webAPIKey)})
@@ -145,6 +147,32 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Fatalf("sign out: %d %s", out.Status, out.Body)
 	}
 
+	// Webhooks: created, rotated, delivered to, failing; their secrets are
+	// in no log, event or delivery log.
+	rc := newReceiver(t, func(n int, _ received) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	hook := newWebhook(t, tenant.Client, rc.srv.URL, "game.*")
+	rotated, err := tenant.Client.RotateWebhookSecret(t.Context(), hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, v := range map[string]string{"webhook secret": hook.Secret, "rotated webhook secret": rotated.Secret} {
+		secrets[what] = v
+		secrets[what+" (key)"] = strings.TrimPrefix(v, "whsec_")
+	}
+	harness.NewGame(t, tenant.Client, client.CreateGameRequest{Name: "Hooked"})
+	rc.wait(t, 1, 10*time.Second)
+	deliveries := harness.Over(t, tenant.Client).Do("GET", "/v1/webhooks/"+hook.ID+"/deliveries", nil).Want(http.StatusOK)
+	for what, v := range secrets {
+		if strings.Contains(string(deliveries.Body), v) {
+			t.Errorf("the %s is in the delivery log", what)
+		}
+	}
+
 	// Every event the scenario recorded, in every account, as a superadmin
 	// reads them: none may hold a secret either.
 	recorded, events := followFeed(t, svc.Admin(), "")
@@ -156,7 +184,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			t.Errorf("the %s is in an event", what)
 		}
 	}
-	for _, p := range []*regexp.Regexp{jwtPattern, apiKeyPattern} {
+	for _, p := range []*regexp.Regexp{jwtPattern, apiKeyPattern, secretPattern} {
 		if m := p.FindString(events); m != "" {
 			t.Errorf("an event holds a credential-shaped %q", m)
 		}
@@ -186,7 +214,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			t.Errorf("the %s is in the logs", what)
 		}
 	}
-	for _, p := range []*regexp.Regexp{jwtPattern, apiKeyPattern} {
+	for _, p := range []*regexp.Regexp{jwtPattern, apiKeyPattern, secretPattern} {
 		if m := p.FindString(text); m != "" {
 			t.Errorf("the logs hold a credential-shaped %q", m)
 		}

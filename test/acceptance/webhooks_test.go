@@ -158,6 +158,12 @@ func TestWebhookDeliversSignedEvents(t *testing.T) {
 	if d := log[0]; d.EventID != m.Data.ID || d.Attempt != 1 || d.ResponseStatus == nil || *d.ResponseStatus != 200 || d.Error != nil || d.DurationMS == nil {
 		t.Fatalf("delivery log %+v", d)
 	}
+	metrics := scrape(t, s)
+	for _, want := range []string{`leadr_webhook_deliveries_total{outcome="succeeded"} 1`, `leadr_webhook_attempt_duration_seconds_count 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("the metrics lack %s", want)
+		}
+	}
 	for _, path := range []string{"/v1/webhooks/" + w.ID, "/v1/webhooks", "/v1/events?type=webhook.*", "/v1/webhooks/" + w.ID + "/deliveries"} {
 		a := harness.Over(t, c).Do("GET", path, nil).Want(http.StatusOK)
 		if strings.Contains(string(a.Body), strings.TrimPrefix(w.Secret, "whsec_")) {
@@ -204,6 +210,12 @@ func TestWebhookRetryKeepsItsID(t *testing.T) {
 	if first.Status != "failed" || first.Attempt != 1 || first.ResponseStatus == nil || *first.ResponseStatus != 500 ||
 		retry.Status != "pending" || retry.Attempt != 2 || retry.EventID != first.EventID || retry.ResponseStatus != nil || retry.DurationMS != nil {
 		t.Fatalf("after a 500 the log is %+v", log)
+	}
+	metrics := scrape(t, s)
+	for _, want := range []string{`leadr_webhook_deliveries_total{outcome="failed"} 1`, `leadr_webhook_oldest_pending_seconds{webhook_id="` + w.ID + `"}`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("the metrics lack %s", want)
+		}
 	}
 	clock.Skip(6 * time.Second) // past the first retry's 5 s ± 20%
 	got := rc.wait(t, 2, 10*time.Second)
@@ -539,4 +551,18 @@ func TestWebhookResource(t *testing.T) {
 			t.Errorf("no %s event among %v", want, types)
 		}
 	}
+}
+
+func scrape(t *testing.T, s *harness.Service) string {
+	t.Helper()
+	resp, err := http.Get(s.MetricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }
