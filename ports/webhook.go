@@ -65,6 +65,9 @@ type Attempted struct {
 	Outcome webhook.Outcome
 	At      time.Time
 	Next    time.Time
+	// NotSent: the attempt failed before it reached the endpoint (its event
+	// is no longer kept), which says nothing of the endpoint's health.
+	NotSent bool
 }
 
 // DeliveryQueue is the durable queue of deliveries, shared by replicas:

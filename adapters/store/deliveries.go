@@ -379,7 +379,7 @@ func (q *Deliveries) Complete(ctx context.Context, a ports.Attempted) (bool, err
 				return err
 			}
 		}
-		if o.Succeeded() && c.Webhook.FailingSince().IsZero() {
+		if a.NotSent || o.Succeeded() && c.Webhook.FailingSince().IsZero() {
 			return nil
 		}
 		_, err = updateLocked(ctx, q.db, "webhook", liveWebhook(c.Delivery.WebhookID), webhook.ErrNotFound, webhookFromRow, webhookToRow, webhook.Changed,

@@ -176,12 +176,18 @@ func (d *Dispatcher) start(ctx context.Context, c *ports.Claimed) {
 // schedules the next attempt, unless it was the last.
 func (d *Dispatcher) attempt(ctx context.Context, c *ports.Claimed) {
 	at := d.now()
-	o := d.send(ctx, c, at)
+	a := ports.Attempted{Claimed: c, At: at}
+	if c.Event == nil {
+		// Gone for good (past LEADR_EVENT_RETENTION): no retry brings it back.
+		a.Outcome, a.NotSent = webhook.Outcome{Error: "the event is no longer kept"}, true
+	} else {
+		a.Outcome = d.send(ctx, c, at)
+	}
 	if ctx.Err() != nil {
 		return // shutting down: the lease runs out and the attempt is made again
 	}
-	a := ports.Attempted{Claimed: c, Outcome: o, At: at}
-	if !o.Succeeded() && o.ResponseStatus != 410 {
+	o := a.Outcome
+	if !a.NotSent && !o.Succeeded() && o.ResponseStatus != 410 {
 		a.Next, _ = webhook.NextAttempt(c.Delivery.Attempt, at.Add(o.Duration), rand.Float64())
 	}
 	// Recorded even as the service stops: the attempt was made.
@@ -192,9 +198,6 @@ func (d *Dispatcher) attempt(ctx context.Context, c *ports.Claimed) {
 }
 
 func (d *Dispatcher) send(ctx context.Context, c *ports.Claimed, at time.Time) webhook.Outcome {
-	if c.Event == nil {
-		return webhook.Outcome{Error: "the event is no longer kept"}
-	}
 	body, err := d.payload(c.Event)
 	if err != nil {
 		return webhook.Outcome{Error: "the event could not be encoded"}

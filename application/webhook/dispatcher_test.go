@@ -490,15 +490,17 @@ func TestDispatcherFailsWhatItCannotSend(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		breaks func(t *testing.T, c *ports.Claimed)
+		// final: no retry can help, and the endpoint is not to blame.
+		final bool
 	}{
-		{"the event is no longer kept", func(_ *testing.T, c *ports.Claimed) { c.Event = nil }},
+		{"the event is no longer kept", func(_ *testing.T, c *ports.Claimed) { c.Event = nil }, true},
 		{"the secret was sealed for another webhook", func(t *testing.T, c *ports.Claimed) {
 			// As if a row's secret were copied to another row.
 			other, _ := endpoint(t, "https://example.com/hooks")
 			snap := c.Webhook.Snapshot()
 			snap.Secret = other.SealedSecret()
 			c.Webhook = webhook.Rehydrate(snap)
-		}},
+		}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			q, s := newFakeQueue(), newFakeSender(webhook.Outcome{ResponseStatus: 200})
@@ -514,6 +516,9 @@ func TestDispatcherFailsWhatItCannotSend(t *testing.T) {
 			}
 			if n := len(s.sent()); n != 0 {
 				t.Errorf("%d sends, want none", n)
+			}
+			if a.NotSent != c.final || a.Next.IsZero() != c.final {
+				t.Errorf("NotSent %v, next attempt at %v; want final %v", a.NotSent, a.Next, c.final)
 			}
 		})
 	}

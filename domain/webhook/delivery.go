@@ -12,12 +12,12 @@ const AttemptTimeout = 15 * time.Second
 
 // retryAfter is the wait before each retry: after the first attempt fails,
 // 5 s; after the seventh, 10 h; after the eighth, none (given up).
-var retryAfter = []time.Duration{
+var retryAfter = [...]time.Duration{
 	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
 }
 
 // MaxAttempts is how many times an event is tried before it is given up.
-var MaxAttempts = len(retryAfter) + 1
+const MaxAttempts = len(retryAfter) + 1
 
 // NextAttempt is when attempt+1 is due after attempt failed at `at`, and
 // false when attempt was the last. jitter, in [0, 1), spreads the retries

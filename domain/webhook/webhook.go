@@ -94,7 +94,7 @@ func ParseEventTypes(raw []string) (EventTypes, error) {
 	case len(raw) == 0:
 		return EventTypes{}, domain.Rejected("event_types", "List should have at least 1 item after validation, not 0", raw)
 	case len(raw) > maxEventTypes:
-		return EventTypes{}, domain.Rejected("event_types", fmt.Sprintf("List should have at most %d items after validation, not %d", maxEventTypes, len(raw)), raw)
+		return EventTypes{}, domain.Rejected("event_types", fmt.Sprintf("List should have at most %d items, not %d", maxEventTypes, len(raw)), raw)
 	}
 	out := make([]string, 0, len(raw))
 	for _, p := range raw {
@@ -168,8 +168,12 @@ func New(accountID id.AccountID, u URL, types EventTypes, description *string, s
 	}
 	now = domain.Timestamp(now)
 	w := &Webhook{
-		id: id.New[id.Webhook](), accountID: accountID, url: u, eventTypes: types, description: description,
+		id: id.New[id.Webhook](), accountID: accountID, url: u, eventTypes: types,
 		status: Enabled, createdAt: now, updatedAt: now,
+	}
+	if description != nil {
+		d := *description
+		w.description = &d
 	}
 	w.secret = seal(w.id)
 	return w, nil
@@ -289,6 +293,9 @@ func (w *Webhook) RotateSecret(sealed []byte, now time.Time) error {
 // Secrets are the sealed secrets that sign a delivery made at now: the
 // current one first, then the one a rotation replaced, for its overlap.
 func (w *Webhook) Secrets(now time.Time) [][]byte {
+	if len(w.secret) == 0 {
+		return nil // deleted
+	}
 	out := [][]byte{bytes.Clone(w.secret)}
 	if len(w.previousSecret) > 0 && now.Before(w.previousUntil) {
 		out = append(out, bytes.Clone(w.previousSecret))
@@ -329,7 +336,7 @@ func (w *Webhook) RecordAttempt(o Outcome, at time.Time) {
 	switch {
 	case o.ResponseStatus == 410:
 		w.Disable(ReasonGone, at)
-	case at.Sub(w.failingSince) >= FailingLimit:
+	case domain.Timestamp(at).Sub(w.failingSince) >= FailingLimit:
 		w.Disable(ReasonFailing, at)
 	}
 }
