@@ -67,6 +67,17 @@ type feedRow struct {
 // it reads from moves in the transaction that schedules the attempts.
 func (q *Deliveries) FanOut(ctx context.Context, limit int, now time.Time) (int, error) {
 	now = domain.Timestamp(now)
+	// Most steps find nothing new: a read says so without a write
+	// transaction (and its commit) on every replica four times a second.
+	beyond := `SELECT count(*) FROM (SELECT 1 FROM events AS e, webhook_fanout AS f
+		WHERE (e.xid, e.position) > (f.xid, f.position) AND e.xid < pg_snapshot_xmin(pg_current_snapshot()) LIMIT 1) AS n`
+	if q.db.sqlite {
+		beyond = "SELECT count(*) FROM (SELECT 1 FROM events AS e, webhook_fanout AS f WHERE e.position > f.position LIMIT 1) AS n"
+	}
+	var any int
+	if err := q.db.read.NewRaw(beyond).Scan(ctx, &any); err != nil || any == 0 {
+		return 0, err
+	}
 	var read int
 	err := q.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var page []feedRow
@@ -212,6 +223,10 @@ const replaysAtOnce = 10
 // never puts months of attempts in the queue at once.
 func (q *Deliveries) ReplayStep(ctx context.Context, limit, backlog int, now time.Time) (int, error) {
 	now = domain.Timestamp(now)
+	var replays int
+	if err := q.db.read.NewRaw("SELECT count(*) FROM (SELECT 1 FROM webhook_replays LIMIT 1) AS r").Scan(ctx, &replays); err != nil || replays == 0 {
+		return 0, err
+	}
 	var scheduled int
 	err := q.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var replays []replayRow
@@ -281,11 +296,20 @@ func (q *Deliveries) replayBatch(ctx context.Context, tx bun.Tx, rp replayRow, l
 const dueWhere = `d.status = 'pending' AND d.due_at <= ? AND (d.leased_until IS NULL OR d.leased_until < ?)
 	AND EXISTS (SELECT 1 FROM webhooks AS w WHERE w.id = d.webhook_id AND w.status = 'enabled' AND w.deleted_at IS NULL)`
 
+// Due starts from the endpoints, not the attempts: for each live endpoint,
+// its most overdue attempt, the first of webhook_deliveries_due_idx that no
+// replica holds, where grouping the attempts due would read every one of
+// them, and a backlog of thousands would be read again for each attempt
+// made. The most overdue endpoints come first, so that none waits for ever
+// behind the limit.
 func (q *Deliveries) Due(ctx context.Context, now time.Time, limit int) ([]id.WebhookID, error) {
 	now = domain.Timestamp(now)
 	var ids []uuid.UUID
-	err := q.db.read.NewRaw("SELECT d.webhook_id FROM webhook_deliveries AS d WHERE "+dueWhere+" GROUP BY d.webhook_id ORDER BY min(d.due_at) LIMIT ?",
-		now, now, limit).Scan(ctx, &ids)
+	err := q.db.read.NewRaw(`SELECT id FROM (
+			SELECT w.id, (SELECT min(d.due_at) FROM webhook_deliveries AS d WHERE d.webhook_id = w.id AND d.status = 'pending'
+				AND d.due_at <= ? AND (d.leased_until IS NULL OR d.leased_until < ?)) AS first_due
+			FROM webhooks AS w WHERE w.status = 'enabled' AND w.deleted_at IS NULL) AS e
+		WHERE first_due IS NOT NULL ORDER BY first_due LIMIT ?`, now, now, limit).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("find due deliveries: %w", err)
 	}
@@ -369,26 +393,29 @@ func (q *Deliveries) Complete(ctx context.Context, a ports.Attempted) (bool, err
 			return err
 		}
 		kept = true
-		if !a.Next.IsZero() {
-			d := c.Delivery
-			next := deliveryRow{
-				ID: toUUID(id.New[id.Delivery]()), WebhookID: toUUID(d.WebhookID), EventID: toUUID(d.EventID), EventType: string(d.EventType),
-				Attempt: d.Attempt + 1, Status: string(webhook.Pending), DueAt: domain.Timestamp(a.Next), CreatedAt: domain.Timestamp(a.At),
+		// The endpoint first: inserting the next attempt takes a key-share
+		// lock of its row (the foreign key), and two completions that each
+		// held one while waiting to lock the row for update would deadlock.
+		if !a.NotSent && (!o.Succeeded() || !c.Webhook.FailingSince().IsZero()) {
+			_, err := updateLocked(ctx, q.db, "webhook", liveWebhook(c.Delivery.WebhookID), webhook.ErrNotFound, webhookFromRow, webhookToRow, webhook.Changed,
+				func(w *webhook.Webhook) error { w.RecordAttempt(o, a.At); return nil },
+				"status", "disabled_reason", "failing_since", "updated_at")
+			if errors.Is(err, webhook.ErrNotFound) {
+				return nil // deleted meanwhile: nothing more to schedule
 			}
-			if err := insertDeliveries(ctx, tx, []deliveryRow{next}); err != nil {
+			if err != nil {
 				return err
 			}
 		}
-		if a.NotSent || o.Succeeded() && c.Webhook.FailingSince().IsZero() {
+		if a.Next.IsZero() {
 			return nil
 		}
-		_, err = updateLocked(ctx, q.db, "webhook", liveWebhook(c.Delivery.WebhookID), webhook.ErrNotFound, webhookFromRow, webhookToRow, webhook.Changed,
-			func(w *webhook.Webhook) error { w.RecordAttempt(o, a.At); return nil },
-			"status", "disabled_reason", "failing_since", "updated_at")
-		if errors.Is(err, webhook.ErrNotFound) {
-			return nil // deleted meanwhile
+		d := c.Delivery
+		next := deliveryRow{
+			ID: toUUID(id.New[id.Delivery]()), WebhookID: toUUID(d.WebhookID), EventID: toUUID(d.EventID), EventType: string(d.EventType),
+			Attempt: d.Attempt + 1, Status: string(webhook.Pending), DueAt: domain.Timestamp(a.Next), CreatedAt: domain.Timestamp(a.At),
 		}
-		return err
+		return insertDeliveries(ctx, tx, []deliveryRow{next})
 	})
 	if err != nil {
 		return false, fmt.Errorf("complete a delivery: %w", err)

@@ -90,13 +90,22 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.attempts.Wait()
 	tick := time.NewTicker(d.cfg.Poll)
 	defer tick.Stop()
-	for {
-		d.Step(ctx)
+	for full := true; ; {
+		if full {
+			d.Step(ctx)
+		} else {
+			d.startDue(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			full = true
 		case <-d.wake:
+			// An attempt ended: room for the next. New events and replays
+			// wait for the tick, so that a busy queue is not read for them
+			// after every attempt.
+			full = false
 		}
 	}
 }
@@ -119,6 +128,11 @@ func (d *Dispatcher) Step(ctx context.Context) {
 	}); err != nil {
 		d.observe.Failed("replay events", err)
 	}
+	d.startDue(ctx)
+}
+
+// startDue starts the attempts due that this replica has room for.
+func (d *Dispatcher) startDue(ctx context.Context) {
 	if len(d.slots) == cap(d.slots) {
 		return
 	}

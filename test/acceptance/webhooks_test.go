@@ -34,7 +34,7 @@ type receiver struct {
 	more   chan struct{}
 }
 
-func newReceiver(t *testing.T, answer func(n int, r received) int) *receiver {
+func newReceiver(t testing.TB, answer func(n int, r received) int) *receiver {
 	t.Helper()
 	rc := &receiver{answer: answer, more: make(chan struct{}, 1000)}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +56,7 @@ func newReceiver(t *testing.T, answer func(n int, r received) int) *receiver {
 }
 
 // wait returns the first n requests, failing after within.
-func (rc *receiver) wait(t *testing.T, n int, within time.Duration) []received {
+func (rc *receiver) wait(t testing.TB, n int, within time.Duration) []received {
 	t.Helper()
 	deadline := time.After(within)
 	for {
