@@ -142,7 +142,7 @@ func (q *Deliveries) schedule(ctx context.Context, tx bun.Tx, page []feedRow, no
 	}
 	var rows []webhookRow
 	err := tx.NewRaw("SELECT "+webhookColumns+" FROM webhooks WHERE account_id IN (?) AND deleted_at IS NULL AND status = 'enabled'",
-		bun.In(ids)).Scan(ctx, &rows)
+		bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return fmt.Errorf("read the endpoints: %w", err)
 	}
@@ -347,7 +347,7 @@ func (q *Deliveries) Claim(ctx context.Context, w id.WebhookID, now, leaseUntil 
 			ids[i] = rows[i].EventID
 		}
 		var found []eventRow
-		if err := tx.NewRaw("SELECT "+eventColumns+" FROM events WHERE id IN (?)", bun.In(ids)).Scan(ctx, &found); err != nil {
+		if err := tx.NewRaw("SELECT "+eventColumns+" FROM events WHERE id IN (?)", bun.List(ids)).Scan(ctx, &found); err != nil {
 			return err
 		}
 		events = make(map[uuid.UUID]*ports.Recorded, len(found))
