@@ -104,7 +104,7 @@ func (q *Deliveries) FanOut(ctx context.Context, limit int, now time.Time) (int,
 			}
 			err := tx.NewRaw(`SELECT id, type, account_id, occurred_at, xid::text AS xid, position FROM events
 				WHERE (xid, position) > (?::text::xid8, ?) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-				ORDER BY xid, position LIMIT ?`, place[0].XID, place[0].Position, limit).Scan(ctx, &page)
+				ORDER BY events.xid, events.position LIMIT ?`, place[0].XID, place[0].Position, limit).Scan(ctx, &page)
 			if err != nil {
 				return fmt.Errorf("read the feed: %w", err)
 			}
