@@ -128,13 +128,17 @@ func deleteWhere[T any](tx *memTx, rows *[]T, match func(T) bool) {
 }
 
 // saveIfChanged writes after over (*rows)[i], and records the event changed
-// makes, unless nothing changed, as the store's saveIfChanged does.
+// makes, unless nothing changed, as the store's saveIfChanged does; an
+// event without a type is none (a change of bookkeeping only).
 func saveIfChanged[T any](ctx context.Context, tx *memTx, rows *[]T, i int, after T, changed func() event.Event) error {
 	if reflect.DeepEqual((*rows)[i], after) {
 		return nil
 	}
 	set(tx, rows, i, after)
-	return tx.record(ctx, changed())
+	if e := changed(); e.Type != "" {
+		return tx.record(ctx, e)
+	}
+	return nil
 }
 
 // update is the store's updateLocked: find the row that matches (none is

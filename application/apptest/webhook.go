@@ -2,7 +2,6 @@ package apptest
 
 import (
 	"context"
-	"reflect"
 	"slices"
 
 	"github.com/leadr-oss/identity/domain/id"
@@ -48,37 +47,10 @@ func (r *memWebhooks) Get(ctx context.Context, webhookID id.WebhookID) (*webhook
 	return webhook.Rehydrate(rows[i]), nil
 }
 
-// Update is update's, but for the event: webhook.Changed makes none when
-// only the deliveries' bookkeeping (failing_since) changed, and the
-// store saves that row without one, which saveIfChanged would record.
 func (r *memWebhooks) Update(ctx context.Context, webhookID id.WebhookID, fn func(*webhook.Webhook) error) (*webhook.Webhook, error) {
 	m := (*Memory)(r)
-	var out *webhook.Webhook
-	err := m.write(ctx, func(ctx context.Context, tx *memTx) error {
-		rows := &m.webhooks().rows
-		i := slices.IndexFunc(*rows, liveWebhook(webhookID))
-		if i < 0 {
-			return webhook.ErrNotFound
-		}
-		before, w := webhook.Rehydrate((*rows)[i]), webhook.Rehydrate((*rows)[i])
-		if err := fn(w); err != nil {
-			return err
-		}
-		out = w
-		after := w.Snapshot()
-		if reflect.DeepEqual((*rows)[i], after) {
-			return nil
-		}
-		set(tx, rows, i, after)
-		if e := webhook.Changed(before, w); e.Type != "" {
-			return tx.record(ctx, e)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return update(ctx, m, func() *[]webhook.Snapshot { return &m.webhooks().rows }, liveWebhook(webhookID), webhook.ErrNotFound,
+		webhook.Rehydrate, webhook.Changed, fn)
 }
 
 func (r *memWebhooks) List(ctx context.Context, f ports.WebhookFilter, req paging.Request) (paging.Result[*webhook.Webhook], error) {
