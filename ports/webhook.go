@@ -99,11 +99,11 @@ type DeliveryQueue interface {
 	Complete(ctx context.Context, a Attempted) (bool, error)
 	// List is the delivery log of endpoint w, newest first.
 	List(ctx context.Context, w id.WebhookID, req paging.Request) (paging.Result[*webhook.Delivery], error)
-	// Pending is, for each endpoint with attempts pending, when the oldest
-	// of their events was made.
+	// Pending is, for each live endpoint with attempts pending, when the
+	// oldest of their events was made.
 	Pending(ctx context.Context) (map[id.WebhookID]time.Time, error)
-	// Purge deletes the attempts scheduled before t that are not pending,
-	// and says how many.
+	// Purge deletes the attempts scheduled before t, pending ones too (their
+	// events are past the same retention), and says how many.
 	Purge(ctx context.Context, before time.Time) (int, error)
 }
 

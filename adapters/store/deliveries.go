@@ -393,19 +393,29 @@ func (q *Deliveries) Complete(ctx context.Context, a ports.Attempted) (bool, err
 			return err
 		}
 		kept = true
+		if a.NotSent {
+			return nil
+		}
+		if o.Succeeded() {
+			// A success forgets the failures (webhook.RecordAttempt), which
+			// another attempt may have noted since this one was claimed: the
+			// row decides, and is locked only when there is something to
+			// forget. Bookkeeping: no event.
+			_, err := tx.NewRaw("UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+				toUUID(c.Delivery.WebhookID)).Exec(ctx)
+			return err
+		}
 		// The endpoint first: inserting the next attempt takes a key-share
 		// lock of its row (the foreign key), and two completions that each
 		// held one while waiting to lock the row for update would deadlock.
-		if !a.NotSent && (!o.Succeeded() || !c.Webhook.FailingSince().IsZero()) {
-			_, err := updateLocked(ctx, q.db, "webhook", liveWebhook(c.Delivery.WebhookID), webhook.ErrNotFound, webhookFromRow, webhookToRow, webhook.Changed,
-				func(w *webhook.Webhook) error { w.RecordAttempt(o, a.At); return nil },
-				"status", "disabled_reason", "failing_since", "updated_at")
-			if errors.Is(err, webhook.ErrNotFound) {
-				return nil // deleted meanwhile: nothing more to schedule
-			}
-			if err != nil {
-				return err
-			}
+		_, err = updateLocked(ctx, q.db, "webhook", liveWebhook(c.Delivery.WebhookID), webhook.ErrNotFound, webhookFromRow, webhookToRow, webhook.Changed,
+			func(w *webhook.Webhook) error { w.RecordAttempt(o, a.At); return nil },
+			"status", "disabled_reason", "failing_since", "updated_at")
+		if errors.Is(err, webhook.ErrNotFound) {
+			return nil // deleted meanwhile: nothing more to schedule
+		}
+		if err != nil {
+			return err
 		}
 		if a.Next.IsZero() {
 			return nil
@@ -441,7 +451,8 @@ func (q *Deliveries) Pending(ctx context.Context) (map[id.WebhookID]time.Time, e
 		WebhookID uuid.UUID `bun:"webhook_id,type:uuid"`
 		EventID   string    `bun:"event_id"`
 	}
-	err := q.db.read.NewRaw("SELECT webhook_id, "+oldest+" AS event_id FROM webhook_deliveries WHERE status = 'pending' GROUP BY webhook_id").Scan(ctx, &rows)
+	err := q.db.read.NewRaw("SELECT webhook_id, "+oldest+` AS event_id FROM webhook_deliveries
+		WHERE status = 'pending' AND webhook_id IN (SELECT id FROM webhooks WHERE deleted_at IS NULL) GROUP BY webhook_id`).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("read pending deliveries: %w", err)
 	}

@@ -969,3 +969,30 @@ func TestPurgeDeletesAttemptsBeforeTheCutoff(t *testing.T) {
 		}
 	})
 }
+
+// TestCompleteOfASuccessForgetsFailuresNotedSinceItsClaim: two attempts
+// claimed together, the first failing and the second succeeding, leave the
+// endpoint not failing: the success is judged on the row, not on the
+// endpoint as it was when claimed.
+func TestCompleteOfASuccessForgetsFailuresNotedSinceItsClaim(t *testing.T) {
+	onBothBackends(t, func(t *testing.T, e *queueEnv) {
+		_, w := e.withAttempts(2)
+		at := dueAt.Add(time.Second)
+		both := e.claim(w.ID(), at, 2)
+		if len(both) != 2 {
+			t.Fatalf("claimed %d attempts, want 2", len(both))
+		}
+		if !e.complete(both[0], webhook.Outcome{ResponseStatus: 500}, at, time.Time{}) {
+			t.Fatal("the failure's completion was lost")
+		}
+		if e.webhook(w.ID()).FailingSince().IsZero() {
+			t.Fatal("the failure noted nothing")
+		}
+		if !e.complete(both[1], webhook.Outcome{ResponseStatus: 200}, at, time.Time{}) {
+			t.Fatal("the success's completion was lost")
+		}
+		if since := e.webhook(w.ID()).FailingSince(); !since.IsZero() {
+			t.Fatalf("after a success the endpoint is failing since %s", since)
+		}
+	})
+}
