@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -35,6 +36,12 @@ func Service(cfg Config, stderr io.Writer) fx.Option {
 		DebugModule,
 		CacheMetricsModule,
 		fx.Options(Aggregates...),
+		// Last, so that its stop runs first: readiness answers 503 from the
+		// first moment of shutdown, however long the background work of
+		// the slices (the webhook dispatcher, the purges) takes to stop.
+		fx.Invoke(func(lc fx.Lifecycle, d *Draining) {
+			lc.Append(fx.Hook{OnStop: func(context.Context) error { d.Store(true); return nil }})
+		}),
 		fx.StopTimeout(cfg.ShutdownDrain+cfg.ShutdownTimeout+5*time.Second),
 		fx.StartTimeout(startTimeout),
 	)
