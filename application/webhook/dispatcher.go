@@ -114,6 +114,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // that this replica has room for.
 func (d *Dispatcher) Step(ctx context.Context) {
 	for range fanOutPages {
+		if ctx.Err() != nil {
+			return // stopping: no new work
+		}
 		n, err := withTimeout(ctx, func(ctx context.Context) (int, error) { return d.queue.FanOut(ctx, fanOutPage, d.now()) })
 		if err != nil {
 			d.observe.Failed("fan out events", err)
@@ -133,7 +136,7 @@ func (d *Dispatcher) Step(ctx context.Context) {
 
 // startDue starts the attempts due that this replica has room for.
 func (d *Dispatcher) startDue(ctx context.Context) {
-	if len(d.slots) == cap(d.slots) {
+	if len(d.slots) == cap(d.slots) || ctx.Err() != nil {
 		return
 	}
 	due, err := withTimeout(ctx, func(ctx context.Context) ([]id.WebhookID, error) { return d.queue.Due(ctx, d.now(), dueEndpoints) })
@@ -142,6 +145,9 @@ func (d *Dispatcher) startDue(ctx context.Context) {
 		return
 	}
 	for _, w := range due {
+		if ctx.Err() != nil {
+			return // stopping: claim nothing more
+		}
 		free := cap(d.slots) - len(d.slots)
 		d.mu.Lock()
 		room := min(d.cfg.PerEndpoint-d.inFlight[w], free)
@@ -205,7 +211,7 @@ func (d *Dispatcher) attempt(ctx context.Context, c *ports.Claimed) {
 		a.Next, _ = webhook.NextAttempt(c.Delivery.Attempt, at.Add(o.Duration), rand.Float64())
 	}
 	// Recorded even as the service stops: the attempt was made.
-	if _, err := withTimeout(context.WithoutCancel(ctx), func(ctx context.Context) (bool, error) { return d.queue.Complete(ctx, a) }); err != nil {
+	if _, err := withTimeout(ctx, func(ctx context.Context) (bool, error) { return d.queue.Complete(ctx, a) }); err != nil {
 		d.observe.Failed("record a delivery", err)
 	}
 	d.observe.Attempted(o)
@@ -238,8 +244,14 @@ func (d *Dispatcher) send(ctx context.Context, c *ports.Claimed, at time.Time) w
 	return d.sender.Send(ctx, c.Webhook.URL().String(), header, body)
 }
 
+// withTimeout runs a statement of the dispatcher's to its end, within
+// storeTimeout, even when ctx ends meanwhile: a stop waits for it rather
+// than cancel it. A cancelled statement sends PostgreSQL a cancel request,
+// and PgBouncer 1.18 dies of one that arrives as its server connection is
+// being released ("server_proto: server in bad state"), which the pass
+// through PgBouncer hit as every service under test stopped its dispatcher.
 func withTimeout[T any](ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	return fn(ctx)
 }
