@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/modules/postgres"
 
@@ -118,6 +119,9 @@ func (s *Server) CreateDatabase(ctx context.Context, migrated bool) (name, dbURL
 
 // DropDatabase drops a database, closing its connections.
 func (s *Server) DropDatabase(ctx context.Context, name string) error {
+	if err := s.closePooled(ctx, name); err != nil {
+		return err
+	}
 	admin, err := store.Open(s.URL, store.PoolOptions{MaxOpenConns: 1})
 	if err != nil {
 		return err
@@ -125,6 +129,34 @@ func (s *Server) DropDatabase(ctx context.Context, name string) error {
 	defer admin.Close()
 	_, err = admin.Bun().ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	return err
+}
+
+// closePooled has PgBouncer, when the server is behind one, close its own
+// connections to the database before it is dropped. PgBouncer 1.18 dies
+// ("server_proto: server in bad state") when the drop's FORCE ends a
+// server connection it is still setting up, and takes every other test's
+// connections with it.
+func (s *Server) closePooled(ctx context.Context, name string) error {
+	u, err := url.Parse(s.URL)
+	if err != nil || u.Query().Get("pooler") != "transaction" {
+		return err
+	}
+	u.Path = "/pgbouncer"
+	u.RawQuery = url.Values{"sslmode": {u.Query().Get("sslmode")}}.Encode()
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		return err
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol // all the console speaks
+	console, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("PgBouncer's console: %w", err)
+	}
+	defer console.Close(ctx)
+	if _, err := console.Exec(ctx, "KILL "+name); err != nil && !strings.Contains(err.Error(), "no such database") {
+		return fmt.Errorf("PgBouncer: KILL %s: %w", name, err)
+	}
+	return nil
 }
 
 // Migrate applies the service's migrations to the database at dbURL.
