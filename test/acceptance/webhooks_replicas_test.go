@@ -1,7 +1,6 @@
 package acceptance
 
 import (
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -194,18 +193,9 @@ var deliveriesTotal = regexp.MustCompile(`(?m)^leadr_webhook_deliveries_total\{o
 // whatever their outcome.
 func attemptsMade(t *testing.T, svc *harness.Service) int {
 	t.Helper()
-	resp, err := http.Get(svc.MetricsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, m := range deliveriesTotal.FindAllSubmatch(body, -1) {
-		v, _ := strconv.Atoi(string(m[1]))
+	for _, m := range deliveriesTotal.FindAllStringSubmatch(scrape(t, svc), -1) {
+		v, _ := strconv.Atoi(m[1])
 		n += v
 	}
 	return n
