@@ -74,6 +74,25 @@ type Error struct {
 	Allowed []string
 	// Input is the rejected value; none for Required.
 	Input any
+	// Facts are what the caller is told beside Message, by name: when a
+	// ban ends, which player holds an identity. Values are strings, times
+	// (zero for none) or nil.
+	Facts map[string]any
+}
+
+// Is makes an error with facts match the sentinel it was made from
+// (WithFacts): the facts vary, the failure is the same.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && e.Facts != nil && t.Facts == nil &&
+		t.Category == e.Category && t.Message == e.Message && t.Field == e.Field
+}
+
+// WithFacts is e telling facts too; errors.Is still finds e in it.
+func (e *Error) WithFacts(facts map[string]any) *Error {
+	c := *e
+	c.Facts = facts
+	return &c
 }
 
 func (e *Error) Error() string {

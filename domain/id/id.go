@@ -28,6 +28,8 @@ type (
 	Event    struct{}
 	Webhook  struct{}
 	Delivery struct{}
+	Player   struct{}
+	Ban      struct{}
 )
 
 func (Account) Prefix() string  { return "acc" }
@@ -39,6 +41,8 @@ func (Session) Prefix() string  { return "ses" }
 func (Event) Prefix() string    { return "evt" }
 func (Webhook) Prefix() string  { return "whk" }
 func (Delivery) Prefix() string { return "dlv" }
+func (Player) Prefix() string   { return "ply" }
+func (Ban) Prefix() string      { return "ban" }
 
 func (Account) Noun() string  { return "account" }
 func (User) Noun() string     { return "user" }
@@ -49,6 +53,8 @@ func (Session) Noun() string  { return "session" }
 func (Event) Noun() string    { return "event" }
 func (Webhook) Noun() string  { return "webhook" }
 func (Delivery) Noun() string { return "delivery" }
+func (Player) Noun() string   { return "player" }
+func (Ban) Noun() string      { return "ban" }
 
 // ID identifies one entity of kind E. The zero value is "no ID".
 type ID[E Entity] struct {
@@ -65,6 +71,8 @@ type (
 	EventID    = ID[Event]
 	WebhookID  = ID[Webhook]
 	DeliveryID = ID[Delivery]
+	PlayerID   = ID[Player]
+	BanID      = ID[Ban]
 )
 
 // New returns a fresh ID. New IDs are UUIDv7, so they sort by creation time.

@@ -1,6 +1,10 @@
 package identity
 
-import "github.com/leadr-oss/identity/domain"
+import (
+	"strings"
+
+	"github.com/leadr-oss/identity/domain"
+)
 
 // Kind is how a player is identified. It is a closed set: the only values are
 // the variables below, and the zero Kind is "no kind".
@@ -29,6 +33,20 @@ func ParseKind(s string) (Kind, error) {
 		names = append(names, k.name)
 	}
 	return Kind{}, domain.NotOneOf("kind", names, s)
+}
+
+// ParseKindFilter reads a list's kind filter: a kind that is none is the
+// contract's 400, naming the kinds, rather than a 422.
+func ParseKindFilter(s string) (Kind, error) {
+	k, err := ParseKind(s)
+	if err != nil {
+		names := make([]string, 0, 3)
+		for _, k := range Kinds() {
+			names = append(names, k.name)
+		}
+		return Kind{}, domain.BadRequest("Invalid kind: " + s + ". Must be one of: " + strings.Join(names, ", "))
+	}
+	return k, nil
 }
 
 func (k Kind) String() string { return k.name }
