@@ -47,6 +47,11 @@ type IdentityRepository interface {
 	// if fn succeeded and changed it, all in one transaction. An error from fn
 	// leaves the identity untouched and is returned as is.
 	Update(ctx context.Context, id id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error)
+	// Restore loads a soft-deleted identity whose player is live with a row
+	// lock, runs fn and saves the result (identity.restored), as Update. Its
+	// key taken by a live identity meanwhile is identity.ErrKeyInUse; a
+	// live, purged or unknown identity is identity.ErrNotFound.
+	Restore(ctx context.Context, id id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error)
 	// List reads one page in the order of IdentitySchema's fields.
 	List(ctx context.Context, f IdentityFilter, req paging.Request) (paging.Result[*identity.Identity], error)
 }
@@ -95,4 +100,6 @@ type Identities interface {
 	Get(ctx context.Context, p tenancy.Principal, q GetIdentity) (*identity.Identity, error)
 	List(ctx context.Context, p tenancy.Principal, q ListIdentities) (paging.Page[*identity.Identity], error)
 	Update(ctx context.Context, p tenancy.Principal, c UpdateIdentity) (*identity.Identity, error)
+	// Restore undoes a soft delete within the grace period.
+	Restore(ctx context.Context, p tenancy.Principal, q GetIdentity) (*identity.Identity, error)
 }

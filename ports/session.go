@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/player"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports/paging"
@@ -104,7 +105,10 @@ type AccessClaims struct {
 	IdentityID id.IdentityID
 	AccountID  id.AccountID
 	GameID     id.GameID
-	ExpiresAt  time.Time
+	// PlayerID is the identity's player when the token was issued; after a
+	// merge, until the next refresh, the player it was merged out of.
+	PlayerID  id.PlayerID
+	ExpiresAt time.Time
 }
 
 // AccessTokens signs and verifies access tokens with a secret every replica
@@ -182,6 +186,23 @@ type ClientSessions interface {
 	// the nonce is spent either way).
 	Rename(ctx context.Context, p ClientPrincipal, nonce string, displayName *string, precondition func(*identity.Identity) bool) (*identity.Identity, error)
 	SignOut(ctx context.Context, p ClientPrincipal) error
+	// LinkIdentity validates the body (422), consumes the nonce (412),
+	// proves the credential (a Steam ticket with Steam, as at sign-in) and
+	// links it into the session's player (Players.LinkCredential); it
+	// reports whether it created the identity.
+	LinkIdentity(ctx context.Context, p ClientPrincipal, nonce string, c ClientLink) (*identity.Identity, bool, error)
+	// UnlinkIdentity consumes the nonce, then Players.UnlinkOwn.
+	UnlinkIdentity(ctx context.Context, p ClientPrincipal, nonce string, identityID id.IdentityID) (*identity.Identity, error)
+	// DeletePlayer consumes the nonce, then Players.DeleteOwn.
+	DeletePlayer(ctx context.Context, p ClientPrincipal, nonce string) (*player.Player, error)
+}
+
+// ClientLink is the body of POST /v1/client/me/identities, raw.
+type ClientLink struct {
+	Kind        string
+	ExternalKey *string
+	SteamTicket *string
+	Merge       bool
 }
 
 // GetSession names a session and, optionally, the account the caller

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun/migrate"
 
@@ -13,6 +14,11 @@ import (
 // IdentityListQuery exposes the SQL of an identity list page to tests.
 func IdentityListQuery(f ports.IdentityFilter, req paging.Request) (string, []any) {
 	return keysetQuery(identityListing(f), req)
+}
+
+// PlayerListQuery exposes the SQL of a player list page to tests.
+func PlayerListQuery(f ports.PlayerFilter, req paging.Request, now time.Time) (string, []any) {
+	return keysetQuery(playerListing(f, now), req)
 }
 
 // NumberPlaceholders is how the store's reads reach PostgreSQL.

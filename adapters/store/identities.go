@@ -150,7 +150,26 @@ func sameKey(i *identity.Identity) condition {
 		toUUID(s.AccountID), toUUID(s.GameID), s.Kind.String(), s.ExternalKey)
 }
 
-var identityMutable = []string{"display_name", "updated_at", "deleted_at"}
+var identityMutable = []string{"player_id", "display_name", "updated_at", "deleted_at"}
+
+// identityRestoreConstraints: a restored identity whose key a live one
+// took meanwhile breaks the unique index of live keys.
+var identityRestoreConstraints = map[string]error{
+	"identities_live_key": identity.ErrKeyInUse,
+	"identities.account_id, identities.game_id, identities.kind, identities.external_key": identity.ErrKeyInUse,
+}
+
+// Restore finds the soft-deleted identity only while its player is live: an
+// identity deleted with its player comes back with the player.
+func (r *Identities) Restore(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
+	deleted := cond("id = ? AND deleted_at IS NOT NULL AND EXISTS (SELECT 1 FROM players AS p WHERE p.id = ?TableAlias.player_id AND p.deleted_at IS NULL AND p.purged_at IS NULL)", toUUID(identityID))
+	out, err := updateLocked(ctx, r.db, "identity", deleted, identity.ErrNotFound,
+		identityFromRow, identityToRow, identity.Changed, fn, identityMutable...)
+	if err != nil {
+		return nil, translate(err, "identities", identityRestoreConstraints)
+	}
+	return out, nil
+}
 
 func (r *Identities) Get(ctx context.Context, identityID id.IdentityID) (*identity.Identity, error) {
 	return getOne(ctx, r.db, "identities", identityColumns, liveIdentity(identityID), identity.ErrNotFound, identityFromRow)
@@ -197,6 +216,7 @@ type identityRow struct {
 	ID          uuid.UUID      `bun:"id,pk,type:uuid"`
 	AccountID   uuid.UUID      `bun:"account_id,type:uuid"`
 	GameID      uuid.UUID      `bun:"game_id,type:uuid"`
+	PlayerID    uuid.UUID      `bun:"player_id,type:uuid"`
 	Kind        string         `bun:"kind"`
 	ExternalKey string         `bun:"external_key"`
 	DisplayName sql.NullString `bun:"display_name"`
@@ -205,10 +225,10 @@ type identityRow struct {
 	DeletedAt   sql.NullTime   `bun:"deleted_at"`
 }
 
-const identityColumns = "id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at"
+const identityColumns = "id, account_id, game_id, player_id, kind, external_key, display_name, created_at, updated_at, deleted_at"
 
 func (r *identityRow) fields() []any {
-	return []any{uuidField(&r.ID), uuidField(&r.AccountID), uuidField(&r.GameID), &r.Kind, &r.ExternalKey, &r.DisplayName, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
+	return []any{uuidField(&r.ID), uuidField(&r.AccountID), uuidField(&r.GameID), uuidField(&r.PlayerID), &r.Kind, &r.ExternalKey, &r.DisplayName, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt}
 }
 
 func identityToRow(i *identity.Identity) *identityRow {
@@ -217,6 +237,7 @@ func identityToRow(i *identity.Identity) *identityRow {
 		ID:          toUUID(s.ID),
 		AccountID:   toUUID(s.AccountID),
 		GameID:      toUUID(s.GameID),
+		PlayerID:    toUUID(s.PlayerID),
 		Kind:        s.Kind.String(),
 		ExternalKey: s.ExternalKey,
 		DisplayName: sql.NullString{String: s.DisplayName, Valid: s.DisplayName != ""},
@@ -235,6 +256,7 @@ func identityFromRow(r *identityRow) (*identity.Identity, error) {
 		ID:          fromUUID[id.Identity](r.ID),
 		AccountID:   fromUUID[id.Account](r.AccountID),
 		GameID:      fromUUID[id.Game](r.GameID),
+		PlayerID:    fromUUID[id.Player](r.PlayerID),
 		Kind:        kind,
 		ExternalKey: r.ExternalKey,
 		DisplayName: r.DisplayName.String,

@@ -108,8 +108,9 @@ func seedRowsForPlans(t testing.TB, db *store.DB) {
 		        'Game ' || g, 'game-' || g, now(), now(),
 		        CASE WHEN g % 100 = 99 THEN now() END
 		 FROM generate_series(0, 1999) AS g`,
-		`INSERT INTO identities (id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at)
+		`INSERT INTO identities (id, player_id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at)
 		 SELECT ('00000001-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
+		        ('00000001-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
 		        ('00000000-0000-7000-8000-' || lpad(to_hex(1 + i % 200), 12, '0'))::uuid,
 		        ('00000002-0000-7000-8000-' || lpad(to_hex(i % 2000), 12, '0'))::uuid,
 		        (ARRAY['DEVICE', 'STEAM', 'CUSTOM'])[1 + i % 3], 'key-' || i,

@@ -39,8 +39,8 @@ func BenchmarkRevokeWithDeletion(b *testing.B) {
 	}
 	exec(`INSERT INTO games (id, account_id, name, slug, created_at, updated_at)
 		VALUES ('` + popular + `', '00000000-0000-7000-8000-000000000001', 'Popular', 'popular', now(), now())`)
-	exec(`INSERT INTO identities (id, account_id, game_id, kind, external_key, created_at, updated_at)
-		VALUES ('00000001-0000-7000-8000-0000ffffffff', '00000000-0000-7000-8000-000000000001', '` + popular + `', 'DEVICE', 'popular', now(), now())`)
+	exec(`INSERT INTO identities (id, player_id, account_id, game_id, kind, external_key, created_at, updated_at)
+		VALUES ('00000001-0000-7000-8000-0000ffffffff', '00000001-0000-7000-8000-0000ffffffff', '00000000-0000-7000-8000-000000000001', '` + popular + `', 'DEVICE', 'popular', now(), now())`)
 	exec(`INSERT INTO sessions (id, identity_id, account_id, game_id, expires_at, refresh_expires_at, created_at, updated_at)
 		SELECT gen_random_uuid(), '00000001-0000-7000-8000-0000ffffffff', '00000000-0000-7000-8000-000000000001', '` + popular + `',
 		       now() + interval '15 minutes', now() + interval '30 days', now(), now()

@@ -81,6 +81,8 @@ type claims struct {
 	SessionID string `json:"sid"`
 	AccountID string `json:"acc"`
 	GameID    string `json:"gam"`
+	// PlayerID is absent from tokens issued before players existed.
+	PlayerID string `json:"ply,omitempty"`
 }
 
 // Issue signs a token for c. Its expiry is c.ExpiresAt truncated to the
@@ -91,7 +93,7 @@ func (t *Tokens) Issue(c ports.AccessClaims) (string, error) {
 		// Verify would refuse such a token: fail here, where the bug is.
 		return "", errors.New("tokens: access claims need a session, identity, account, game and expiry")
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{
+	payload := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   c.IdentityID.String(),
@@ -102,7 +104,11 @@ func (t *Tokens) Issue(c ports.AccessClaims) (string, error) {
 		SessionID: c.SessionID.String(),
 		AccountID: c.AccountID.String(),
 		GameID:    c.GameID.String(),
-	})
+	}
+	if !c.PlayerID.IsZero() {
+		payload.PlayerID = c.PlayerID.String()
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, payload)
 	s, err := tok.SignedString(t.secret)
 	if err != nil {
 		return "", fmt.Errorf("tokens: signing: %w", err)
@@ -142,7 +148,12 @@ func (t *Tokens) Verify(token string, now time.Time) (ports.AccessClaims, error)
 	sessionID, err2 := id.Parse[id.Session](c.SessionID)
 	accountID, err3 := id.Parse[id.Account](c.AccountID)
 	gameID, err4 := id.Parse[id.Game](c.GameID)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+	var playerID id.PlayerID
+	var err5 error
+	if c.PlayerID != "" {
+		playerID, err5 = id.Parse[id.Player](c.PlayerID)
+	}
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil {
 		return ports.AccessClaims{}, session.ErrAccessInvalid
 	}
 	return ports.AccessClaims{
@@ -150,6 +161,7 @@ func (t *Tokens) Verify(token string, now time.Time) (ports.AccessClaims, error)
 		IdentityID: identityID,
 		AccountID:  accountID,
 		GameID:     gameID,
+		PlayerID:   playerID,
 		ExpiresAt:  c.ExpiresAt.UTC(),
 	}, nil
 }

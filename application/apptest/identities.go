@@ -90,3 +90,30 @@ func (r *memIdentities) List(ctx context.Context, f ports.IdentityFilter, req pa
 	}
 	return Page(items, req, ports.IdentitySchema), nil
 }
+
+// liveKeyTaken reports whether a live identity other than s has its key;
+// the caller holds the lock.
+func (m *Memory) liveKeyTaken(s identity.Snapshot) bool {
+	return slices.ContainsFunc(table[identityTable](m, "identities").rows, liveIdentityWhere(func(x identity.Snapshot) bool {
+		return x.ID != s.ID && x.AccountID == s.AccountID && x.GameID == s.GameID && x.Kind == s.Kind && x.ExternalKey == s.ExternalKey
+	}))
+}
+
+// Restore finds the soft-deleted identity only while its player is live:
+// one deleted with its player comes back with the player.
+func (r *memIdentities) Restore(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
+	m := (*Memory)(r)
+	deleted := func(s identity.Snapshot) bool {
+		return s.ID == identityID && !s.DeletedAt.IsZero() && m.livePlayer(s.PlayerID)
+	}
+	return update(ctx, m, func() *[]identity.Snapshot { return &r.t().rows }, deleted, identity.ErrNotFound,
+		identity.Rehydrate, identity.Changed, func(i *identity.Identity) error {
+			if err := fn(i); err != nil {
+				return err
+			}
+			if !i.IsDeleted() && m.liveKeyTaken(i.Snapshot()) {
+				return identity.ErrKeyInUse
+			}
+			return nil
+		})
+}

@@ -6,7 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/leadr-oss/identity/application/auth"
 	"github.com/leadr-oss/identity/application/cursor"
@@ -25,12 +25,33 @@ type Service struct {
 	accounts ports.TenancyRepository
 	cursor   paging.Cursors
 	now      ports.Clock
+	grace    time.Duration
 }
 
 var _ ports.Identities = (*Service)(nil)
 
 func NewService(repo ports.IdentityRepository, accounts ports.TenancyRepository, cursor paging.Cursors, now ports.Clock) *Service {
-	return &Service{repo: repo, accounts: accounts, cursor: cursor, now: now}
+	return &Service{repo: repo, accounts: accounts, cursor: cursor, now: now, grace: identity.DefaultDeletionGrace}
+}
+
+// WithDeletionGrace sets how long a soft-deleted identity can be restored.
+func (s *Service) WithDeletionGrace(grace time.Duration) *Service {
+	s.grace = grace
+	return s
+}
+
+// Restore undoes a soft delete within the grace period; the owner check
+// runs under the row lock.
+func (s *Service) Restore(ctx context.Context, p tenancy.Principal, q ports.GetIdentity) (*identity.Identity, error) {
+	if err := auth.CheckNamed(p, q.AccountID); err != nil {
+		return nil, err
+	}
+	return s.repo.Restore(ctx, q.ID, func(i *identity.Identity) error {
+		if err := auth.CheckAccess(p, q.AccountID, i.AccountID(), identity.ErrForbidden, identity.ErrNotFound); err != nil {
+			return err
+		}
+		return i.Restore(s.grace, s.now())
+	})
 }
 
 // GetOrCreate validates every field first (422), then asks the policy (403),
@@ -126,9 +147,8 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIde
 		f.ExternalKey = *q.ExternalKey
 	}
 	if q.Kind != nil {
-		if f.Kind, err = identity.ParseKind(*q.Kind); err != nil {
-			return paging.Page[*identity.Identity]{}, domain.BadRequest(
-				fmt.Sprintf("Invalid kind: %s. Must be one of: %s", *q.Kind, kindNames()))
+		if f.Kind, err = identity.ParseKindFilter(*q.Kind); err != nil {
+			return paging.Page[*identity.Identity]{}, err
 		}
 	}
 	fetch := func(r paging.Request) (paging.Result[*identity.Identity], error) { return s.repo.List(ctx, f, r) }
@@ -140,14 +160,6 @@ func (s *Service) List(ctx context.Context, p tenancy.Principal, q ports.ListIde
 		}
 	}
 	return cursor.List(s.cursor, ports.IdentitySchema, q.Page, cursor.Fingerprint(f), fetch)
-}
-
-func kindNames() string {
-	names := make([]string, 0, 3)
-	for _, k := range identity.Kinds() {
-		names = append(names, k.String())
-	}
-	return strings.Join(names, ", ")
 }
 
 // Update validates (422), checks the named account (403), then changes the

@@ -3,9 +3,11 @@ package session
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/leadr-oss/identity/domain/event"
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/player"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -20,8 +22,9 @@ import (
 const RevokeWithDeletion = 1000
 
 // Reactions are what the session slice does when other slices change:
-// sessions end with their identity and with their game, the first
-// RevokeWithDeletion of them in the transaction of the deletion.
+// sessions end with their identity, with their game and when their player
+// is banned, the first RevokeWithDeletion of each identity's or game's in
+// the transaction of the change.
 func Reactions(repo ports.SessionRepository) []ports.Subscriber {
 	return []ports.Subscriber{
 		{
@@ -33,6 +36,25 @@ func Reactions(repo ports.SessionRepository) []ports.Subscriber {
 					return fmt.Errorf("identity.deleted of %q: %w", e.Subject.ID, err)
 				}
 				return repo.RevokeIdentity(ctx, identityID, e.OccurredAt, RevokeWithDeletion)
+			},
+		},
+		{
+			Name:  "sessions end when their player is banned",
+			Types: []string{"player.banned"},
+			Handle: func(ctx context.Context, e event.Event) error {
+				p, ok := e.After.(*player.Player)
+				if !ok {
+					return fmt.Errorf("player.banned of %T", e.After)
+				}
+				// All of them, not the first RevokeWithDeletion: no purge
+				// revokes the rest later, and Access does not read bans.
+				// A player's sessions are its few devices' sign-ins.
+				for _, i := range p.Identities() {
+					if err := repo.RevokeIdentity(ctx, i.ID(), e.OccurredAt, math.MaxInt32); err != nil {
+						return err
+					}
+				}
+				return nil
 			},
 		},
 		{

@@ -22,6 +22,7 @@ import (
 	"github.com/leadr-oss/identity/domain/game"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/identity"
+	"github.com/leadr-oss/identity/domain/player"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/domain/tenancy"
 	"github.com/leadr-oss/identity/ports"
@@ -48,6 +49,10 @@ type Deps struct {
 	Lifetimes   session.Lifetimes
 	// Cache keeps live sessions in process (off when zero).
 	Cache credcache.Options
+	// Players links a client's credentials and deletes its player;
+	// PlayerRepository tells whom a ban keeps out.
+	Players          ports.Players
+	PlayerRepository ports.PlayerRepository
 }
 
 // Service implements ports.ClientSessions and ports.IdentitySessions.
@@ -86,16 +91,18 @@ func (s *Service) issue(ctx context.Context, i *identity.Identity, sessionID id.
 	}
 	ses := session.Begin(sessionID, i.ID(), i.AccountID(), i.GameID(), s.d.Now(), s.d.Lifetimes)
 	refresh := newSecret()
+	// The player slice refuses a session of a banned player in the
+	// transaction that creates it (it hears of session.created).
 	if err := s.d.Sessions.Create(ctx, ses, s.d.Hasher.Hash(refresh)); err != nil {
 		return ports.Tokens{}, fmt.Errorf("create session: %w", err)
 	}
-	return s.tokens(ses, i, refresh)
+	return s.tokens(ses, i, i.PlayerID(), refresh)
 }
 
-func (s *Service) tokens(ses *session.Session, i *identity.Identity, refresh string) (ports.Tokens, error) {
+func (s *Service) tokens(ses *session.Session, i *identity.Identity, playerID id.PlayerID, refresh string) (ports.Tokens, error) {
 	access, err := s.d.Tokens.Issue(ports.AccessClaims{
 		SessionID: ses.ID(), IdentityID: ses.IdentityID(), AccountID: ses.AccountID(), GameID: ses.GameID(),
-		ExpiresAt: ses.ExpiresAt(),
+		PlayerID: playerID, ExpiresAt: ses.ExpiresAt(),
 	})
 	if err != nil {
 		return ports.Tokens{}, fmt.Errorf("sign access token: %w", err)
@@ -153,7 +160,7 @@ func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, err
 		}
 		key = &steamID
 	}
-	if err := s.signUp(ctx, c.SignUp, g, kind, *key); err != nil {
+	if err := s.signUp(ctx, c.SignUp, c.DisplayName != nil, g, kind, *key); err != nil {
 		return ports.Tokens{}, err
 	}
 	// A client signing in has no credential yet: what it changes is the
@@ -171,9 +178,12 @@ func (s *Service) SignIn(ctx context.Context, c ports.SignIn) (ports.Tokens, err
 
 // signUp asks gate, if any, whether the sign-in may create its identity,
 // unless the identity exists: signing in again costs nothing of what gate
-// counts. Two sign-ins that race to create one identity may both ask.
-func (s *Service) signUp(ctx context.Context, gate func(context.Context) error, g *game.Game, kind identity.Kind, key string) error {
-	if gate == nil {
+// counts. Two sign-ins that race to create one identity may both ask. A
+// sign-in that renames an existing identity is refused first if its player
+// is banned, so that the refusal renames nothing (the session's creation
+// refuses the others, atomically with the ban).
+func (s *Service) signUp(ctx context.Context, gate func(context.Context) error, renames bool, g *game.Game, kind identity.Kind, key string) error {
+	if gate == nil && !renames {
 		return nil
 	}
 	found, err := s.d.Identities.List(ctx,
@@ -183,6 +193,12 @@ func (s *Service) signUp(ctx context.Context, gate func(context.Context) error, 
 		return fmt.Errorf("find the identity: %w", err)
 	}
 	if len(found.Items) > 0 {
+		if renames && s.d.PlayerRepository != nil {
+			return s.d.PlayerRepository.CheckSessionStart(ctx, found.Items[0].ID(), s.d.Now())
+		}
+		return nil
+	}
+	if gate == nil {
 		return nil
 	}
 	return gate(ctx)
@@ -247,13 +263,26 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (ports.Token
 		return ports.Tokens{}, session.ErrRefreshInvalid
 	}
 	fresh, now := newSecret(), s.d.Now()
-	ses, err := s.d.Sessions.Rotate(ctx, s.d.Hasher.Hash(refreshToken), s.d.Hasher.Hash(fresh), now, func(ses *session.Session) error {
+	hash := s.d.Hasher.Hash(refreshToken)
+	ses, err := s.d.Sessions.Rotate(ctx, hash, s.d.Hasher.Hash(fresh), now, func(ses *session.Session) error {
 		return ses.Refresh(now, s.d.Lifetimes)
 	})
+	if errors.Is(err, session.ErrRefreshInvalid) && s.d.PlayerRepository != nil {
+		// A ban revoked the session: the game can tell its player why.
+		if banned := s.d.PlayerRepository.RefreshBan(ctx, hash, now); banned != nil {
+			return ports.Tokens{}, banned
+		}
+	}
 	if err != nil {
 		return ports.Tokens{}, err
 	}
-	return s.tokens(ses, nil, fresh)
+	// The identity's player now, which a merge may have changed since the
+	// last token.
+	i, err := s.d.Identities.Get(ctx, ses.IdentityID())
+	if err != nil {
+		return ports.Tokens{}, err
+	}
+	return s.tokens(ses, nil, i.PlayerID(), fresh)
 }
 
 // CacheCounts are the token lookups served from the cache and the others.
@@ -336,6 +365,76 @@ func (s *Service) Rename(ctx context.Context, p ports.ClientPrincipal, nonce str
 		_, err := i.Rename(name, s.d.Now())
 		return err
 	})
+}
+
+// consumeNonce spends the session's nonce (412 when it is not good).
+func (s *Service) consumeNonce(ctx context.Context, p ports.ClientPrincipal, nonce string) error {
+	if nonce == "" {
+		return session.ErrNonceRequired
+	}
+	return s.d.Sessions.ConsumeNonce(ctx, p.SessionID, s.d.Hasher.Hash(nonce), s.d.Now())
+}
+
+// LinkIdentity validates the body (422), spends the nonce (412), proves
+// the credential (a device ID as at sign-in, a Steam ticket with Steam) and
+// links it into the player of the session's identity.
+func (s *Service) LinkIdentity(ctx context.Context, p ports.ClientPrincipal, nonce string, c ports.ClientLink) (*identity.Identity, bool, error) {
+	kind, err := identity.ParseKind(c.Kind)
+	if err != nil {
+		return nil, false, err
+	}
+	switch kind {
+	case identity.KindDevice:
+		if c.ExternalKey == nil {
+			return nil, false, domain.Missing("external_key")
+		}
+		if _, err := identity.NewExternalKey(kind, *c.ExternalKey); err != nil {
+			return nil, false, hideInput(err)
+		}
+	case identity.KindSteam:
+		if err := checkTicket(c.SteamTicket); err != nil {
+			return nil, false, err
+		}
+	case identity.KindCustom:
+		return nil, false, domain.Rejected("kind", "CUSTOM identities are linked by the studio's backend (POST /v1/players/{player_id}/identities)", c.Kind)
+	}
+	if err := s.consumeNonce(ctx, p, nonce); err != nil {
+		return nil, false, err
+	}
+	g, err := s.d.Games.Get(ctx, p.GameID)
+	if err != nil {
+		return nil, false, err
+	}
+	key := c.ExternalKey
+	switch kind {
+	case identity.KindDevice:
+		if !g.DeviceSignIn() {
+			return nil, false, game.ErrDeviceSignInDisabled
+		}
+	case identity.KindSteam:
+		steamID, err := s.steamID(ctx, g, *c.SteamTicket)
+		if err != nil {
+			return nil, false, err
+		}
+		key = &steamID
+	}
+	return s.d.Players.LinkCredential(ctx, ports.LinkCredential{PlayerOf: p.IdentityID, Kind: kind, Key: *key, Merge: c.Merge})
+}
+
+func (s *Service) UnlinkIdentity(ctx context.Context, p ports.ClientPrincipal, nonce string, identityID id.IdentityID) (*identity.Identity, error) {
+	if err := s.consumeNonce(ctx, p, nonce); err != nil {
+		return nil, err
+	}
+	return s.d.Players.UnlinkOwn(ctx, p.IdentityID, identityID)
+}
+
+// DeletePlayer is in-app account deletion: the player and every identity
+// go, and so do their sessions, this one included.
+func (s *Service) DeletePlayer(ctx context.Context, p ports.ClientPrincipal, nonce string) (*player.Player, error) {
+	if err := s.consumeNonce(ctx, p, nonce); err != nil {
+		return nil, err
+	}
+	return s.d.Players.DeleteOwn(ctx, p.IdentityID)
 }
 
 func (s *Service) SignOut(ctx context.Context, p ports.ClientPrincipal) error {

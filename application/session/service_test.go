@@ -122,6 +122,7 @@ type env struct {
 	plain   id.GameID // acme's, no Steam settings
 	theirs  id.GameID // other's, Steam configured (app 570)
 	slugs   int
+	memory  *apptest.Memory
 }
 
 func newEnv(t *testing.T) *env {
@@ -142,7 +143,7 @@ func newEnv(t *testing.T) *env {
 		steam: &steamFake{t: t, keys: map[string]string{}, tickets: map[string]steamAnswer{
 			ticket: {player: ports.SteamPlayer{SteamID: steamID}},
 		}},
-		acme: acme, other: other,
+		acme: acme, other: other, memory: mem,
 		regular: tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: acme},
 		super:   tenancy.Principal{KeyID: id.New[id.APIKey](), UserID: id.New[id.User](), AccountID: system, SuperAdmin: true},
 	}
