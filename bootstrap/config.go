@@ -63,6 +63,9 @@ type Config struct {
 	SessionMaxAge time.Duration
 	// EventRetention is how long events are kept.
 	EventRetention time.Duration
+	// DeletionGrace is how long a deleted player or identity can be
+	// restored before the purge erases it.
+	DeletionGrace time.Duration
 	// WebhookAllowPrivate lets webhooks use http:// and reach addresses
 	// that are not public: tests, and private networks.
 	WebhookAllowPrivate bool
@@ -238,6 +241,9 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if cfg.EventRetention, err = time.ParseDuration(get("LEADR_EVENT_RETENTION", "2160h")); err != nil || cfg.EventRetention < time.Hour {
 		bad("LEADR_EVENT_RETENTION", "must be a duration of at least 1h, such as 2160h (90 days)")
+	}
+	if cfg.DeletionGrace, err = time.ParseDuration(get("LEADR_DELETION_GRACE", "720h")); err != nil || cfg.DeletionGrace < 0 {
+		bad("LEADR_DELETION_GRACE", "must be a duration of 0s or more, such as 720h (30 days)")
 	}
 	if cfg.WebhookAllowPrivate, err = strconv.ParseBool(get("LEADR_WEBHOOK_ALLOW_PRIVATE", "false")); err != nil {
 		bad("LEADR_WEBHOOK_ALLOW_PRIVATE", "must be true or false")

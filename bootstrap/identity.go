@@ -7,6 +7,7 @@ import (
 	"github.com/leadr-oss/identity/adapters/store"
 	appidentity "github.com/leadr-oss/identity/application/identity"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/ports/paging"
 )
 
 // IdentityModule is the identity aggregate: its store, use cases and
@@ -15,7 +16,9 @@ import (
 var IdentityModule = fx.Module("identity",
 	fx.Provide(
 		fx.Annotate(store.NewIdentities, fx.As(new(ports.IdentityRepository))),
-		fx.Annotate(appidentity.NewService, fx.As(new(ports.Identities))),
+		fx.Annotate(func(repo ports.IdentityRepository, accounts ports.TenancyRepository, cursors paging.Cursors, now ports.Clock, cfg Config) *appidentity.Service {
+			return appidentity.NewService(repo, accounts, cursors, now).WithDeletionGrace(cfg.DeletionGrace)
+		}, fx.As(new(ports.Identities))),
 	),
 	routes(httpapi.IdentityRoutes),
 )

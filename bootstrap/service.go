@@ -21,6 +21,7 @@ var Aggregates = []fx.Option{
 	TenancyModule,
 	GameModule,
 	IdentityModule,
+	PlayerModule,
 	SessionModule,
 	EventsModule,
 	WebhookModule,

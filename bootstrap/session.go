@@ -82,6 +82,8 @@ type sessionDeps struct {
 	Now         ports.Clock
 	Changes     ports.Changes
 	Config      Config
+	Players     ports.Players
+	PlayerRepo  ports.PlayerRepository
 }
 
 func newSessionService(d sessionDeps) *appsession.Service {
@@ -90,6 +92,7 @@ func newSessionService(d sessionDeps) *appsession.Service {
 		Cipher: d.Cipher, Steam: d.Steam, Tokens: d.Tokens, Hasher: d.Hasher, Cursors: d.Cursors, Now: d.Now,
 		Lifetimes: session.Lifetimes{Access: d.Config.AccessTokenTTL, Refresh: d.Config.RefreshTokenTTL, MaxAge: d.Config.SessionMaxAge},
 		Cache:     credCache(d.Config, d.Changes),
+		Players:   d.Players, PlayerRepository: d.PlayerRepo,
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -257,6 +258,75 @@ func (p *Player) Rename(ctx context.Context, displayName string) (Identity, erro
 	}
 	p.setIdentity(i)
 	return i, nil
+}
+
+// Link proves another credential of the player (a device ID, or a Steam
+// ticket) and makes its identity one of the player's: it gets a nonce, then
+// sends POST /v1/client/me/identities. It reports whether the identity was
+// created (false: it was the player's already, or came with a merge). An
+// identity of another player is a 409 (its body an IdentityOfOtherPlayer)
+// unless req.Merge, which moves every identity of that player into this
+// one.
+func (p *Player) Link(ctx context.Context, req ClientLinkRequest) (Identity, bool, error) {
+	n, err := p.Nonce(ctx)
+	if err != nil {
+		return Identity{}, false, err
+	}
+	const path = "/v1/client/me/identities"
+	resp, err := p.Do(ctx, http.MethodPost, path, req, NonceHeader, n.NonceValue)
+	if err != nil {
+		return Identity{}, false, err
+	}
+	var i Identity
+	if err := decode(resp, http.MethodPost, path, &i); err != nil {
+		return Identity{}, false, err
+	}
+	i.ETag = resp.Header.Get("ETag")
+	return i, resp.Status == http.StatusCreated, nil
+}
+
+// Unlink takes one of the player's other identities out into a new player
+// of its own (the session's own identity cannot go), and returns it.
+func (p *Player) Unlink(ctx context.Context, identityID string) (Identity, error) {
+	n, err := p.Nonce(ctx)
+	if err != nil {
+		return Identity{}, err
+	}
+	path := "/v1/client/me/identities/" + url.PathEscape(identityID)
+	resp, err := p.Do(ctx, http.MethodDelete, path, nil, NonceHeader, n.NonceValue)
+	if err != nil {
+		return Identity{}, err
+	}
+	var i Identity
+	if err := decode(resp, http.MethodDelete, path, &i); err != nil {
+		return Identity{}, err
+	}
+	i.ETag = resp.Header.Get("ETag")
+	return i, nil
+}
+
+// ErrAccountDeleted is what a Player answers once it deleted its account.
+var ErrAccountDeleted = errors.New("leadr: the player deleted its account")
+
+// DeleteAccount deletes the player (DELETE /v1/client/me/player), the
+// in-app account deletion that app stores require: its identities go and
+// its sessions, this one included, are revoked; the studio can restore it
+// until PurgeAfter, then it is erased for good. The Player forgets its
+// tokens and answers ErrAccountDeleted from then on.
+func (p *Player) DeleteAccount(ctx context.Context) (PlayerResponse, error) {
+	n, err := p.Nonce(ctx)
+	if err != nil {
+		return PlayerResponse{}, err
+	}
+	var deleted PlayerResponse
+	if err := p.call(ctx, http.MethodDelete, "/v1/client/me/player", nil, &deleted, NonceHeader, n.NonceValue); err != nil {
+		return PlayerResponse{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tokens = playerTokens{}
+	p.ended = ErrAccountDeleted
+	return deleted, nil
 }
 
 // SignOut revokes the session (DELETE /v1/client/sessions/current) and

@@ -7,6 +7,7 @@ type Identity struct {
 	ID          string    `json:"id" pattern:"^ide_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
 	AccountID   string    `json:"account_id" pattern:"^acc_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
 	GameID      string    `json:"game_id" pattern:"^gam_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"`
+	PlayerID    string    `json:"player_id" pattern:"^ply_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" description:"The player the identity belongs to: every identity belongs to exactly one."`
 	Kind        string    `json:"kind" enum:"DEVICE,STEAM,CUSTOM"`
 	ExternalKey string    `json:"external_key" minLength:"6" maxLength:"128"`
 	DisplayName *string   `json:"display_name" minLength:"1" maxLength:"64"`

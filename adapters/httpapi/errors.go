@@ -2,8 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
@@ -105,7 +109,54 @@ func fail(c *gin.Context, err error) {
 		// clients that refresh on this header must not retry them.
 		c.Header("WWW-Authenticate", "Bearer")
 	}
+	if len(de.Facts) > 0 {
+		c.Data(status, "application/json; charset=utf-8", withFacts(de))
+		return
+	}
 	c.JSON(status, wire.Error{Detail: de.Message})
+}
+
+// withFacts is the body of an error that tells facts beside its detail
+// (when a ban ends, which player holds an identity): each a top-level
+// field after "detail", in the order of their names, so that the same
+// error is always the same bytes. Times are written as every timestamp
+// of the API; a zero time is null.
+func withFacts(de *domain.Error) []byte {
+	b := append([]byte(`{"detail":`), factJSON(de.Message)...)
+	for _, name := range slices.Sorted(maps.Keys(de.Facts)) {
+		b = append(b, ',')
+		b = append(b, factJSON(name)...)
+		b = append(b, ':')
+		b = append(b, factJSON(factValue(de.Facts[name]))...)
+	}
+	return append(b, '}')
+}
+
+func factValue(v any) any {
+	switch t := v.(type) {
+	case time.Time:
+		if t.IsZero() {
+			return nil
+		}
+		return wireTime(t)
+	case *time.Time:
+		if t == nil || t.IsZero() {
+			return nil
+		}
+		return wireTime(*t)
+	}
+	return v
+}
+
+// factJSON encodes a fact's name or value: strings, times, IDs and nil,
+// which always encode. Anything else that will not is a bug, answered as
+// null rather than with a broken body.
+func factJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte("null")
+	}
+	return b
 }
 
 // StatusClientClosedRequest is nginx's name for a request whose client

@@ -32,6 +32,8 @@ func appendIdentity(b []byte, w wire.Identity) []byte {
 	b = appendString(b, w.AccountID)
 	b = append(b, `,"game_id":`...)
 	b = appendString(b, w.GameID)
+	b = append(b, `,"player_id":`...)
+	b = appendString(b, w.PlayerID)
 	b = append(b, `,"kind":`...)
 	b = appendString(b, w.Kind)
 	b = append(b, `,"external_key":`...)

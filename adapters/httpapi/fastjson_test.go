@@ -17,7 +17,7 @@ var strange = []string{
 
 func identityWith(s string, name *string, at time.Time) wire.Identity {
 	return wire.Identity{
-		ID: "ide_" + s, AccountID: "acc_01934b1c-7c6d-7d3a-9f4e-2b8c1d0e5f6a", GameID: s, Kind: "DEVICE",
+		ID: "ide_" + s, AccountID: "acc_01934b1c-7c6d-7d3a-9f4e-2b8c1d0e5f6a", GameID: s, PlayerID: "ply_" + s, Kind: "DEVICE",
 		ExternalKey: s, DisplayName: name, CreatedAt: at, UpdatedAt: wireTime(at.Add(time.Hour)),
 	}
 }

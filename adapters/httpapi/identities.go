@@ -36,6 +36,7 @@ func IdentityRoutes(app ports.Identities) Routes {
 		api.GET("/identities", h.list)
 		api.GET("/identities/:identity_id", h.get)
 		api.PATCH("/identities/:identity_id", h.update)
+		api.POST("/identities/:identity_id/restore", h.restore)
 	}}
 }
 
@@ -131,6 +132,20 @@ func (h identityHandlers) update(c *gin.Context) {
 	writeIdentity(c, http.StatusOK, i, err)
 }
 
+// restore undoes a soft delete within the grace period (section 11).
+func (h identityHandlers) restore(c *gin.Context) {
+	var ps problems
+	q := ports.GetIdentity{
+		ID:        pathID[id.Identity](c, &ps, "identity_id"),
+		AccountID: queryID[id.Account](c, &ps, "account_id"),
+	}
+	if !parsed(c, &ps) {
+		return
+	}
+	i, err := h.app.Restore(c.Request.Context(), principal(c), q)
+	writeIdentity(c, http.StatusOK, i, err)
+}
+
 // An identity's events hold it as its answers do.
 var _ = eventResource(toIdentity)
 
@@ -139,6 +154,7 @@ func toIdentity(i *identity.Identity) wire.Identity {
 		ID:          i.ID().String(),
 		AccountID:   i.AccountID().String(),
 		GameID:      i.GameID().String(),
+		PlayerID:    i.PlayerID().String(),
 		Kind:        i.Kind().String(),
 		ExternalKey: i.ExternalKey().String(),
 		CreatedAt:   wireTime(i.CreatedAt()),

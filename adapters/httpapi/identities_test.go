@@ -53,8 +53,8 @@ func TestCreateIdentity(t *testing.T) {
 			t.Errorf("%s = %q is not RFC 3339 UTC", k, r.str(k))
 		}
 	}
-	if len(r.body) != 8 {
-		t.Errorf("body has %d fields, want the 8 of IdentityResponse: %s", len(r.body), r.raw)
+	if len(r.body) != 9 {
+		t.Errorf("body has %d fields, want the 9 of IdentityResponse: %s", len(r.body), r.raw)
 	}
 
 	t.Run("same key again answers 200 with the same identity", func(t *testing.T) {

@@ -36,6 +36,10 @@ var sessionsFragment = sync.OnceValue(func() []byte {
 		"IdentitySession":       wire.IdentitySession{},
 		"IdentitySessionPage":   wire.Page[wire.IdentitySession]{},
 		"IdentitySessionCreate": wire.CreateIdentitySessionRequest{},
+		"ClientLink":            wire.ClientLinkRequest{},
+		"Player":                wire.Player{},
+		"PlayerBanned":          wire.PlayerBanned{},
+		"IdentityOfOtherPlayer": wire.IdentityOfOtherPlayer{},
 	})
 })
 
@@ -76,6 +80,9 @@ func SessionRoutes(clients ports.ClientSessions, admin ports.IdentitySessions) R
 			api.PATCH("/me", h.bearer, limitBody(), h.rename)
 			api.GET("/nonce", h.bearer, limitBody(), h.nonce)
 			api.DELETE("/sessions/current", h.bearer, limitBody(), h.signOut)
+			api.POST("/me/identities", h.bearer, limitBody(), h.link)
+			api.DELETE("/me/identities/:identity_id", h.bearer, limitBody(), h.unlink)
+			api.DELETE("/me/player", h.bearer, limitBody(), h.deletePlayer)
 		},
 	}
 }
@@ -246,6 +253,61 @@ func (h sessionHandlers) rename(c *gin.Context) {
 	}
 	i, err := h.clients.Rename(c.Request.Context(), clientPrincipal(c), c.GetHeader(wire.NonceHeader), name, ifMatch(c))
 	writeIdentity(c, http.StatusOK, i, err)
+}
+
+// link links a credential the client proves into its player: 201 when it
+// created the credential's identity, 200 when the identity was the
+// player's already or came with a merge. The credential is never echoed,
+// as at sign-in.
+func (h sessionHandlers) link(c *gin.Context) {
+	var ps problems
+	b, err := readBody(c, &ps, steamTicketField, externalKeyField)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var req wire.ClientLinkRequest
+	in := fieldsOf(b, &req)
+	cmd := ports.ClientLink{
+		Kind:        deref(bodyString(in, &req.Kind)),
+		ExternalKey: bodyString(in, &req.ExternalKey),
+		SteamTicket: bodyString(in, &req.SteamTicket),
+		Merge:       deref(bodyBool(in, &req.Merge)),
+	}
+	if !parsed(c, &ps) {
+		return
+	}
+	i, created, err := h.clients.LinkIdentity(c.Request.Context(), clientPrincipal(c), c.GetHeader(wire.NonceHeader), cmd)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		// Where the client finds it among its own (and unlinks it).
+		c.Header("Location", "/v1/client/me/identities/"+i.ID().String())
+	}
+	writeIdentity(c, status, i, nil)
+}
+
+// unlink checks the path before the nonce: a malformed ID is a 422, which
+// spends no nonce.
+func (h sessionHandlers) unlink(c *gin.Context) {
+	var ps problems
+	identityID := pathID[id.Identity](c, &ps, "identity_id")
+	if !parsed(c, &ps) {
+		return
+	}
+	i, err := h.clients.UnlinkIdentity(c.Request.Context(), clientPrincipal(c), c.GetHeader(wire.NonceHeader), identityID)
+	writeIdentity(c, http.StatusOK, i, err)
+}
+
+// deletePlayer is in-app account deletion: 200 with the player as
+// deleted, when it will be erased for good.
+func (h sessionHandlers) deletePlayer(c *gin.Context) {
+	p, err := h.clients.DeletePlayer(c.Request.Context(), clientPrincipal(c), c.GetHeader(wire.NonceHeader))
+	writeOne(c, http.StatusOK, p, err, toPlayer)
 }
 
 func (h sessionHandlers) signOut(c *gin.Context) {

@@ -51,6 +51,10 @@ func newSessionService(e *env) *appsession.Service {
 		Cursors:     e.codec,
 		Now:         e.now,
 		Lifetimes:   testLifetimes,
+		// The player use cases behind the client's links and in-app
+		// deletion, and the repository that tells whom a ban keeps out.
+		Players:          newPlayerService(e),
+		PlayerRepository: e.mem.Players(),
 	})
 }
 
@@ -470,7 +474,7 @@ func TestClientNonceAndRename(t *testing.T) {
 
 	n := nonce(s)
 	r := rename(s, "  Grace\u0308  ", n).want(t, http.StatusOK)
-	if r.str("display_name") != "Gracë" || r.str("kind") != "DEVICE" || len(r.body) != 8 {
+	if r.str("display_name") != "Gracë" || r.str("kind") != "DEVICE" || len(r.body) != 9 {
 		t.Fatalf("renamed: %s", r.raw)
 	}
 	if me := e.as(s.access, "GET", "/v1/client/me", nil).want(t, http.StatusOK); me.raw != r.raw {

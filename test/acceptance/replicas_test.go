@@ -105,7 +105,7 @@ func TestRevocationReachesEveryReplicaWithinASecond(t *testing.T) {
 	})
 
 	t.Run("session", func(t *testing.T) {
-		for _, how := range []string{"signed out", "revoked by an admin", "identity deleted", "game deleted"} {
+		for _, how := range []string{"signed out", "revoked by an admin", "identity deleted", "game deleted", "player banned", "player deleted"} {
 			t.Run(how, func(t *testing.T) {
 				g := tenant.Game
 				if how == "game deleted" {
@@ -130,6 +130,10 @@ func TestRevocationReachesEveryReplicaWithinASecond(t *testing.T) {
 					_, err = one.Client(tenant.Key.Key).DeleteIdentity(t.Context(), s.Identity.ID)
 				case "game deleted":
 					_, err = one.Client(tenant.Key.Key).DeleteGame(t.Context(), g.ID)
+				case "player banned":
+					_, err = one.Client(tenant.Key.Key).BanPlayer(t.Context(), s.Identity.PlayerID, client.CreateBanRequest{Reason: "wallhack"})
+				case "player deleted":
+					_, err = one.Client(tenant.Key.Key).DeletePlayer(t.Context(), s.Identity.PlayerID)
 				}
 				if err != nil {
 					t.Fatal(err)

@@ -13,9 +13,10 @@ import (
 // the server writes and the client reads), named by the map's keys, so that
 // the document cannot drift from what is sent. The conventions are
 // FastAPI's: a field without omitempty is required; a pointer is nullable
-// (type [T, "null"]); time.Time is a date-time string; nested named types
-// become components of their own. Struct tags add what Go types cannot say:
-// description, pattern, minLength, maxLength, enum, minimum, maximum.
+// (type [T, "null"]; a pointer to a struct, anyOf null and its $ref);
+// time.Time is a date-time string; nested named types become components of
+// their own. Struct tags add what Go types cannot say: description,
+// pattern, minLength, maxLength, enum, minimum, maximum.
 func Schemas(types map[string]any) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
 	named := map[reflect.Type]string{}
@@ -66,6 +67,12 @@ func fastAPIField(p jsonschema.InterceptPropParams) error {
 	}
 	t := p.Field.Type
 	switch {
+	case t.Kind() == reflect.Pointer && p.PropertySchema.Ref != nil:
+		// A pointer to a struct (a player's ban) is null or the struct:
+		// a $ref's siblings cannot say "or null", anyOf can.
+		ref := jsonschema.Schema{Ref: p.PropertySchema.Ref}
+		p.PropertySchema.Ref = nil
+		p.PropertySchema.AnyOf = []jsonschema.SchemaOrBool{jsonschema.Null.ToSchemaOrBool(), ref.ToSchemaOrBool()}
 	case t.Kind() == reflect.Pointer:
 		// Nullable: the reflector already gives [T, null] to pointers.
 	case t.Kind() == reflect.Slice || t.Kind() == reflect.Map:
