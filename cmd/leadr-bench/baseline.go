@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -24,9 +27,11 @@ import (
 )
 
 // The baseline is the least a server can be that answers the service's
-// identity endpoints from the same database: net/http, pgx (whose
-// statement cache spares PostgreSQL the planning), encoding/json, and the
-// statements the service issues, without authentication. Whatever the
+// identity endpoints and its DEVICE sign-in from the same database:
+// net/http, pgx (whose statement cache spares PostgreSQL the planning),
+// encoding/json, and the statements the service issues, without
+// authentication. It writes what the service writes in the same
+// transactions: the events, and a new identity's player. Whatever the
 // service spends beyond it is the price of its own layers. Its cursors are
 // unsigned and bound to nothing but their sort: it trusts its caller.
 
@@ -64,7 +69,8 @@ func runBaseline() int {
 		return 1
 	}
 	defer pool.Close()
-	srv := &http.Server{Addr: os.Getenv("LEADR_HTTP_ADDR"), Handler: baseline{pool}.routes(), ReadHeaderTimeout: 10 * time.Second}
+	b := baseline{db: pool, tokenSecret: []byte(randomSecret()), pepper: []byte(randomSecret())}
+	srv := &http.Server{Addr: os.Getenv("LEADR_HTTP_ADDR"), Handler: b.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Shutdown(context.Background())
@@ -78,6 +84,9 @@ func runBaseline() int {
 
 type baseline struct {
 	db *pgxpool.Pool
+	// tokenSecret signs access tokens; pepper hashes refresh tokens, as
+	// the service's LEADR_API_KEY_PEPPER does.
+	tokenSecret, pepper []byte
 }
 
 func (b baseline) routes() http.Handler {
@@ -88,6 +97,7 @@ func (b baseline) routes() http.Handler {
 	mux.HandleFunc("PATCH /v1/identities/{id}", b.patch)
 	mux.HandleFunc("POST /v1/identities", b.getOrCreate)
 	mux.HandleFunc("GET /v1/client/me", b.me)
+	mux.HandleFunc("POST /v1/client/sessions", b.signIn)
 	return mux
 }
 
@@ -261,10 +271,7 @@ func (b baseline) patch(w http.ResponseWriter, r *http.Request) {
 	b.answerRow(w, http.StatusOK, &row, err)
 }
 
-// getOrCreate is POST /v1/identities as the service answers it: one
-// indexed read that finds a live identity in a live game, then, only when
-// there is none, the service's upsert on the live natural key, with the game
-// locked against its deletion.
+// getOrCreate is POST /v1/identities as the service answers it.
 func (b baseline) getOrCreate(w http.ResponseWriter, r *http.Request) {
 	var body wire.CreateIdentityRequest
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
@@ -286,20 +293,42 @@ func (b baseline) getOrCreate(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	ctx := r.Context()
-	key := []any{account.UUID(), game.UUID(), kind.String(), body.ExternalKey}
-	var row identityRow
-	err := b.db.QueryRow(ctx, "SELECT "+identityColumns+" FROM identities WHERE account_id = $1 AND game_id = $2 AND kind = $3 AND external_key = $4 AND deleted_at IS NULL"+
-		" AND EXISTS (SELECT 1 FROM games AS g WHERE g.id = identities.game_id AND g.deleted_at IS NULL)", key...).Scan(row.dest()...)
-	if err == nil && row.named(name) {
-		writeJSON(w, http.StatusOK, row.wire())
+	row, created, err := b.identityOf(r.Context(), naturalKey{account.UUID(), game.UUID(), kind.String(), body.ExternalKey}, name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		writeDetail(w, http.StatusNotFound, "Game not found")
 		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	b.answerRow(w, status, &row, err)
+}
+
+// naturalKey is what names an identity within its game.
+type naturalKey struct {
+	account, game id.UUID
+	kind, key     string
+}
+
+func (k naturalKey) args() []any { return []any{k.account, k.game, k.kind, k.key} }
+
+// identityOf gets or creates the identity of key as the service does: one
+// indexed read that finds a live identity in a live game, then, only when
+// there is none or it needs renaming, the service's upsert on the live
+// natural key, with the game locked against its deletion. pgx.ErrNoRows: no
+// live game of the account.
+func (b baseline) identityOf(ctx context.Context, key naturalKey, name identity.DisplayName) (row identityRow, created bool, err error) {
+	err = b.db.QueryRow(ctx, "SELECT "+identityColumns+" FROM identities WHERE account_id = $1 AND game_id = $2 AND kind = $3 AND external_key = $4 AND deleted_at IS NULL"+
+		" AND EXISTS (SELECT 1 FROM games AS g WHERE g.id = identities.game_id AND g.deleted_at IS NULL)", key.args()...).Scan(row.dest()...)
+	if err == nil && row.named(name) {
+		return row, false, nil
 	}
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		internalError(w, err)
-		return
+		return row, false, err
 	}
 
+	// A new identity's player has the identity's UUID (identity.New).
 	fresh, now := id.New[id.Identity]().UUID(), domain.Timestamp(time.Now())
 	var freshName *string
 	if !name.IsZero() {
@@ -309,30 +338,40 @@ func (b baseline) getOrCreate(w http.ResponseWriter, r *http.Request) {
 	err = pgx.BeginFunc(ctx, b.db, func(tx pgx.Tx) error {
 		var live int
 		if err := tx.QueryRow(ctx, "SELECT 1 FROM games WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL FOR SHARE",
-			game.UUID(), account.UUID()).Scan(&live); err != nil {
+			key.game, key.account).Scan(&live); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, "INSERT INTO identities (account_id, game_id, kind, external_key, id, display_name, created_at, updated_at)"+
-			" VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"+
+		err := tx.QueryRow(ctx, "INSERT INTO identities (account_id, game_id, kind, external_key, id, player_id, display_name, created_at, updated_at)"+
+			" VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $7)"+
 			" ON CONFLICT (account_id, game_id, kind, external_key) WHERE deleted_at IS NULL DO UPDATE SET updated_at = identities.updated_at"+
-			" RETURNING "+identityColumns, append(key, fresh, freshName, now)...).Scan(row.dest()...)
+			" RETURNING "+identityColumns, append(key.args(), fresh, freshName, now)...).Scan(row.dest()...)
 		if err != nil {
 			return err
 		}
 		if row.id == fresh {
-			return recordEvent(ctx, tx, "created", &row, nil)
+			return recordCreated(ctx, tx, &row)
 		}
 		return rename(ctx, tx, &row, name)
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		writeDetail(w, http.StatusNotFound, "Game not found")
-		return
+	return row, err == nil && row.id == fresh, err
+}
+
+// recordCreated records a new identity's event, then writes its player and
+// the player's event, as the player slice does when it hears
+// identity.created: in the transaction of the identity.
+func recordCreated(ctx context.Context, tx pgx.Tx, row *identityRow) error {
+	ident := row.wire()
+	if err := recordEvent(ctx, tx, "identity.created", "identity", ident.ID, row.account, row.created, ident); err != nil {
+		return err
 	}
-	status := http.StatusOK
-	if row.id == fresh {
-		status = http.StatusCreated
+	if _, err := tx.Exec(ctx, "INSERT INTO players (id, account_id, game_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+		row.player, row.account, row.game, row.created); err != nil {
+		return err
 	}
-	b.answerRow(w, status, &row, err)
+	return recordEvent(ctx, tx, "player.created", "player", ident.PlayerID, row.account, row.created, wire.Player{
+		ID: ident.PlayerID, AccountID: ident.AccountID, GameID: ident.GameID, Identities: []wire.Identity{ident},
+		CreatedAt: ident.CreatedAt, UpdatedAt: ident.CreatedAt,
+	})
 }
 
 // rename gives a locked row a new display name, and records the event,
@@ -347,27 +386,192 @@ func rename(ctx context.Context, tx pgx.Tx, row *identityRow, name identity.Disp
 	}
 	changes := map[string][2]*string{"display_name": {row.name, &newName}}
 	row.name, row.updated = &newName, now
-	return recordEvent(ctx, tx, "updated", row, changes)
+	return recordEvent(ctx, tx, "identity.updated", "identity", id.FromUUID[id.Identity](row.id).String(), row.account, row.updated, struct {
+		wire.Identity
+		Changes map[string][2]*string `json:"changes"`
+	}{row.wire(), changes})
 }
 
 // recordEvent inserts the event the service records, in the transaction
-// of the change, so that the events table's indexes and its NOTIFY trigger
-// cost the baseline what they cost the service. Its data is the service's:
-// the identity as answered, with the changed fields as [before, after]
-// (adapters/httpapi EncodeEvent), written in one json.Marshal. The
-// baseline has no API key to name: its actor is the system.
-func recordEvent(ctx context.Context, tx pgx.Tx, verb string, row *identityRow, changes map[string][2]*string) error {
-	data, err := json.Marshal(struct {
-		wire.Identity
-		Changes map[string][2]*string `json:"changes,omitempty"`
-	}{row.wire(), changes})
+// of the change, so that the events table's indexes and its trigger cost
+// the baseline what they cost the service. Its data is the service's: the
+// subject as answered, with a change's fields as [before, after]
+// (adapters/httpapi EncodeEvent), written in one json.Marshal. The baseline
+// has no API key or session to name: its actor is the system.
+func recordEvent(ctx context.Context, tx pgx.Tx, eventType, subjectType, subjectID string, account id.UUID, at time.Time, data any) error {
+	b, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, "INSERT INTO events (id, type, account_id, occurred_at, actor_type, subject_type, subject_id, data)"+
-		" VALUES ($1, $2, $3, $4, 'system', 'identity', $5, $6)",
-		id.New[id.Event]().UUID(), "identity."+verb, row.account, row.updated, id.FromUUID[id.Identity](row.id).String(), data)
+		" VALUES ($1, $2, $3, $4, 'system', $5, $6, $7)",
+		id.New[id.Event]().UUID(), eventType, account, at, subjectType, subjectID, b)
 	return err
+}
+
+// The service's default token lifetimes (LEADR_ACCESS_TOKEN_TTL,
+// LEADR_REFRESH_TOKEN_TTL; the session's maximum age is longer than both).
+const (
+	accessTTL  = 15 * time.Minute
+	refreshTTL = 720 * time.Hour
+)
+
+// signIn is POST /v1/client/sessions of a DEVICE identity as the service
+// answers it: the game read, the identity got or created (identityOf), then
+// in one transaction the identity and its game locked against their
+// deletion, the session, its refresh token and its event written, and the
+// player's ban checked; then an access token signed with HS256 and the
+// service's claims. The service's sign-up gate is left out: it asks only
+// about identities a sign-in creates.
+func (b baseline) signIn(w http.ResponseWriter, r *http.Request) {
+	var body wire.SignInRequest
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeDetail(w, http.StatusUnprocessableEntity, "body: "+err.Error())
+		return
+	}
+	game, gameErr := id.Parse[id.Game](body.GameID)
+	var kindErr, nameErr error
+	if body.Kind != identity.KindDevice.String() {
+		kindErr = errors.New("the baseline signs in DEVICE identities")
+	}
+	_, keyErr := identity.NewExternalKey(identity.KindDevice, body.ExternalKey)
+	var name identity.DisplayName
+	if body.DisplayName != nil {
+		name, nameErr = identity.ParseDisplayName(*body.DisplayName)
+	}
+	if err := errors.Join(gameErr, kindErr, keyErr, nameErr); err != nil {
+		writeDetail(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	ctx := r.Context()
+	var account id.UUID
+	var deviceSignIn bool
+	err := b.db.QueryRow(ctx, "SELECT account_id, device_sign_in FROM games WHERE id = $1 AND deleted_at IS NULL", game.UUID()).
+		Scan(&account, &deviceSignIn)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		writeDetail(w, http.StatusNotFound, "Game not found")
+		return
+	case err != nil:
+		internalError(w, err)
+		return
+	case !deviceSignIn:
+		writeDetail(w, http.StatusBadRequest, "Device sign-in is disabled for this game")
+		return
+	}
+	row, _, err := b.identityOf(ctx, naturalKey{account, game.UUID(), identity.KindDevice.String(), body.ExternalKey}, name)
+	if err == nil {
+		var refresh string
+		var ses wire.IdentitySession
+		if ses, refresh, err = b.startSession(ctx, &row); err == nil {
+			b.answerSignIn(w, &row, ses, refresh)
+			return
+		}
+	}
+	var banned bannedError
+	switch {
+	case errors.As(err, &banned):
+		writeJSON(w, http.StatusForbidden, wire.PlayerBanned{Detail: "Player is banned", ExpiresAt: banned.expiresAt})
+	case errors.Is(err, pgx.ErrNoRows):
+		writeDetail(w, http.StatusNotFound, "Game not found")
+	case errors.Is(err, errIdentityGone):
+		writeDetail(w, http.StatusNotFound, "Identity not found")
+	default:
+		internalError(w, err)
+	}
+}
+
+var errIdentityGone = errors.New("identity deleted")
+
+// bannedError is a sign-in refused: the player has a ban in force.
+type bannedError struct{ expiresAt *time.Time }
+
+func (bannedError) Error() string { return "player is banned" }
+
+// startSession writes a session of row's identity, as the service's
+// Sessions.Create does, with the player slice's check that it hears of
+// session.created: the identity's player, then its ban in force, each read
+// as the service reads it.
+func (b baseline) startSession(ctx context.Context, row *identityRow) (ses wire.IdentitySession, refresh string, err error) {
+	sessionID, now := id.New[id.Session](), domain.Timestamp(time.Now())
+	expires, refreshExpires := now.Add(accessTTL), now.Add(refreshTTL)
+	refresh = randomSecret()
+	mac := hmac.New(sha256.New, b.pepper)
+	mac.Write([]byte(refresh))
+	ses = wire.IdentitySession{
+		ID: sessionID.String(), IdentityID: id.FromUUID[id.Identity](row.id).String(),
+		AccountID: id.FromUUID[id.Account](row.account).String(), GameID: id.FromUUID[id.Game](row.game).String(),
+		ExpiresAt: expires, RefreshExpiresAt: refreshExpires, CreatedAt: now, UpdatedAt: now,
+	}
+	err = pgx.BeginFunc(ctx, b.db, func(tx pgx.Tx) error {
+		var identityDeleted, gameDeleted *time.Time
+		err := tx.QueryRow(ctx, "SELECT i.deleted_at, g.deleted_at FROM identities AS i JOIN games AS g ON g.account_id = i.account_id AND g.id = i.game_id"+
+			" WHERE i.id = $1 AND i.account_id = $2 AND i.game_id = $3 FOR SHARE", row.id, row.account, row.game).Scan(&identityDeleted, &gameDeleted)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows), err == nil && identityDeleted != nil:
+			return errIdentityGone
+		case err != nil:
+			return err
+		case gameDeleted != nil:
+			return pgx.ErrNoRows
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO sessions (id, identity_id, account_id, game_id, expires_at, refresh_expires_at, created_at, updated_at)"+
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $7)", sessionID.UUID(), row.id, row.account, row.game, expires, refreshExpires, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO session_refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)",
+			mac.Sum(nil), sessionID.UUID(), now); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx, "session.created", "session", ses.ID, row.account, now, ses); err != nil {
+			return err
+		}
+		var player id.UUID
+		if err := tx.QueryRow(ctx, "SELECT player_id FROM identities WHERE id = $1", row.id).Scan(&player); err != nil {
+			return err
+		}
+		var banned bannedError
+		err = tx.QueryRow(ctx, "SELECT expires_at FROM bans WHERE player_id = $1 AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"+
+			" ORDER BY created_at DESC LIMIT 1", player, now).Scan(&banned.expiresAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err == nil {
+			return banned
+		}
+		return err
+	})
+	return ses, refresh, err
+}
+
+// accessClaims are the service's (adapters/tokens).
+type accessClaims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid"`
+	AccountID string `json:"acc"`
+	GameID    string `json:"gam"`
+	PlayerID  string `json:"ply,omitempty"`
+}
+
+func (b baseline) answerSignIn(w http.ResponseWriter, row *identityRow, ses wire.IdentitySession, refresh string) {
+	ident := row.wire()
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, accessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: "leadr", Subject: ident.ID, Audience: jwt.ClaimStrings{"leadr-client"},
+			ExpiresAt: jwt.NewNumericDate(ses.ExpiresAt), IssuedAt: jwt.NewNumericDate(time.Now()),
+		},
+		SessionID: ses.ID, AccountID: ident.AccountID, GameID: ident.GameID, PlayerID: ident.PlayerID,
+	}).SignedString(b.tokenSecret)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", "/v1/identity-sessions/"+ses.ID)
+	writeJSON(w, http.StatusCreated, wire.SignInResponse{
+		SessionID: ses.ID, Identity: ident, AccessToken: token, TokenType: "Bearer",
+		ExpiresIn: int(accessTTL.Seconds()), RefreshToken: refresh, RefreshExpiresIn: int(refreshTTL.Seconds()),
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

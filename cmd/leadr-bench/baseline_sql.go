@@ -16,18 +16,18 @@ import (
 )
 
 // identityColumns are what the service selects.
-const identityColumns = "id, account_id, game_id, kind, external_key, display_name, created_at, updated_at, deleted_at"
+const identityColumns = "id, account_id, game_id, player_id, kind, external_key, display_name, created_at, updated_at, deleted_at"
 
 type identityRow struct {
-	id, account, game id.UUID
-	kind, key         string
-	name              *string
-	created, updated  time.Time
-	deleted           *time.Time
+	id, account, game, player id.UUID
+	kind, key                 string
+	name                      *string
+	created, updated          time.Time
+	deleted                   *time.Time
 }
 
 func (r *identityRow) dest() []any {
-	return []any{&r.id, &r.account, &r.game, &r.kind, &r.key, &r.name, &r.created, &r.updated, &r.deleted}
+	return []any{&r.id, &r.account, &r.game, &r.player, &r.kind, &r.key, &r.name, &r.created, &r.updated, &r.deleted}
 }
 
 // named reports whether the row needs no rename to name; a zero name asks
@@ -41,6 +41,7 @@ func (r *identityRow) wire() wire.Identity {
 		ID:          id.FromUUID[id.Identity](r.id).String(),
 		AccountID:   id.FromUUID[id.Account](r.account).String(),
 		GameID:      id.FromUUID[id.Game](r.game).String(),
+		PlayerID:    id.FromUUID[id.Player](r.player).String(),
 		Kind:        r.kind,
 		ExternalKey: r.key,
 		DisplayName: r.name,

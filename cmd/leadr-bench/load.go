@@ -27,7 +27,8 @@ type runResult struct {
 	requests      uint64
 	rate          float64 // answered requests per second
 	p50, p95, p99 time.Duration
-	// errors are answers other than 200, and requests that got none.
+	// errors are answers other than the scenario's, and requests that got
+	// none.
 	errors  uint64
 	reasons map[string]uint64
 }
@@ -59,7 +60,7 @@ func (l loader) rounds(ctx context.Context, targets [2]*target, ss []scenario, r
 				if round == 0 && t.service && l.profiler != nil {
 					wait = l.profiler.start(ctx, s.name, l.duration)
 				}
-				r, err := l.attack(ctx, t, s.request, l.duration)
+				r, err := l.attack(ctx, t, s.request, s.want(), l.duration)
 				wait()
 				if err != nil {
 					return nil, err
@@ -74,7 +75,8 @@ func (l loader) rounds(ctx context.Context, targets [2]*target, ss []scenario, r
 	return out, nil
 }
 
-func (l loader) attack(ctx context.Context, t *target, request func(*target, *vegeta.Target), d time.Duration) (runResult, error) {
+// attack runs request on t for d; an answer other than want is an error.
+func (l loader) attack(ctx context.Context, t *target, request func(*target, *vegeta.Target), want int, d time.Duration) (runResult, error) {
 	// One connection per worker, kept alive, and closed when the run ends
 	// so that the next run (and the memory snapshots) start from none.
 	transport := &http.Transport{MaxIdleConnsPerHost: l.concurrency, DisableCompression: true}
@@ -94,7 +96,7 @@ func (l loader) attack(ctx context.Context, t *target, request func(*target, *ve
 	// Rate zero with a cap on workers is vegeta's closed loop.
 	for res := range atk.Attack(targeter, vegeta.Rate{Freq: 0}, d, t.name) {
 		m.Add(res)
-		if res.Code != http.StatusOK {
+		if res.Code != uint16(want) {
 			r.errors++
 			reason := res.Error
 			if reason == "" {

@@ -2,9 +2,9 @@
 // this machine: a bare net/http + pgx server that runs the same SQL and
 // answers the same JSON, without authentication. It starts a throw-away
 // PostgreSQL (unless -database-url names one), the service and the baseline
-// as processes of their own, seeds the identities table, then loads the two
-// servers in turn, scenario by scenario and round by round, so that both
-// see the same machine at nearly the same moment. It prints a markdown
+// as processes of their own, seeds the identities and their players, then
+// loads the two servers in turn, scenario by scenario and round by round, so
+// that both see the same machine at nearly the same moment. It prints a markdown
 // report and exits non-zero when any scenario had errors or no requests.
 //
 //	go run ./cmd/leadr-bench                       1M identities, 10s a run, 2 rounds, 60s soak

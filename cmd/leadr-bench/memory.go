@@ -141,7 +141,7 @@ func soakService(ctx context.Context, l loader, t *target, metricsURL string, pi
 		return m, err
 	}
 	l.logf("soak: the mix on the service for %s", d)
-	if m.run, err = l.attack(ctx, t, mix, d); err != nil {
+	if m.run, err = l.attack(ctx, t, mix, http.StatusOK, d); err != nil {
 		return m, err
 	}
 	m.after, err = snapshot(ctx, metricsURL, pid)

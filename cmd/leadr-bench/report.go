@@ -77,7 +77,8 @@ func (r report) write(w io.Writer) {
 	fmt.Fprintf(w, "- load: vegeta, closed loop, %d requests in flight, %s a run, %d round(s) alternating service and baseline; "+
 		"each cell is the best round (highest req/s) with its own latencies; errors are summed over all rounds\n",
 		r.concurrency, r.duration, r.rounds)
-	fmt.Fprintf(w, "- service requests carry their account's regular API key (client_me: a bearer token); the baseline has no authentication\n\n")
+	fmt.Fprintf(w, "- service requests carry their account's regular API key (client_me: a bearer token; sign_in: nothing, as a game client's); "+
+		"the baseline has no authentication; create and sign_in expect 201, the others 200\n\n")
 
 	fmt.Fprintln(w, "| scenario | service req/s | baseline req/s | ratio | service p50/p95/p99 | baseline p50/p95/p99 | p99 ratio | errors (service / baseline) |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|---:|---:|")

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -73,11 +74,20 @@ func (t *target) listURL(a int, query string) string {
 
 // scenario is one kind of request. request fills in one, picked at random;
 // it runs on every worker, so it is kept cheap. prepare, when set, readies
-// a target before each timed run, untimed.
+// a target before each timed run, untimed. status is the answer expected,
+// 200 when zero; any other is an error.
 type scenario struct {
 	name    string
 	request func(t *target, r *vegeta.Target)
 	prepare func(ctx context.Context, t *target, run time.Duration) error
+	status  int
+}
+
+func (s scenario) want() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
 }
 
 var scenarios = []scenario{
@@ -110,6 +120,10 @@ var scenarios = []scenario{
 		r.Method, r.URL, r.Header = http.MethodGet, t.base+"/v1/client/me", t.bearers[rand.IntN(len(t.bearers))]
 	}},
 	{name: "mix", request: mix},
+	// The writes that make rows last, so that the scenarios above read the
+	// table as it was seeded and analysed.
+	{name: "create", request: createIdentity, status: http.StatusCreated},
+	{name: "sign_in", request: signInDevice, status: http.StatusCreated},
 }
 
 func scenarioNames() []string {
@@ -143,6 +157,37 @@ func patchName(t *target, r *vegeta.Target) {
 	s := t.fx.identities[rand.IntN(len(t.fx.identities))]
 	name := displayName(rand.IntN)
 	t.send(r, http.MethodPatch, int(s.account), t.base+"/v1/identities/"+s.id.String(), client.UpdateIdentityRequest{DisplayName: &name})
+}
+
+// fresh numbers the identities that create makes: unique across servers
+// and rounds, and, with freshRun, across runs on one database.
+var (
+	fresh    atomic.Uint64
+	freshRun = fmt.Sprintf("%08x", rand.Uint32())
+)
+
+// createIdentity is a get-or-create that creates: a new DEVICE identity, in
+// a game at random, and with it its player.
+func createIdentity(t *target, r *vegeta.Target) {
+	a := rand.IntN(len(t.fx.accounts))
+	games := t.fx.accounts[a].games
+	body := client.CreateIdentityRequest{GameID: games[rand.IntN(len(games))].String(), Kind: client.KindDevice,
+		ExternalKey: fmt.Sprintf("bench-%s-%010d", freshRun, fresh.Add(1))}
+	if !t.service {
+		body.AccountID = t.fx.accounts[a].id.String()
+	}
+	t.send(r, http.MethodPost, a, t.base+"/v1/identities", body)
+}
+
+// jsonOnly is the header of a client's request before it has a token.
+var jsonOnly = http.Header{"Content-Type": {"application/json"}}
+
+// signInDevice is a game client signing in again as a seeded DEVICE
+// identity: a new session, whose player's bans are checked.
+func signInDevice(t *target, r *vegeta.Target) {
+	i := t.fx.devices[rand.IntN(len(t.fx.devices))]
+	b, _ := json.Marshal(client.SignInRequest{GameID: t.fx.gameOf(i).String(), Kind: client.KindDevice, ExternalKey: t.fx.externalKey(i)})
+	r.Method, r.URL, r.Header, r.Body = http.MethodPost, t.base+"/v1/client/sessions", jsonOnly, b
 }
 
 // mix is nine reads in ten, half of them lists, and one rename.

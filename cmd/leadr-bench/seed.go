@@ -18,6 +18,7 @@ import (
 type fixture struct {
 	accounts   []account
 	identities []seeded
+	devices    []int  // the indexes of the DEVICE identities, which sign in
 	postgres   string // the server's version
 }
 
@@ -78,6 +79,11 @@ func seed(ctx context.Context, svc *serviceProcess, dbURL string, n int, logf fu
 	if err := copyIdentities(ctx, conn, src); err != nil {
 		return nil, fmt.Errorf("copy identities: %w", err)
 	}
+	for i, s := range fx.identities {
+		if kinds[s.kind] == client.KindDevice {
+			fx.devices = append(fx.devices, i)
+		}
+	}
 	// Plans as after a real load: the planner sees the table as it is.
 	if _, err := conn.Exec(ctx, "VACUUM ANALYZE"); err != nil {
 		return nil, err
@@ -132,16 +138,23 @@ func createTenants(ctx context.Context, svc *serviceProcess, fx *fixture) error 
 	return nil
 }
 
-// copyIdentities copies the rows in one transaction. Checking two foreign
-// keys and maintaining nine indexes row by row would cost many times the
-// copy itself, so the transaction drops them, copies, and makes them again
-// from their own definitions: whatever happens, the schema stays as the
-// migrations made it.
+// copyIdentities copies the identities in one transaction, with a player
+// each, as the service makes them: the player has the identity's UUID, its
+// account and game, and was created with it (the migration that brought
+// players gave every identity one so). Checking the foreign keys and
+// maintaining the indexes (nine on identities) row by row would cost many
+// times the copy itself, so the transaction drops them, copies, and makes
+// them again from their own definitions: whatever happens, the schema stays
+// as the migrations made it.
 func copyIdentities(ctx context.Context, conn *pgx.Conn, src *identitySource) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		drop, create, err := secondaryDDL(ctx, tx, "identities")
-		if err != nil {
-			return err
+		var drop, create []string
+		for _, table := range []string{"identities", "players"} {
+			d, c, err := secondaryDDL(ctx, tx, table)
+			if err != nil {
+				return err
+			}
+			drop, create = append(drop, d...), append(create, c...)
 		}
 		for _, stmt := range drop {
 			if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -150,6 +163,19 @@ func copyIdentities(ctx context.Context, conn *pgx.Conn, src *identitySource) er
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"identities"}, identityCopyColumns, src); err != nil {
 			return err
+		}
+		// The players of the rows just copied, from the rows themselves: no
+		// second copy of a million rows through the client, and no player
+		// that disagrees with its identity. A database given with
+		// -database-url may hold other runs' identities: this run's
+		// accounts are its own.
+		accounts := make([]id.UUID, len(src.fx.accounts))
+		for i, a := range src.fx.accounts {
+			accounts[i] = a.id.UUID()
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO players (id, account_id, game_id, created_at, updated_at)"+
+			" SELECT player_id, account_id, game_id, created_at, created_at FROM identities WHERE account_id = ANY($1)", accounts); err != nil {
+			return fmt.Errorf("players: %w", err)
 		}
 		// Enough to sort the largest index in memory.
 		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
@@ -189,7 +215,7 @@ func secondaryDDL(ctx context.Context, tx pgx.Tx, table string) (drop, create []
 	return drop, create, rows.Err()
 }
 
-var identityCopyColumns = []string{"id", "account_id", "game_id", "kind", "external_key", "display_name", "created_at", "updated_at"}
+var identityCopyColumns = []string{"id", "player_id", "account_id", "game_id", "kind", "external_key", "display_name", "created_at", "updated_at"}
 
 // identitySource makes the rows as COPY reads them, and records each in the
 // fixture. Accounts take turns; games and kinds are random; identities were
@@ -228,7 +254,8 @@ func (s *identitySource) Next() bool {
 	identityID := id.FromUUID[id.Identity](uuidV7(created, s.rnd))
 	s.fx.identities = append(s.fx.identities, seeded{id: identityID, account: uint8(a), game: uint8(g), kind: uint8(k)})
 	acc := s.fx.accounts[a]
-	s.row = []any{identityID.UUID(), acc.id.UUID(), acc.games[g].UUID(), kinds[k], externalKey(uint8(k), s.n), name, created, updated}
+	// Its player has its UUID, as identity.New names a new identity's.
+	s.row = []any{identityID.UUID(), identityID.UUID(), acc.id.UUID(), acc.games[g].UUID(), kinds[k], externalKey(uint8(k), s.n), name, created, updated}
 	s.n++
 	return true
 }
