@@ -427,7 +427,24 @@ func (r *Players) Erase(ctx context.Context, playerID id.PlayerID, now time.Time
 		out, err = r.erase(ctx, tx, toUUID(playerID), now)
 		return err
 	})
+	if err == nil {
+		r.forgetLog(ctx)
+	}
 	return out, err
+}
+
+// forgetLog empties SQLite's write-ahead log after an erasure: the file's
+// freed pages are zeroed (secure_delete), but the log still holds the
+// erased rows' earlier frames until a checkpoint copies them back and
+// TRUNCATE empties it. It is best effort: while a reader holds the log it
+// cannot be truncated (the checkpoint answers busy), and the next writes
+// overwrite it from its start. PostgreSQL's dumps read live rows only.
+func (r *Players) forgetLog(ctx context.Context) {
+	if !r.db.sqlite {
+		return
+	}
+	var busy, logged, copied int
+	_ = r.db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &copied)
 }
 
 // erase purges a player in tx: see ports.PlayerRepository.Erase.
@@ -669,6 +686,9 @@ func (r *Players) Purge(ctx context.Context, now time.Time, grace time.Duration,
 			break
 		}
 		total++
+	}
+	if total > 0 {
+		r.forgetLog(ctx)
 	}
 	return total, nil
 }
