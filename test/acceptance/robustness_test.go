@@ -165,14 +165,19 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 	if err != nil || len(events.Data) == 0 {
 		t.Fatalf("read an event: %v", err)
 	}
+	// The player of identity_id, banned: its ban is ban_id, and a valid ban
+	// or link sent to it is refused (409, 403) rather than made.
+	player := ids[1].PlayerID
+	ban := harness.Over(t, ten.Client).Do("POST", "/v1/players/"+player+"/bans", map[string]any{"reason": "Robustness"}).Want(http.StatusCreated)
 	u, _ := url.Parse(svc.URL)
 	slug := "robust-" + harness.Unique()
 	return &target{
 		host: u.Host, adminKey: svc.SuperadminKey, tenantKey: ten.Key.Key, token: s.AccessToken, identityID: ids[0].ID,
 		params: map[string]string{"identity_id": ids[1].ID, "game_id": ten.Game.ID, "session_id": s.SessionID,
-			"account_id": ten.Account.ID, "user_id": ten.User.ID, "key_id": ten.Key.ID, "asset": "init.js", "webhook_id": hook.ID},
+			"account_id": ten.Account.ID, "user_id": ten.User.ID, "key_id": ten.Key.ID, "asset": "init.js", "webhook_id": hook.ID,
+			"player_id": player, "ban_id": ban.Str("id")},
 		prefixes: map[string]string{"identity_id": "ide", "game_id": "gam", "session_id": "ses", "account_id": "acc",
-			"user_id": "usr", "key_id": "key", "after": "evt", "webhook_id": "whk"},
+			"user_id": "usr", "key_id": "key", "after": "evt", "webhook_id": "whk", "player_id": "ply", "ban_id": "ban"},
 		// Requests that would write if they were not malformed: every
 		// malformed variant of them must leave the state as it is.
 		bodies: map[string][]map[string]any{
@@ -204,6 +209,15 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 				{"game_id": ten.Game.ID, "kind": "DEVICE", "external_key": "device-robust-signin", "display_name": "Client"},
 				{"game_id": ten.Game.ID, "kind": "STEAM", "steam_ticket": "abcd", "display_name": "Client"},
 			},
+			// The player is banned: a valid ban is a 409, a valid link a 403.
+			"POST /v1/players/{player_id}/identities":     {{"identity_id": ids[2].ID, "merge": true}},
+			"POST /v1/players/{player_id}/bans":           {{"reason": "Robust ban", "expires_at": "2030-01-01T00:00:00Z"}},
+			"PATCH /v1/players/{player_id}/bans/{ban_id}": {{"expires_at": "2030-01-01T00:00:00Z", "lifted": true}},
+			// As for a sign-in, each field is made wrong where it is read.
+			"POST /v1/client/me/identities": {
+				{"kind": "DEVICE", "external_key": "device-robust-link", "merge": true},
+				{"kind": "STEAM", "steam_ticket": "abcd", "merge": false},
+			},
 		},
 	}
 }
@@ -212,8 +226,13 @@ func newTarget(t *testing.T, svc *harness.Service) *target {
 func (f *target) snapshot(t *testing.T) map[string]string {
 	t.Helper()
 	lists := map[string]string{}
-	for _, path := range []string{"/v1/accounts", "/v1/users", "/v1/api-keys", "/v1/games", "/v1/identities", "/v1/identity-sessions", "/v1/webhooks"} {
-		a, err := send(f.host, probe{method: "GET", target: path + "?limit=100", header: [][2]string{{"leadr-api-key", f.adminKey}}})
+	for _, path := range []string{"/v1/accounts", "/v1/users", "/v1/api-keys", "/v1/games", "/v1/identities", "/v1/identity-sessions", "/v1/webhooks",
+		"/v1/players", "/v1/players?deleted=true", "/v1/players/" + f.params["player_id"] + "/bans"} {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		a, err := send(f.host, probe{method: "GET", target: path + sep + "limit=100", header: [][2]string{{"leadr-api-key", f.adminKey}}})
 		if err != nil || a.status != http.StatusOK {
 			t.Fatalf("GET %s: %s %v", path, a, err)
 		}
@@ -806,6 +825,8 @@ func (g *generator) badQueryValue(name string) (string, bool) {
 		return pick(g, "identity", "Identity.created", "identity.", ".*", "identity.**", "*", "identity.created\x00", strings.Repeat("t", 10_000)), true
 	case "subject_id", "actor_id":
 		return pick(g, "", "ide_", "ide_"+strings.Repeat("0", 36), "ide_x\x00", strings.Repeat("i", 10_000)), true
+	case "banned", "deleted", "erase":
+		return pick(g, "maybe", "2", "-1", "tru", "truee", "yes please", "\x00", strings.Repeat("t", 10_000)), true
 	}
 	if prefix := g.f.prefixes[name]; prefix != "" {
 		return g.badID(prefix, g.id(prefix)), true
