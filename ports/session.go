@@ -203,6 +203,9 @@ type ClientLink struct {
 	ExternalKey *string
 	SteamTicket *string
 	Merge       bool
+	// SignUp, when set, is asked before the link creates an identity, as
+	// SignIn's is.
+	SignUp func(context.Context) error
 }
 
 // GetSession names a session and, optionally, the account the caller

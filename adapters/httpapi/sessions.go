@@ -273,11 +273,19 @@ func (h sessionHandlers) link(c *gin.Context) {
 		ExternalKey: bodyString(in, &req.ExternalKey),
 		SteamTicket: bodyString(in, &req.SteamTicket),
 		Merge:       deref(bodyBool(in, &req.Merge)),
+		// A link that creates an identity counts against the client
+		// address's sign-ups, as a sign-in that creates one does.
+		SignUp: signUpGate(c),
 	}
 	if !parsed(c, &ps) {
 		return
 	}
 	i, created, err := h.clients.LinkIdentity(c.Request.Context(), clientPrincipal(c), c.GetHeader(wire.NonceHeader), cmd)
+	var limited *signUpLimited
+	if errors.As(err, &limited) {
+		allowedOr429(c, false, limited.retryAfter)
+		return
+	}
 	if err != nil {
 		fail(c, err)
 		return

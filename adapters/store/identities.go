@@ -162,7 +162,7 @@ var identityRestoreConstraints = map[string]error{
 // Restore finds the soft-deleted identity only while its player is live: an
 // identity deleted with its player comes back with the player.
 func (r *Identities) Restore(ctx context.Context, identityID id.IdentityID, fn func(*identity.Identity) error) (*identity.Identity, error) {
-	deleted := cond("id = ? AND deleted_at IS NOT NULL AND EXISTS (SELECT 1 FROM players AS p WHERE p.id = ?TableAlias.player_id AND p.deleted_at IS NULL AND p.purged_at IS NULL)", toUUID(identityID))
+	deleted := cond("id = ? AND deleted_at IS NOT NULL AND EXISTS (SELECT 1 FROM players AS p WHERE p.id = ?TableAlias.player_id AND p.deleted_at IS NULL AND p.purged_at IS NULL AND p.merged_into IS NULL)", toUUID(identityID))
 	out, err := updateLocked(ctx, r.db, "identity", deleted, identity.ErrNotFound,
 		identityFromRow, identityToRow, identity.Changed, fn, identityMutable...)
 	if err != nil {

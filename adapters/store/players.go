@@ -62,7 +62,7 @@ func (r *Players) Get(ctx context.Context, playerID id.PlayerID, now time.Time) 
 // their rows and their identities' are locked for update.
 func (r *Players) load(ctx context.Context, db bun.IDB, keys []uuid.UUID, lock bool, now time.Time) ([]*player.Player, error) {
 	var rows []playerRow
-	q := db.NewSelect().Model(&rows).Where("id IN (?)", bun.In(keys)).Where(visible).OrderExpr("id")
+	q := db.NewSelect().Model(&rows).Where("id IN (?)", bun.List(keys)).Where(visible).OrderExpr("id")
 	if lock {
 		q = r.db.forUpdate(q)
 	}
@@ -93,7 +93,7 @@ func (r *Players) complete(ctx context.Context, db bun.IDB, rows []*playerRow, l
 		keys[i] = row.ID
 	}
 	var identities []identityRow
-	q := db.NewSelect().Model(&identities).Where("player_id IN (?)", bun.In(keys)).OrderExpr("created_at, id")
+	q := db.NewSelect().Model(&identities).Where("player_id IN (?)", bun.List(keys)).OrderExpr("created_at, id")
 	if lock {
 		q = r.db.forUpdate(q)
 	}
@@ -101,7 +101,7 @@ func (r *Players) complete(ctx context.Context, db bun.IDB, rows []*playerRow, l
 		return nil, fmt.Errorf("load the players' identities: %w", err)
 	}
 	var bans []banRow
-	err := db.NewSelect().Model(&bans).Where("player_id IN (?)", bun.In(keys)).
+	err := db.NewSelect().Model(&bans).Where("player_id IN (?)", bun.List(keys)).
 		Where("lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", domain.Timestamp(now)).
 		OrderExpr("created_at, id").Scan(ctx)
 	if err != nil {
@@ -246,10 +246,39 @@ func (r *Players) save(ctx context.Context, tx bun.Tx, before, after *player.Pla
 		if err != nil {
 			return fmt.Errorf("close player: %w", err)
 		}
+		if err := r.carryDeleted(ctx, tx, after); err != nil {
+			return err
+		}
 		return r.db.record(ctx, player.Merged(after, held[after.MergedInto()]))
 	}
 	return r.db.saveIfChanged(ctx, "player", playerToRow(before), playerToRow(after), playerMutable,
 		func() event.Event { return player.Changed(before, after) })
+}
+
+// carryDeleted moves the soft-deleted identities of a player a merge
+// closed (Absorb moved its live ones) into the player it went into: they
+// are the same person's, restorable there, and erased with it.
+func (r *Players) carryDeleted(ctx context.Context, tx bun.Tx, closed *player.Player) error {
+	var rows []identityRow
+	if err := tx.NewSelect().Model(&rows).Where("player_id = ? AND deleted_at IS NOT NULL", toUUID(closed.ID())).Scan(ctx); err != nil {
+		return fmt.Errorf("find the closed player's deleted identities: %w", err)
+	}
+	for i := range rows {
+		before, err := identityFromRow(&rows[i])
+		if err != nil {
+			return err
+		}
+		s := before.Snapshot()
+		s.PlayerID, s.UpdatedAt = closed.MergedInto(), closed.UpdatedAt()
+		after := identity.Rehydrate(s)
+		if _, err := tx.NewUpdate().Model(identityToRow(after)).Column("player_id", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("move a deleted identity: %w", err)
+		}
+		if err := r.db.record(ctx, identity.Linked(before, after)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var playerMutable = []string{"updated_at", "deleted_at", "purge_after", "purged_at"}
@@ -299,8 +328,13 @@ func playerListing(f ports.PlayerFilter, now time.Time) listing {
 		if f.Deleted {
 			live = "i.deleted_at IS NOT NULL"
 		}
-		l.where = append(l.where, cond("id IN (SELECT i.player_id FROM identities AS i WHERE i.external_key = ? AND i.kind = ? AND "+live+")",
-			f.ExternalKey, f.Kind.String()))
+		if f.ExternalKey == "" {
+			// A kind alone: the players holding an identity of that kind.
+			l.where = append(l.where, cond("id IN (SELECT i.player_id FROM identities AS i WHERE i.kind = ? AND "+live+")", f.Kind.String()))
+		} else {
+			l.where = append(l.where, cond("id IN (SELECT i.player_id FROM identities AS i WHERE i.external_key = ? AND i.kind = ? AND "+live+")",
+				f.ExternalKey, f.Kind.String()))
+		}
 	}
 	switch f.Banned {
 	case "true":
@@ -401,7 +435,7 @@ func (r *Players) Export(ctx context.Context, playerID id.PlayerID, now time.Tim
 	}
 	if len(keys) > 0 {
 		var sessions []sessionRow
-		if err := r.db.read.NewSelect().Model(&sessions).Where("identity_id IN (?)", bun.In(keys)).OrderExpr("created_at, id").Scan(ctx); err != nil {
+		if err := r.db.read.NewSelect().Model(&sessions).Where("identity_id IN (?)", bun.List(keys)).OrderExpr("created_at, id").Scan(ctx); err != nil {
 			return ports.PlayerExport{}, fmt.Errorf("export sessions: %w", err)
 		}
 		for i := range sessions {
@@ -410,7 +444,7 @@ func (r *Players) Export(ctx context.Context, playerID id.PlayerID, now time.Tim
 		}
 	}
 	var events []eventRow
-	if err := r.db.read.NewSelect().Model(&events).Where("subject_id IN (?)", bun.In(subjects)).OrderExpr("occurred_at, id").Scan(ctx); err != nil {
+	if err := r.db.read.NewSelect().Model(&events).Where("subject_id IN (?)", bun.List(subjects)).OrderExpr("occurred_at, id").Scan(ctx); err != nil {
 		return ports.PlayerExport{}, fmt.Errorf("export events: %w", err)
 	}
 	for i := range events {
@@ -502,10 +536,10 @@ func (r *Players) eraseIdentities(ctx context.Context, tx bun.Tx, rows []identit
 	if err := r.scrubEvents(ctx, tx, purged, players); err != nil {
 		return err
 	}
-	if _, err := tx.NewDelete().Model((*sessionRow)(nil)).Where("identity_id IN (?)", bun.In(keys)).Exec(ctx); err != nil {
+	if _, err := tx.NewDelete().Model((*sessionRow)(nil)).Where("identity_id IN (?)", bun.List(keys)).Exec(ctx); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
-	if _, err := tx.NewDelete().Model((*identityRow)(nil)).Where("id IN (?)", bun.In(keys)).Exec(ctx); err != nil {
+	if _, err := tx.NewDelete().Model((*identityRow)(nil)).Where("id IN (?)", bun.List(keys)).Exec(ctx); err != nil {
 		return fmt.Errorf("delete identities: %w", err)
 	}
 	return r.db.record(ctx, events...)
@@ -529,7 +563,7 @@ func (r *Players) scrubEvents(ctx context.Context, tx bun.Tx, purged map[string]
 			seen[s] = true
 		}
 		var rows []eventRow
-		if err := tx.NewSelect().Model(&rows).Column("id", "data").Where("subject_id IN (?)", bun.In(subjects)).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&rows).Column("id", "data").Where("subject_id IN (?)", bun.List(subjects)).Scan(ctx); err != nil {
 			return fmt.Errorf("read the events to scrub: %w", err)
 		}
 		next := map[string]bool{}

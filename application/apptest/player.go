@@ -227,6 +227,17 @@ func (tx *memTx) savePlayer(ctx context.Context, before, after *player.Player, p
 		events = append(events, e)
 	}
 	if after.IsClosed() && !before.IsClosed() {
+		// Its soft-deleted identities go along, as the store's do.
+		ids := &table[identityTable](m, "identities").rows
+		for k, s := range *ids {
+			if s.PlayerID != after.ID() || s.DeletedAt.IsZero() {
+				continue
+			}
+			moved := s
+			moved.PlayerID, moved.UpdatedAt = after.MergedInto(), after.UpdatedAt()
+			set(tx, ids, k, moved)
+			events = append(events, identity.Linked(identity.Rehydrate(s), identity.Rehydrate(moved)))
+		}
 		into := player.Rehydrate(player.Snapshot{ID: after.MergedInto()})
 		if k := slices.IndexFunc(ps, func(p *player.Player) bool { return p.ID() == after.MergedInto() }); k >= 0 {
 			into = ps[k]

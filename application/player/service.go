@@ -138,6 +138,9 @@ func (s *Service) Link(ctx context.Context, p tenancy.Principal, c ports.LinkIde
 	if err := check(into); err != nil {
 		return nil, false, err
 	}
+	if into.IsPurged() {
+		return nil, false, player.ErrNotFound // a tombstone holds nothing
+	}
 	return s.link(ctx, c.PlayerID, c.IdentityID, c.Merge, check)
 }
 
@@ -239,6 +242,11 @@ func (s *Service) Ban(ctx context.Context, p tenancy.Principal, c ports.CreateBa
 	var expires time.Time
 	if c.ExpiresAt != nil {
 		expires = *c.ExpiresAt
+		// Validation first, before the player is looked up (422 before
+		// 403 and 404).
+		if !expires.After(s.d.Now()) {
+			return nil, domain.Rejected("expires_at", "must be in the future", expires.UTC().Format(time.RFC3339Nano))
+		}
 	}
 	var out *player.Ban
 	_, err = s.update(ctx, p, c.AccountID, c.PlayerID, func(ctx context.Context, pl *player.Player) error {
@@ -354,6 +362,12 @@ func (s *Service) LinkCredential(ctx context.Context, c ports.LinkCredential) (*
 			if err := into.CheckNotBanned(s.d.Now()); err != nil {
 				return err
 			}
+			if into.IsDeleted() {
+				return player.ErrDeleted
+			}
+			if len(into.Identities()) >= player.MaxIdentities {
+				return player.ErrTooManyIdentities
+			}
 			fresh, err := identity.New(into.AccountID(), into.GameID(), key, identity.DisplayName{}, s.d.Now())
 			if err != nil {
 				return err
@@ -398,29 +412,43 @@ func (s *Service) UnlinkOwn(ctx context.Context, sessionIdentity, identityID id.
 	if identityID == sessionIdentity {
 		return nil, player.ErrOwnIdentity
 	}
-	own, err := s.d.Identities.Get(ctx, sessionIdentity)
-	if err != nil {
-		return nil, err
-	}
 	var out *identity.Identity
-	_, err = s.d.Players.Update(ctx, []id.PlayerID{own.PlayerID()}, s.d.Now(), func(ctx context.Context, ps []*player.Player) error {
+	err := s.own(ctx, sessionIdentity, func(ctx context.Context, p *player.Player) error {
 		var err error
-		out, err = s.unlink(ctx, ps[0], identityID)
+		out, err = s.unlink(ctx, p, identityID)
 		return err
 	})
 	return out, err
 }
 
 func (s *Service) DeleteOwn(ctx context.Context, sessionIdentity id.IdentityID) (*player.Player, error) {
-	own, err := s.d.Identities.Get(ctx, sessionIdentity)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := s.d.Players.Update(ctx, []id.PlayerID{own.PlayerID()}, s.d.Now(), func(_ context.Context, ps []*player.Player) error {
-		return ps[0].Delete(s.d.Grace, s.d.Now())
+	var out *player.Player
+	err := s.own(ctx, sessionIdentity, func(_ context.Context, p *player.Player) error {
+		out = p
+		return p.Delete(s.d.Grace, s.d.Now())
 	})
-	if err != nil {
-		return nil, err
+	return out, err
+}
+
+// own changes the player of the session's identity: read, then locked and
+// asked again whether it still holds the identity, which a merge or an
+// unlink may have moved in between (then it is read again).
+func (s *Service) own(ctx context.Context, sessionIdentity id.IdentityID, fn func(ctx context.Context, p *player.Player) error) error {
+	for range linkAttempts {
+		i, err := s.d.Identities.Get(ctx, sessionIdentity)
+		if err != nil {
+			return err
+		}
+		_, err = s.d.Players.Update(ctx, []id.PlayerID{i.PlayerID()}, s.d.Now(), func(ctx context.Context, ps []*player.Player) error {
+			if !ps[0].Holds(sessionIdentity) {
+				return errMoved
+			}
+			return fn(ctx, ps[0])
+		})
+		if errors.Is(err, errMoved) || errors.Is(err, player.ErrNotFound) {
+			continue
+		}
+		return err
 	}
-	return ps[0], nil
+	return errBusy
 }

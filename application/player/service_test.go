@@ -1246,3 +1246,23 @@ func TestDeleteOwn(t *testing.T) {
 		t.Errorf("DeleteOwn by a deleted identity: %v, want %v", err, identity.ErrNotFound)
 	}
 }
+
+// Found in review: a link into a tombstone is a 404 (it retried as if the
+// identity moved), and a ban's expiry in the past is a 422 before the
+// player is looked up.
+func TestRefusalsOfTombstonesAndPastExpiries(t *testing.T) {
+	e := newEnv(t)
+	p, other := e.player(e.acme, 1), e.player(e.acme, 1)
+	if _, err := e.svc.Delete(e.ctx, e.regular, ports.DeletePlayer{ID: p.ID(), Erase: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := e.svc.Link(e.ctx, e.regular, ports.LinkIdentity{PlayerID: p.ID(), IdentityID: other.Identities()[0].ID(), Merge: true})
+	if !errors.Is(err, player.ErrNotFound) {
+		t.Fatalf("link into a tombstone: %v", err)
+	}
+	past := e.clock.Now().Add(-time.Minute)
+	_, err = e.svc.Ban(e.ctx, e.regular, ports.CreateBan{PlayerID: id.New[id.Player](), Reason: ptr("x"), ExpiresAt: &past})
+	if domain.CategoryOf(err) != domain.CategoryInvalid {
+		t.Fatalf("a past expiry for an unknown player: %v, want a 422", err)
+	}
+}

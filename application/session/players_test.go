@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -152,3 +153,26 @@ func TestBannedPlayersCannotSignInRefreshOrRename(t *testing.T) {
 
 // playersOf is the fake player repository on the env's memory.
 func playersOf(e *env) ports.PlayerRepository { return e.memory.Players() }
+
+// A link that would create an identity asks the sign-up gate, as a sign-in
+// does; one of a key that exists does not.
+func TestClientLinksCountAsSignUps(t *testing.T) {
+	e := newEnv(t)
+	withPlayers(t, e, playersOf(e))
+	me := e.authenticate(e.device("gate-device-1"))
+	refused := errors.New("no more sign-ups from here")
+	asked := 0
+	gate := func(context.Context) error { asked++; return refused }
+	key := "gate-device-2"
+	before := e.identityCount()
+	if _, _, err := e.svc.LinkIdentity(e.ctx, me, e.nonce(me), ports.ClientLink{Kind: "DEVICE", ExternalKey: &key, SignUp: gate}); !errors.Is(err, refused) {
+		t.Fatalf("a link past the gate: %v", err)
+	}
+	if e.identityCount() != before || asked != 1 {
+		t.Fatalf("the refused link wrote %d identities; the gate was asked %d times", e.identityCount()-before, asked)
+	}
+	own := "gate-device-1"
+	if _, created, err := e.svc.LinkIdentity(e.ctx, me, e.nonce(me), ports.ClientLink{Kind: "DEVICE", ExternalKey: &own, SignUp: gate}); err != nil || created || asked != 1 {
+		t.Fatalf("a link of an existing key: created %v, %v, gate asked %d times", created, err, asked)
+	}
+}

@@ -418,6 +418,9 @@ func (s *Service) LinkIdentity(ctx context.Context, p ports.ClientPrincipal, non
 		}
 		key = &steamID
 	}
+	if err := s.signUp(ctx, c.SignUp, false, g, kind, *key); err != nil {
+		return nil, false, err
+	}
 	return s.d.Players.LinkCredential(ctx, ports.LinkCredential{PlayerOf: p.IdentityID, Kind: kind, Key: *key, Merge: c.Merge})
 }
 

@@ -32,7 +32,14 @@ var (
 	// ErrDeleted refuses to change a deleted player other than restoring
 	// or purging it.
 	ErrDeleted = domain.Conflict("Player is deleted")
+	// ErrTooManyIdentities bounds what one player holds, and so what a
+	// client's links can write and every read of the player loads.
+	ErrTooManyIdentities = domain.Conflict("Player has too many identities")
 )
+
+// MaxIdentities is the most identities one player holds: a person's
+// devices and accounts, with room to spare.
+const MaxIdentities = 100
 
 // Banned is ErrBanned telling when the ban ends (zero: never).
 func Banned(expiresAt time.Time) error {
@@ -214,6 +221,9 @@ func (p *Player) Link(i *identity.Identity, now time.Time) error {
 	if p.Holds(i.ID()) {
 		return nil
 	}
+	if len(p.identities) >= MaxIdentities {
+		return ErrTooManyIdentities
+	}
 	if _, err := i.MoveTo(p.id, now); err != nil {
 		return err
 	}
@@ -238,6 +248,9 @@ func (p *Player) Absorb(from *Player, now time.Time) error {
 	}
 	if from.gameID != p.gameID || from.accountID != p.accountID {
 		return ErrNotFound
+	}
+	if len(p.identities)+len(from.identities) > MaxIdentities {
+		return ErrTooManyIdentities
 	}
 	for _, i := range from.identities {
 		if err := p.Link(i, now); err != nil {

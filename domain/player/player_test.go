@@ -605,3 +605,19 @@ func TestCheckNotBannedAroundTheExpiry(t *testing.T) {
 		t.Errorf("Unlink at the ban's expiry: %v", err)
 	}
 }
+
+// A player holds at most MaxIdentities: a link or a merge past it is
+// refused, and the merge moves nothing.
+func TestIdentitiesAreBounded(t *testing.T) {
+	full := newPlayer(t, player.MaxIdentities)
+	if err := full.Link(newIdentity(t, accountID, gameID), t0); !errors.Is(err, player.ErrTooManyIdentities) {
+		t.Fatalf("link past the bound: %v", err)
+	}
+	half, other := newPlayer(t, player.MaxIdentities/2), newPlayer(t, player.MaxIdentities/2+1)
+	if err := half.Absorb(other, t0); !errors.Is(err, player.ErrTooManyIdentities) {
+		t.Fatalf("merge past the bound: %v", err)
+	}
+	if len(half.Identities()) != player.MaxIdentities/2 || len(other.Identities()) != player.MaxIdentities/2+1 || other.IsClosed() {
+		t.Fatal("a refused merge moved identities")
+	}
+}

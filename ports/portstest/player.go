@@ -435,6 +435,29 @@ func runPlayers(t *testing.T, shared func(t *testing.T) Env) {
 		})
 	})
 
+	t.Run("a merge carries the closed player's soft-deleted identities along", func(t *testing.T) {
+		t.Parallel()
+		g := newPlayerGame(t, shared(t))
+		a1 := g.join("A1", t0)
+		b1, b2 := g.join("B1", t0.Add(time.Second)), g.join("B2", t0.Add(2*time.Second))
+		pid := mergeAll(t, g.env, t0.Add(time.Minute), b1, b2)
+		deletedAt := t0.Add(time.Hour)
+		softDelete(t, g.env, b2.ID(), deletedAt)
+		r := g.recorder()
+		at := deletedAt.Add(time.Minute)
+		// Absorb moves the live one; the store carries the deleted one, so
+		// that it is restorable into the player, and erased with it.
+		r.step("merge B into A", func() { must(t, merge(ctx(t), g.env, a1.PlayerID(), pid, at)) },
+			seen{"identity.linked", b1.ID().String()}, seen{"identity.linked", b2.ID().String()}, seen{"player.merged", pid.String()})
+		restoredAt := at.Add(time.Minute)
+		restored, err := g.env.Identities().Restore(ctx(t), b2.ID(), func(i *identity.Identity) error { return i.Restore(grace, restoredAt) })
+		must(t, err)
+		if restored.PlayerID() != a1.PlayerID() {
+			t.Fatalf("the deleted identity came back into %s, not the player its own went into, %s", restored.PlayerID(), a1.PlayerID())
+		}
+		holds(t, getPlayer(t, g.env, a1.PlayerID(), restoredAt), a1, b1, b2)
+	})
+
 	t.Run("a failing fn leaves every player as it was and records nothing", func(t *testing.T) {
 		t.Parallel()
 		g := newPlayerGame(t, shared(t))
