@@ -668,63 +668,79 @@ func scrub(data []byte, purged map[string]bool) (out []byte, players []string, c
 // one that a restore holds: it is no longer due once that commits).
 func (r *Players) Purge(ctx context.Context, now time.Time, grace time.Duration, most int) (int, error) {
 	now = domain.Timestamp(now)
-	total := 0
-	skipLocked := " FOR UPDATE SKIP LOCKED"
-	if r.db.sqlite {
-		skipLocked = ""
-	}
-	for total < most {
-		var done bool
-		err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			var due []uuid.UUID
-			err := tx.NewRaw("SELECT id FROM players WHERE purged_at IS NULL AND purge_after IS NOT NULL AND purge_after <= ? AND "+visible+
-				" ORDER BY purge_after LIMIT 1"+skipLocked, now).Scan(ctx, &due)
-			if err != nil {
-				return fmt.Errorf("find a player to purge: %w", err)
-			}
-			if len(due) == 0 {
-				done = true
-				return nil
-			}
-			_, err = r.erase(ctx, tx, due[0], now)
+	players, playersErr := r.purgeDue(ctx, most,
+		"SELECT id FROM players WHERE purged_at IS NULL AND purge_after IS NOT NULL AND purge_after <= ? AND "+visible, []any{now},
+		" ORDER BY purge_after", func(ctx context.Context, tx bun.Tx, key uuid.UUID) error {
+			_, err := r.erase(ctx, tx, key, now)
 			return err
 		})
-		if err != nil {
-			return total, err
-		}
-		if done {
-			break
-		}
-		total++
-	}
-	for total < most {
-		var done bool
-		err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			var due []identityRow
-			err := tx.NewRaw("SELECT "+identityColumns+" FROM identities WHERE deleted_at IS NOT NULL AND deleted_at <= ?"+
-				" AND NOT EXISTS (SELECT 1 FROM players AS p WHERE p.id = identities.player_id AND p.deleted_at IS NOT NULL)"+
-				" ORDER BY deleted_at LIMIT 1"+skipLocked, now.Add(-grace)).Scan(ctx, &due)
-			if err != nil {
-				return fmt.Errorf("find an identity to purge: %w", err)
+	identities, identitiesErr := r.purgeDue(ctx, most-players,
+		"SELECT id FROM identities WHERE deleted_at IS NOT NULL AND deleted_at <= ?"+
+			" AND NOT EXISTS (SELECT 1 FROM players AS p WHERE p.id = identities.player_id AND p.deleted_at IS NOT NULL)",
+		[]any{now.Add(-grace)}, " ORDER BY deleted_at", func(ctx context.Context, tx bun.Tx, key uuid.UUID) error {
+			var rows []identityRow
+			if err := tx.NewSelect().Model(&rows).Where("id = ?", key).Scan(ctx); err != nil {
+				return fmt.Errorf("load the identity to purge: %w", err)
 			}
-			if len(due) == 0 {
-				done = true
-				return nil
-			}
-			return r.eraseIdentities(ctx, tx, due, nil, now)
+			return r.eraseIdentities(ctx, tx, rows, nil, now)
 		})
-		if err != nil {
-			return total, err
-		}
-		if done {
-			break
-		}
-		total++
-	}
+	total := players + identities
 	if total > 0 {
 		r.forgetLog(ctx)
 	}
-	return total, nil
+	return total, errors.Join(playersErr, identitiesErr)
+}
+
+// purgeFailures is how many erasures of one run may fail before it stops:
+// a database that is down fails them all.
+const purgeFailures = 3
+
+// purgeDue erases, one per transaction, at most most of the rows that pick
+// (with args, then order) finds due. One whose erasure fails (a statement
+// timeout on a long history) is passed over for the rest of the run, and
+// tried again by the next, so that it holds no other back.
+func (r *Players) purgeDue(ctx context.Context, most int, pick string, args []any, order string,
+	erase func(ctx context.Context, tx bun.Tx, key uuid.UUID) error,
+) (int, error) {
+	lock := " LIMIT 1 FOR UPDATE SKIP LOCKED"
+	if r.db.sqlite {
+		lock = " LIMIT 1"
+	}
+	var failed []uuid.UUID
+	var errs []error
+	n := 0
+	for n < most && len(errs) < purgeFailures {
+		var key uuid.UUID
+		var done bool
+		err := r.db.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			q, a := pick, slices.Clone(args)
+			if len(failed) > 0 {
+				q, a = q+" AND id NOT IN (?)", append(a, bun.List(failed))
+			}
+			var due []uuid.UUID
+			if err := tx.NewRaw(q+order+lock, a...).Scan(ctx, &due); err != nil {
+				return fmt.Errorf("find what to purge: %w", err)
+			}
+			if len(due) == 0 {
+				done = true
+				return nil
+			}
+			key = due[0]
+			return erase(ctx, tx, key)
+		})
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+			if key != (uuid.UUID{}) {
+				failed = append(failed, key)
+			}
+		case done:
+			return n, errors.Join(errs...)
+		default:
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 type playerRow struct {
