@@ -242,10 +242,8 @@ func (s *Service) Ban(ctx context.Context, p tenancy.Principal, c ports.CreateBa
 	var expires time.Time
 	if c.ExpiresAt != nil {
 		expires = *c.ExpiresAt
-		// Validation first, before the player is looked up (422 before
-		// 403 and 404).
-		if !expires.After(s.d.Now()) {
-			return nil, domain.Rejected("expires_at", "must be in the future", expires.UTC().Format(time.RFC3339Nano))
+		if err := player.CheckExpiry(expires, s.d.Now()); err != nil {
+			return nil, err
 		}
 	}
 	var out *player.Ban
@@ -264,9 +262,8 @@ func (s *Service) UpdateBan(ctx context.Context, p tenancy.Principal, c ports.Up
 		var e time.Time
 		if c.ExpiresAt != nil {
 			e = *c.ExpiresAt
-			// Validation first, whichever ban it names (422 before 404, 409).
-			if !e.After(s.d.Now()) {
-				return nil, domain.Rejected("expires_at", "must be in the future", e.UTC().Format(time.RFC3339Nano))
+			if err := player.CheckExpiry(e, s.d.Now()); err != nil {
+				return nil, err
 			}
 		}
 		expires = &e

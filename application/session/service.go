@@ -352,10 +352,7 @@ func (s *Service) Rename(ctx context.Context, p ports.ClientPrincipal, nonce str
 	if err != nil {
 		return nil, err
 	}
-	if nonce == "" {
-		return nil, session.ErrNonceRequired
-	}
-	if err := s.d.Sessions.ConsumeNonce(ctx, p.SessionID, s.d.Hasher.Hash(nonce), s.d.Now()); err != nil {
+	if err := s.consumeNonce(ctx, p, nonce); err != nil {
 		return nil, err
 	}
 	return s.d.Identities.Update(ctx, p.IdentityID, func(i *identity.Identity) error {

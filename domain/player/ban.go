@@ -101,8 +101,9 @@ func (b *Ban) ActiveAt(now time.Time) bool {
 	return b.liftedAt.IsZero() && (b.expiresAt.IsZero() || now.Before(b.expiresAt))
 }
 
-// checkExpiry: an expiry must lie ahead (zero: none).
-func checkExpiry(expiresAt, now time.Time) error {
+// CheckExpiry: an expiry must lie ahead (zero: none). The use cases ask it
+// first, before the ban or its player is looked up (422 before 403, 404).
+func CheckExpiry(expiresAt, now time.Time) error {
 	if !expiresAt.IsZero() && !expiresAt.After(now) {
 		return domain.Rejected("expires_at", "must be in the future", expiresAt.UTC().Format(time.RFC3339Nano))
 	}
@@ -115,7 +116,7 @@ func (p *Player) BanFor(reason Reason, expiresAt time.Time, actor event.Actor, n
 	if reason.IsZero() {
 		return nil, domain.Missing("reason")
 	}
-	if err := checkExpiry(expiresAt, now); err != nil {
+	if err := CheckExpiry(expiresAt, now); err != nil {
 		return nil, err
 	}
 	if err := p.live(); err != nil {
@@ -140,7 +141,7 @@ func (p *Player) BanFor(reason Reason, expiresAt time.Time, actor event.Actor, n
 // or ErrBanNotFound for none of its bans (the caller knows which).
 func (p *Player) ChangeBan(banID id.BanID, expiresAt *time.Time, lift bool, now time.Time) error {
 	if expiresAt != nil {
-		if err := checkExpiry(*expiresAt, now); err != nil {
+		if err := CheckExpiry(*expiresAt, now); err != nil {
 			return err
 		}
 	}
