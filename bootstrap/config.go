@@ -53,11 +53,17 @@ type Config struct {
 	// (application/sealing). Required with PostgreSQL; empty on SQLite: the
 	// key file beside the database, made at the first start.
 	EncryptionKey Secret
-	// AccessTokenSecret signs access tokens; empty: generated and shared as
-	// the secrets above.
+	// AccessTokenSecret is the HS256 secret earlier versions signed access
+	// tokens with, when it was configured rather than generated: their
+	// tokens are accepted until they expire.
 	AccessTokenSecret Secret
-	AccessTokenTTL    time.Duration
-	RefreshTokenTTL   time.Duration
+	// SigningKeyRotation is how long an ES256 signing key signs before the
+	// next takes over.
+	SigningKeyRotation time.Duration
+	// TokenIssuer is the `iss` of access tokens.
+	TokenIssuer     string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
 	// SessionMaxAge is the longest a session lives from its sign-in,
 	// however often it is refreshed.
 	SessionMaxAge time.Duration
@@ -238,6 +244,12 @@ func ParseConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if cfg.SessionMaxAge, err = time.ParseDuration(get("LEADR_SESSION_MAX_AGE", "2160h")); err != nil || cfg.SessionMaxAge < cfg.AccessTokenTTL {
 		bad("LEADR_SESSION_MAX_AGE", "must be a duration no shorter than LEADR_ACCESS_TOKEN_TTL, such as 2160h (90 days)")
+	}
+	if cfg.SigningKeyRotation, err = time.ParseDuration(get("LEADR_SIGNING_KEY_ROTATION", "720h")); err != nil || cfg.SigningKeyRotation < time.Hour {
+		bad("LEADR_SIGNING_KEY_ROTATION", "must be a duration of at least 1h, such as 720h (30 days)")
+	}
+	if cfg.TokenIssuer = get("LEADR_TOKEN_ISSUER", "leadr"); cfg.TokenIssuer == "" || len(cfg.TokenIssuer) > 200 {
+		bad("LEADR_TOKEN_ISSUER", "must be 1 to 200 characters, such as https://id.example.com")
 	}
 	if cfg.EventRetention, err = time.ParseDuration(get("LEADR_EVENT_RETENTION", "2160h")); err != nil || cfg.EventRetention < time.Hour {
 		bad("LEADR_EVENT_RETENTION", "must be a duration of at least 1h, such as 2160h (90 days)")

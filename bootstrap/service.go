@@ -22,6 +22,7 @@ var Aggregates = []fx.Option{
 	GameModule,
 	IdentityModule,
 	PlayerModule,
+	SigningKeyModule,
 	SessionModule,
 	EventsModule,
 	WebhookModule,

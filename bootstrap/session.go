@@ -11,16 +11,12 @@ import (
 	"github.com/leadr-oss/identity/adapters/httpapi"
 	"github.com/leadr-oss/identity/adapters/steam"
 	"github.com/leadr-oss/identity/adapters/store"
-	"github.com/leadr-oss/identity/adapters/tokens"
 	"github.com/leadr-oss/identity/application/auth"
 	appsession "github.com/leadr-oss/identity/application/session"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/ports"
 	"github.com/leadr-oss/identity/ports/paging"
 )
-
-// accessTokenSecret is the name of the generated signing key in the database.
-const accessTokenSecret = "access_token_secret"
 
 // Purging: how often, and how long a session stays listable after it
 // expired or was revoked before it goes, and a rotated refresh token stays
@@ -43,19 +39,12 @@ const orphansPerPurge = 50_000
 // steamTimeout bounds every call to Steam's Web API.
 const steamTimeout = 5 * time.Second
 
-// SessionModule is client sign-in: sessions, their store, access tokens,
+// SessionModule is client sign-in: sessions, their store,
 // Steam tickets, the client and admin endpoints, and the purge of dead
 // sessions and nonces, which also revokes the sessions that deletions left.
 var SessionModule = fx.Module("session",
 	fx.Provide(
 		fx.Annotate(store.NewSessions, fx.As(new(ports.SessionRepository))),
-		func(_ schemaReady, s ports.SecretStore, log *zap.Logger, cfg Config, now ports.Clock) (ports.AccessTokens, error) {
-			secret, err := sharedSecret(s, log, cfg.AccessTokenSecret, accessTokenSecret, "LEADR_ACCESS_TOKEN_SECRET")
-			if err != nil {
-				return nil, err
-			}
-			return tokens.New(secret, tokens.WithClock(now)), nil
-		},
 		func(cfg Config) ports.SteamTickets {
 			return steam.New(cfg.SteamAPIURL, cfg.SteamTicketIdentity, steamTimeout, nil)
 		},

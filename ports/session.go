@@ -109,14 +109,21 @@ type AccessClaims struct {
 	// merge, until the next refresh, the player it was merged out of.
 	PlayerID  id.PlayerID
 	ExpiresAt time.Time
+	// KeyID is the key that signed it; zero for an earlier version's
+	// HS256 token.
+	KeyID id.SigningKeyID
 }
 
-// AccessTokens signs and verifies access tokens with a secret every replica
-// shares. Verify refuses (session.ErrAccessInvalid) a token that is
+// AccessTokens signs and verifies access tokens with the keys every
+// replica shares. Verify refuses (session.ErrAccessInvalid) a token that is
 // malformed, signed otherwise, expired, or not one of ours.
 type AccessTokens interface {
 	Issue(c AccessClaims) (string, error)
 	Verify(token string, now time.Time) (AccessClaims, error)
+	// Trusted reports whether the tokens the key KeyID names signed still
+	// verify at now (their key was not revoked since), for tokens verified
+	// earlier.
+	Trusted(key id.SigningKeyID, now time.Time) bool
 }
 
 // SteamPlayer is who Steam says a ticket belongs to.

@@ -36,6 +36,9 @@ type Routes struct {
 	// the configured origins covers every path under the group, from the
 	// engine. It may be nil.
 	MountClient func(client gin.IRoutes)
+	// MountPublic adds endpoints at the root that anyone may read (the
+	// JWKS). It may be nil.
+	MountPublic func(root gin.IRoutes)
 	OpenAPI     []byte
 }
 
@@ -146,6 +149,9 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		}
 		if rs.MountClient != nil {
 			rs.MountClient(client)
+		}
+		if rs.MountPublic != nil {
+			rs.MountPublic(r)
 		}
 	}
 	policy.routes = clientRoutes(r)

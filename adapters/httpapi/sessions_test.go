@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadr-oss/identity/adapters/httpapi"
 	"github.com/leadr-oss/identity/adapters/tokens"
+	"github.com/leadr-oss/identity/application/apptest"
 	"github.com/leadr-oss/identity/application/auth"
 	appidentity "github.com/leadr-oss/identity/application/identity"
 	"github.com/leadr-oss/identity/application/sealing"
@@ -32,13 +33,14 @@ func init() {
 	})
 }
 
-const testAccessTokenSecret = "access-access-access-access-access!"
+// testSigningKey signs every test service's tokens.
+var testSigningKey = apptest.NewSigningKey()
 
 // The contract's default lifetimes, so that expires_in is its 900.
 var testLifetimes = session.Lifetimes{Access: 15 * time.Minute, Refresh: 720 * time.Hour}
 
 func newSessionService(e *env) *appsession.Service {
-	signer := tokens.New([]byte(testAccessTokenSecret), tokens.WithClock(e.now))
+	signer := tokens.New(testSigningKey, tokens.DefaultIssuer, tokens.WithClock(e.now))
 	return appsession.NewService(appsession.Deps{
 		Sessions:    e.mem.Sessions(),
 		Identities:  e.mem.Identities(),

@@ -37,6 +37,15 @@ func (s *Secrets) Secret(ctx context.Context, name string, generate func() []byt
 	return stored.Value, nil
 }
 
+// Has reports whether a secret is stored under name, without storing one.
+func (s *Secrets) Has(ctx context.Context, name string) (bool, error) {
+	n, err := s.db.write.NewSelect().Model((*secretRow)(nil)).Where("name = ?", name).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read secret %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
 // Any reports whether a secret is stored: then they were sealed under a
 // root key already.
 func (s *Secrets) Any(ctx context.Context) (bool, error) {

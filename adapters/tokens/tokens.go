@@ -1,46 +1,43 @@
 // Package tokens signs and verifies the access tokens of client sessions:
-// JWTs (RFC 7519) signed with HS256 under a secret every replica shares, so
-// any replica verifies what another issued without asking the database.
+// JWTs (RFC 7519) signed with ES256 under the one signing key that signs at
+// the time (ports.SigningKeys), so that any service verifies them with the
+// published public keys and none but this one can mint them. The token
+// format is read by the verifier package, the one reading of it that other
+// services use too.
 package tokens
 
 import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/ports"
+	"github.com/leadr-oss/identity/verifier"
 )
 
 const (
-	// Issuer and Audience are set on every token and required on every
-	// token verified: a JWT some other service signs for its own clients,
-	// under a secret that happens to leak or be reused, is still not ours.
-	Issuer   = "leadr"
-	Audience = "leadr-client"
-
-	// MinSecretLen is RFC 7518's floor for HS256 (section 3.2: a key at
-	// least as long as the hash output). A shorter secret can be recovered
-	// offline from any one token by brute force.
-	MinSecretLen = 32
-
-	// maxTokenLen bounds what Verify decodes. Our tokens are a few hundred
-	// bytes; anything much longer is not one of them, and Verify is on every
-	// client request's path before any authentication.
-	maxTokenLen = 4096
+	// Audience is on every token and required on every token verified.
+	Audience = "leadr"
+	// DefaultIssuer is `iss` unless LEADR_TOKEN_ISSUER names another.
+	DefaultIssuer = "leadr"
+	// clockSkew is how far ahead of this replica's clock another replica's
+	// `iat` may be: a token is verified by replicas other than its issuer.
+	clockSkew = 5 * time.Second
 )
-
-// HS256 is the only algorithm, on both sides. Pinning it on verification is
-// what stops a token from choosing its own algorithm ("none", or an
-// asymmetric one whose public key would be taken for our secret).
-var methods = []string{jwt.SigningMethodHS256.Alg()}
 
 // Tokens implements ports.AccessTokens.
 type Tokens struct {
-	secret []byte
+	keys   ports.SigningKeys
+	issuer string
+	legacy *legacy
 	now    func() time.Time
 }
 
@@ -49,40 +46,41 @@ var _ ports.AccessTokens = (*Tokens)(nil)
 // Option configures New.
 type Option func(*Tokens)
 
-// WithClock sets the clock that stamps `iat` on issued tokens (time.Now by
-// default). Issue takes no time of its own, and a test's clock that is
-// behind the wall clock would otherwise issue tokens "from the future".
+// WithClock sets the clock that stamps `iat` and picks the signing key
+// (time.Now by default).
 func WithClock(now func() time.Time) Option {
 	return func(t *Tokens) { t.now = now }
 }
 
-// New returns tokens signed with secret, which every replica must share. The
-// secret is copied: a caller reusing its buffer cannot change it later.
-//
-// A secret shorter than MinSecretLen panics, as regexp.MustCompile does on a
-// bad pattern: configuration is validated before wiring (bootstrap refuses
-// such a LEADR_ACCESS_TOKEN_SECRET), so only a programming error gets here,
-// and signing with a weak key is not something to carry on with.
-func New(secret []byte, opts ...Option) *Tokens {
-	if len(secret) < MinSecretLen {
-		panic(fmt.Sprintf("tokens: the access token secret must be at least %d bytes, got %d", MinSecretLen, len(secret)))
-	}
-	t := &Tokens{secret: append([]byte(nil), secret...), now: time.Now}
+// New returns tokens signed with the key keys says signs at the time, and
+// verified with the keys it publishes, issued by issuer.
+func New(keys ports.SigningKeys, issuer string, opts ...Option) *Tokens {
+	t := &Tokens{keys: keys, issuer: issuer, now: time.Now}
 	for _, o := range opts {
 		o(t)
 	}
 	return t
 }
 
-// claims is the token's payload. The IDs are the prefixed strings of the
-// API, so a token read by a person (or jwt.io) says what it is about.
+// claims is the token's payload, in the contract's order. The IDs are the
+// prefixed strings of the API, so a token read by a person says what it is
+// about.
 type claims struct {
-	jwt.RegisteredClaims
+	Issuer    string `json:"iss"`
+	Audience  string `json:"aud"`
+	Subject   string `json:"sub"`
 	SessionID string `json:"sid"`
+	PlayerID  string `json:"ply,omitempty"`
 	AccountID string `json:"acc"`
 	GameID    string `json:"gam"`
-	// PlayerID is absent from tokens issued before players existed.
-	PlayerID string `json:"ply,omitempty"`
+	IssuedAt  int64  `json:"iat"`
+	ExpiresAt int64  `json:"exp"`
+}
+
+type header struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
 }
 
 // Issue signs a token for c. Its expiry is c.ExpiresAt truncated to the
@@ -93,27 +91,53 @@ func (t *Tokens) Issue(c ports.AccessClaims) (string, error) {
 		// Verify would refuse such a token: fail here, where the bug is.
 		return "", errors.New("tokens: access claims need a session, identity, account, game and expiry")
 	}
-	payload := claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    Issuer,
-			Subject:   c.IdentityID.String(),
-			Audience:  jwt.ClaimStrings{Audience},
-			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
-			IssuedAt:  jwt.NewNumericDate(t.now()),
-		},
-		SessionID: c.SessionID.String(),
-		AccountID: c.AccountID.String(),
-		GameID:    c.GameID.String(),
-	}
-	if !c.PlayerID.IsZero() {
-		payload.PlayerID = c.PlayerID.String()
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, payload)
-	s, err := tok.SignedString(t.secret)
+	now := t.now()
+	kid, key, err := t.keys.Signer(now)
 	if err != nil {
-		return "", fmt.Errorf("tokens: signing: %w", err)
+		return "", fmt.Errorf("tokens: %w", err)
 	}
-	return s, nil
+	h, err := json.Marshal(header{Alg: "ES256", Kid: kid.String(), Typ: "JWT"})
+	if err != nil {
+		return "", err
+	}
+	p, err := json.Marshal(claims{
+		Issuer: t.issuer, Audience: Audience, Subject: c.IdentityID.String(), SessionID: c.SessionID.String(),
+		PlayerID: c.PlayerID.String(), AccountID: c.AccountID.String(), GameID: c.GameID.String(),
+		IssuedAt: now.Unix(), ExpiresAt: c.ExpiresAt.Unix(),
+	})
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	input := make([]byte, 0, enc.EncodedLen(len(h))+enc.EncodedLen(len(p))+1+enc.EncodedLen(64)+1)
+	input = enc.AppendEncode(input, h)
+	input = append(input, '.')
+	input = enc.AppendEncode(input, p)
+	sig, err := sign(key, input)
+	if err != nil {
+		return "", err
+	}
+	input = append(input, '.')
+	return string(enc.AppendEncode(input, sig)), nil
+}
+
+// sign is the JWS ES256 signature of input (RFC 7518 section 3.4): R and S,
+// 32 big-endian bytes each.
+func sign(key *ecdsa.PrivateKey, input []byte) ([]byte, error) {
+	digest := sha256.Sum256(input)
+	r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
+	if err != nil {
+		return nil, fmt.Errorf("tokens: signing: %w", err)
+	}
+	// The low-S form, the one verifier.Token.VerifySignature takes: the
+	// other, n-s, would spell the same token another way.
+	if n := key.Curve.Params().N; s.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
+		s.Sub(n, s)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return sig, nil
 }
 
 // Verify checks token at now and returns what it says. Every failure is
@@ -121,29 +145,44 @@ func (t *Tokens) Issue(c ports.AccessClaims) (string, error) {
 // whoever forges one, and the token itself is a credential that must not
 // reach a log through an error.
 func (t *Tokens) Verify(token string, now time.Time) (ports.AccessClaims, error) {
-	if token == "" || len(token) > maxTokenLen || !compact(token) {
+	parsed, err := verifier.Parse(token)
+	if err != nil {
+		if t.legacy != nil {
+			return t.legacy.verify(token, now)
+		}
 		return ports.AccessClaims{}, session.ErrAccessInvalid
 	}
-	var c claims
-	_, err := jwt.ParseWithClaims(token, &c, t.key,
-		jwt.WithValidMethods(methods),
-		jwt.WithIssuer(Issuer),
-		jwt.WithAudience(Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-		// No grace after `exp`: a leeway would only lengthen every token's
-		// life beyond the TTL the operator chose.
-		jwt.WithLeeway(0),
-		// Canonical base64 only: one token has one spelling, so nothing that
-		// keys on the token string (a cache, a log filter) can be dodged.
-		jwt.WithStrictDecoding(),
-		// `iat` is informative only: checking it against another replica's
-		// clock would refuse fresh tokens whenever that clock is a little
-		// behind the issuer's. `exp` is what bounds a token.
-	)
+	kid, err := id.Parse[id.SigningKey](parsed.KID)
 	if err != nil {
 		return ports.AccessClaims{}, session.ErrAccessInvalid
 	}
+	key := t.keys.Verifier(kid, now)
+	if key == nil || parsed.VerifySignature(key) != nil || parsed.Claims.Check(now, t.issuer, Audience, clockSkew) != nil ||
+		// No leeway after `exp`: it would only lengthen every token's life
+		// beyond the TTL the operator chose.
+		!now.Before(parsed.Claims.ExpiresAt) {
+		return ports.AccessClaims{}, session.ErrAccessInvalid
+	}
+	claims, err := accessClaims(parsed.Claims)
+	if err != nil {
+		return ports.AccessClaims{}, err
+	}
+	claims.KeyID = kid
+	return claims, nil
+}
+
+// Trusted reports whether tokens signed by key still verify at now: it is
+// still published. The zero key stands for the earlier version's HS256
+// tokens, trusted until their cut-off.
+func (t *Tokens) Trusted(key id.SigningKeyID, now time.Time) bool {
+	if key.IsZero() {
+		return t.legacy != nil && now.Before(t.legacy.until)
+	}
+	return t.keys.Verifier(key, now) != nil
+}
+
+// accessClaims reads the IDs of verified claims.
+func accessClaims(c verifier.Claims) (ports.AccessClaims, error) {
 	identityID, err1 := id.Parse[id.Identity](c.Subject)
 	sessionID, err2 := id.Parse[id.Session](c.SessionID)
 	accountID, err3 := id.Parse[id.Account](c.AccountID)
@@ -157,37 +196,7 @@ func (t *Tokens) Verify(token string, now time.Time) (ports.AccessClaims, error)
 		return ports.AccessClaims{}, session.ErrAccessInvalid
 	}
 	return ports.AccessClaims{
-		SessionID:  sessionID,
-		IdentityID: identityID,
-		AccountID:  accountID,
-		GameID:     gameID,
-		PlayerID:   playerID,
-		ExpiresAt:  c.ExpiresAt.UTC(),
+		SessionID: sessionID, IdentityID: identityID, AccountID: accountID, GameID: gameID, PlayerID: playerID,
+		ExpiresAt: c.ExpiresAt.UTC(),
 	}, nil
-}
-
-// compact reports whether token holds only what a JWS in compact
-// serialisation is made of: url-safe base64 and the dots between. Strict
-// base64 still skips line breaks, so without this check a token with a
-// "\n" or "\r\n" in its signature would verify as a second spelling of
-// the same token.
-func compact(token string) bool {
-	for i := 0; i < len(token); i++ {
-		switch b := token[i]; {
-		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '_', b == '.':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// key hands the parser our secret, for HS256 only. WithValidMethods already
-// refuses every other algorithm; this check keeps that true even if the
-// options above are ever edited.
-func (t *Tokens) key(tok *jwt.Token) (any, error) {
-	if tok.Method != jwt.SigningMethodHS256 {
-		return nil, session.ErrAccessInvalid
-	}
-	return t.secret, nil
 }

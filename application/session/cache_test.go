@@ -2,10 +2,12 @@ package session_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/leadr-oss/identity/adapters/tokens"
 	"github.com/leadr-oss/identity/application/apptest"
 	"github.com/leadr-oss/identity/application/credcache"
 	appsession "github.com/leadr-oss/identity/application/session"
@@ -62,4 +64,41 @@ func TestCachedAccessTokens(t *testing.T) {
 	// A token is cached no longer than it is valid.
 	e.clock.now = e.clock.now.Add(lifetimes.Access)
 	authenticate(tok, repo.reads, session.ErrAccessInvalid)
+}
+
+// revocableKey is a signing key that can be unpublished.
+type revocableKey struct {
+	*apptest.SigningKey
+	revoked bool
+}
+
+func (k *revocableKey) Verifier(kid id.SigningKeyID, now time.Time) *ecdsa.PublicKey {
+	if k.revoked {
+		return nil
+	}
+	return k.SigningKey.Verifier(kid, now)
+}
+
+// A cached token whose signing key was revoked is refused at its next
+// use, though nothing about its session changed.
+func TestCachedTokensOfARevokedKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	key := &revocableKey{SigningKey: apptest.NewSigningKey()}
+	d := e.deps
+	d.Tokens = tokens.New(key, tokens.DefaultIssuer, tokens.WithClock(e.clock.Now))
+	d.Cache = credcache.Options{Changes: new(apptest.Changes), TTL: time.Hour, Max: 100}
+	svc := appsession.NewService(d)
+	device := "device-0001"
+	tok, err := svc.SignIn(e.ctx, ports.SignIn{GameID: e.game, Kind: "DEVICE", ExternalKey: &device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(e.ctx, tok.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	key.revoked = true
+	if _, err := svc.Authenticate(e.ctx, tok.AccessToken); !errors.Is(err, session.ErrAccessInvalid) {
+		t.Fatalf("a cached token of a revoked key: %v", err)
+	}
 }

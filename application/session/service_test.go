@@ -134,7 +134,7 @@ func newEnv(t *testing.T) *env {
 	codec := cursor.NewCodec([]byte("cursor secret"))
 	// The tokens' iat comes from the test's clock, as the service's own
 	// clock would give it, so issued tokens are not "from the future".
-	toks := tokens.New([]byte("an access token secret of 32+ bytes"), tokens.WithClock(clk.Now))
+	toks := tokens.New(apptest.NewSigningKey(), tokens.DefaultIssuer, tokens.WithClock(clk.Now))
 	identities := appidentity.NewService(mem.Identities(), mem.Tenancy(), codec, clk.Now)
 	e := &env{
 		t: t, ctx: ctx, identities: identities, games: mem.Games(), idRepo: mem.Identities(), sessions: mem.Sessions(),
@@ -713,7 +713,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Errorf("no token: %v, want ErrAccessRequired", err)
 	}
 	tok := e.device(deviceKey)
-	foreign := tokens.New([]byte("somebody else's secret of 32+ bytes"), tokens.WithClock(e.clock.Now))
+	foreign := tokens.New(apptest.NewSigningKey(), tokens.DefaultIssuer, tokens.WithClock(e.clock.Now))
 	claims, err := e.tokens.Verify(tok.AccessToken, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -743,7 +743,7 @@ func TestAuthenticate(t *testing.T) {
 		"garbage":                             "garbage",
 		"a refresh token":                     tok.RefreshToken,
 		"truncated":                           tok.AccessToken[:len(tok.AccessToken)-2],
-		"signed under another secret":         forge(foreign, claims),
+		"signed with another key":             forge(foreign, claims),
 		"of a session that does not exist":    forge(e.tokens, unknownSession),
 		"naming another identity":             forge(e.tokens, otherIdentity),
 		"naming another game":                 forge(e.tokens, otherGame),

@@ -2,21 +2,26 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -44,8 +49,12 @@ func startBaseline(ctx context.Context, dbURL string, poolSize int, stderr io.Wr
 	if err != nil {
 		return nil, err
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
 	env := []string{"LEADR_DATABASE_URL=" + dbURL, "LEADR_HTTP_ADDR=" + addr, "LEADR_DB_MAX_OPEN_CONNS=" + strconv.Itoa(poolSize)}
-	return startServer(ctx, "baseline", baselineMode, addr, env, syscall.SIGTERM, stderr)
+	return startServer(ctx, "baseline", exec.Command(self, baselineMode), addr, env, syscall.SIGTERM, stderr)
 }
 
 // runBaseline serves until SIGTERM or SIGINT, configured as the service is.
@@ -69,7 +78,11 @@ func runBaseline() int {
 		return 1
 	}
 	defer pool.Close()
-	b := baseline{db: pool, tokenSecret: []byte(randomSecret()), pepper: []byte(randomSecret())}
+	b, err := newBaseline(pool)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	srv := &http.Server{Addr: os.Getenv("LEADR_HTTP_ADDR"), Handler: b.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -84,9 +97,27 @@ func runBaseline() int {
 
 type baseline struct {
 	db *pgxpool.Pool
-	// tokenSecret signs access tokens; pepper hashes refresh tokens, as
-	// the service's LEADR_API_KEY_PEPPER does.
-	tokenSecret, pepper []byte
+	// tokenKey signs access tokens, as the service's signing key does;
+	// tokenHeader is their JOSE header, encoded, which names it.
+	tokenKey    *ecdsa.PrivateKey
+	tokenHeader string
+	// pepper hashes refresh tokens, as the service's LEADR_API_KEY_PEPPER
+	// does.
+	pepper []byte
+}
+
+// newBaseline serves from db with a signing key of its own, made as the
+// service makes its keys: P-256, named by a signing key's ID.
+func newBaseline(db *pgxpool.Pool) (baseline, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return baseline{}, err
+	}
+	h, err := json.Marshal(tokenHeader{Alg: "ES256", Kid: id.New[id.SigningKey]().String(), Typ: "JWT"})
+	if err != nil {
+		return baseline{}, err
+	}
+	return baseline{db: db, tokenKey: key, tokenHeader: base64.RawURLEncoding.EncodeToString(h), pepper: []byte(randomSecret())}, nil
 }
 
 func (b baseline) routes() http.Handler {
@@ -420,7 +451,7 @@ const (
 // answers it: the game read, the identity got or created (identityOf), then
 // in one transaction the identity and its game locked against their
 // deletion, the session, its refresh token and its event written, and the
-// player's ban checked; then an access token signed with HS256 and the
+// player's ban checked; then an access token signed with ES256 and the
 // service's claims. The service's sign-up gate is left out: it asks only
 // about identities a sign-in creates.
 func (b baseline) signIn(w http.ResponseWriter, r *http.Request) {
@@ -544,24 +575,58 @@ func (b baseline) startSession(ctx context.Context, row *identityRow) (ses wire.
 	return ses, refresh, err
 }
 
-// accessClaims are the service's (adapters/tokens).
+// tokenHeader and accessClaims are the service's (adapters/tokens), field
+// for field and in its order, so that a token costs the same bytes to
+// encode and to sign.
+type tokenHeader struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
+}
+
 type accessClaims struct {
-	jwt.RegisteredClaims
+	Issuer    string `json:"iss"`
+	Audience  string `json:"aud"`
+	Subject   string `json:"sub"`
 	SessionID string `json:"sid"`
+	PlayerID  string `json:"ply,omitempty"`
 	AccountID string `json:"acc"`
 	GameID    string `json:"gam"`
-	PlayerID  string `json:"ply,omitempty"`
+	IssuedAt  int64  `json:"iat"`
+	ExpiresAt int64  `json:"exp"`
+}
+
+// accessToken is c signed as a JWS in compact form with ES256 (RFC 7518
+// section 3.4: R and S, 32 big-endian bytes each).
+func (b baseline) accessToken(c accessClaims) (string, error) {
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	input := make([]byte, 0, len(b.tokenHeader)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(64))
+	input = append(append(input, b.tokenHeader...), '.')
+	input = enc.AppendEncode(input, payload)
+	digest := sha256.Sum256(input)
+	r, s, err := ecdsa.Sign(rand.Reader, b.tokenKey, digest[:])
+	if err != nil {
+		return "", err
+	}
+	sig := make([]byte, 64)
+	if n := elliptic.P256().Params().N; s.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
+		s.Sub(n, s) // the low-S form the service issues and takes
+	}
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return string(enc.AppendEncode(append(input, '.'), sig)), nil
 }
 
 func (b baseline) answerSignIn(w http.ResponseWriter, row *identityRow, ses wire.IdentitySession, refresh string) {
 	ident := row.wire()
-	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, accessClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: "leadr", Subject: ident.ID, Audience: jwt.ClaimStrings{"leadr-client"},
-			ExpiresAt: jwt.NewNumericDate(ses.ExpiresAt), IssuedAt: jwt.NewNumericDate(time.Now()),
-		},
-		SessionID: ses.ID, AccountID: ident.AccountID, GameID: ident.GameID, PlayerID: ident.PlayerID,
-	}).SignedString(b.tokenSecret)
+	token, err := b.accessToken(accessClaims{
+		Issuer: "leadr", Audience: "leadr", Subject: ident.ID, SessionID: ses.ID, PlayerID: ident.PlayerID,
+		AccountID: ident.AccountID, GameID: ident.GameID, IssuedAt: time.Now().Unix(), ExpiresAt: ses.ExpiresAt.Unix(),
+	})
 	if err != nil {
 		internalError(w, err)
 		return

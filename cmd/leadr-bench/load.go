@@ -33,10 +33,11 @@ type runResult struct {
 	reasons map[string]uint64
 }
 
-// scenarioResult holds a scenario's runs on the service and the baseline.
+// scenarioResult holds a scenario's runs on each target, in the order of
+// the targets (onService, onBaseline, onBefore).
 type scenarioResult struct {
 	name string
-	runs [2][]runResult
+	runs [][]runResult
 }
 
 // requestTimeout is far beyond any healthy answer; one that long is an
@@ -44,21 +45,26 @@ type scenarioResult struct {
 const requestTimeout = 30 * time.Second
 
 // rounds runs each scenario rounds times on each target in turn, so that
-// the machine's noise falls on both alike.
-func (l loader) rounds(ctx context.Context, targets [2]*target, ss []scenario, rounds int) ([]scenarioResult, error) {
+// the machine's noise falls on all alike. Each round starts one target
+// later than the last, so that no target always runs right after the
+// same other one, in the wake of its writes (PostgreSQL flushing and
+// vacuuming what the last run wrote).
+func (l loader) rounds(ctx context.Context, targets []*target, ss []scenario, rounds int) ([]scenarioResult, error) {
 	var out []scenarioResult
 	for _, s := range ss {
-		res := scenarioResult{name: s.name}
+		res := scenarioResult{name: s.name, runs: make([][]runResult, len(targets))}
 		for round := range rounds {
-			for i, t := range targets {
+			for turn := range targets {
+				i := (round + turn) % len(targets)
+				t := targets[i]
 				if s.prepare != nil {
 					if err := s.prepare(ctx, t, l.duration); err != nil {
 						return nil, fmt.Errorf("%s on the %s: %w", s.name, t.name, err)
 					}
 				}
 				wait := func() {}
-				if round == 0 && t.service && l.profiler != nil {
-					wait = l.profiler.start(ctx, s.name, l.duration)
+				if round == 0 && t.debugAddr != "" && l.profiler != nil {
+					wait = l.profiler.start(ctx, t, s.name, l.duration)
 				}
 				r, err := l.attack(ctx, t, s.request, s.want(), l.duration)
 				wait()
@@ -116,25 +122,30 @@ func (l loader) attack(ctx context.Context, t *target, request func(*target, *ve
 	return r, nil
 }
 
-// profiler takes CPU profiles of the service from its private debug
-// listener (net/http/pprof).
+// profiler takes CPU profiles of the services from their private debug
+// listeners (net/http/pprof): SCENARIO.pprof of the service,
+// SCENARIO-before.pprof of -before.
 type profiler struct {
-	debugAddr, dir string
-	logf           func(string, ...any)
+	dir  string
+	logf func(string, ...any)
 	// off: the listener did not answer once; the rest would not either.
 	off bool
 }
 
 // start asks for a profile of the coming run, one second shorter so that
 // it ends within it, and returns a function that waits until it is saved.
-func (p *profiler) start(ctx context.Context, scenario string, run time.Duration) (wait func()) {
+func (p *profiler) start(ctx context.Context, t *target, scenario string, run time.Duration) (wait func()) {
 	if p.off {
 		return func() {}
+	}
+	file := scenario + ".pprof"
+	if t.name != "service" {
+		file = scenario + "-" + t.name + ".pprof"
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := p.save(ctx, scenario, max(1, int(run.Seconds())-1)); err != nil {
+		if err := p.save(ctx, t.debugAddr, file, max(1, int(run.Seconds())-1)); err != nil {
 			p.logf("cpuprofile: %v; going on without profiles", err)
 			p.off = true
 		}
@@ -142,21 +153,21 @@ func (p *profiler) start(ctx context.Context, scenario string, run time.Duration
 	return func() { <-done }
 }
 
-func (p *profiler) save(ctx context.Context, scenario string, seconds int) error {
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.debugAddr, seconds)
+func (p *profiler) save(ctx context.Context, debugAddr, file string, seconds int) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, seconds)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("the service's debug listener (LEADR_DEBUG_ADDR=%s) does not answer: %w", p.debugAddr, err)
+		return fmt.Errorf("the service's debug listener (LEADR_DEBUG_ADDR=%s) does not answer: %w", debugAddr, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: status %d", url, resp.StatusCode)
 	}
-	f, err := os.Create(filepath.Join(p.dir, scenario+".pprof"))
+	f, err := os.Create(filepath.Join(p.dir, file))
 	if err != nil {
 		return err
 	}

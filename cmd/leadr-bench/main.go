@@ -3,13 +3,21 @@
 // answers the same JSON, without authentication. It starts a throw-away
 // PostgreSQL (unless -database-url names one), the service and the baseline
 // as processes of their own, seeds the identities and their players, then
-// loads the two servers in turn, scenario by scenario and round by round, so
-// that both see the same machine at nearly the same moment. It prints a markdown
+// loads the servers in turn, scenario by scenario and round by round, so
+// that all see the same machine at nearly the same moment. It prints a markdown
 // report and exits non-zero when any scenario had errors or no requests.
 //
 //	go run ./cmd/leadr-bench                       1M identities, 10s a run, 2 rounds, 60s soak
 //	go run ./cmd/leadr-bench -identities 2000 -duration 1s -rounds 1 -soak 2s
 //	go run ./cmd/leadr-bench -scenarios get,list_first -service-env LEADR_DB_MAX_OPEN_CONNS=40
+//	go run ./cmd/leadr-bench -scenarios sign_in,client_me -before /tmp/leadr-before/leadr
+//
+// -before adds an earlier version of the service as a third server, for a
+// change's cost measured in one run: its `leadr` binary, built from a commit
+// without touching the work tree (git archive COMMIT | tar -x -C DIR, then go
+// build -o DIR/leadr ./cmd/leadr in DIR). It runs on a database of its own on
+// the same PostgreSQL, since an earlier version cannot run on a newer schema,
+// seeded the same way, and takes its turn in every round.
 package main
 
 import (
@@ -51,6 +59,7 @@ type options struct {
 	serviceEnv  []string
 	scenarios   []scenario
 	cpuprofile  string
+	before      string
 }
 
 // envFlags collects repeated -service-env K=V flags.
@@ -81,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&env, "service-env", "K=V added to the service's environment (repeatable), to compare configurations")
 	fs.StringVar(&names, "scenarios", "", "comma-separated subset of: "+strings.Join(scenarioNames(), ","))
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "folder for a CPU profile of the service per scenario (first round), from its debug listener")
+	fs.StringVar(&o.before, "before", "", "a leadr binary of an earlier version, to load as a third server on a database of its own")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -94,6 +104,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-duration, -rounds and -c must be positive")
 	case o.soak < 0:
 		return o, errors.New("-soak: 0 or more")
+	case o.before != "" && o.databaseURL != "":
+		return o, errors.New("-before needs the throw-away server, on which it makes a second database: leave out -database-url")
+	case o.before != "" && !executable(o.before):
+		return o, fmt.Errorf("-before %s: not an executable file", o.before)
 	}
 	o.serviceEnv = env
 	var err error
@@ -185,13 +199,21 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 	}
 	defer base.stop()
 
-	targets := [2]*target{newServiceTarget(svc, fx), newBaselineTarget(base, fx)}
+	targets := []*target{newServiceTarget("service", svc, fx), newBaselineTarget(base, fx)}
+	if o.before != "" {
+		before, t, err := startBeforeOn(ctx, o, dbURL, stderr, logf)
+		if err != nil {
+			return false, err
+		}
+		defer before.stop()
+		targets = append(targets, t)
+	}
 	l := loader{concurrency: o.concurrency, duration: o.duration, logf: logf}
 	if o.cpuprofile != "" {
 		if err := os.MkdirAll(o.cpuprofile, 0o755); err != nil {
 			return false, err
 		}
-		l.profiler = &profiler{debugAddr: svc.debugAddr, dir: o.cpuprofile, logf: logf}
+		l.profiler = &profiler{dir: o.cpuprofile, logf: logf}
 	}
 	results, err := l.rounds(ctx, targets, o.scenarios, o.rounds)
 	if err != nil {
@@ -205,7 +227,28 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 	}
 	mem.peakRSS, mem.hwm = rss.peak(), readStatus(svc.pid()).hwm
 
-	r := report{options: o, fixture: fx, results: results, memory: mem, deepDepth: targets[onService].deepDepth}
+	r := report{options: o, fixture: fx, targets: targets, results: results, memory: mem}
 	r.write(stdout)
 	return r.clean(), nil
+}
+
+// startBeforeOn makes the earlier version's database on the server of
+// dbURL, starts it there and seeds it as the service's was.
+func startBeforeOn(ctx context.Context, o options, dbURL string, stderr io.Writer, logf func(string, ...any)) (*serviceProcess, *target, error) {
+	beforeURL, err := createDatabase(ctx, dbURL, "leadr_before")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := startBefore(ctx, o.before, beforeURL, o.serviceEnv, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	fx, err := seed(ctx, p, beforeURL, o.identities, logf)
+	if err != nil {
+		p.stop()
+		return nil, nil, fmt.Errorf("seeding -before: %w", err)
+	}
+	logf("seeded the same for -before in %s", time.Since(start).Round(10*time.Millisecond))
+	return p, newServiceTarget("before", p, fx), nil
 }

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,10 +20,28 @@ import (
 	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/test/pgtest"
+	"github.com/leadr-oss/identity/verifier"
 	"github.com/leadr-oss/identity/wire"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// oneKey is a key set of one key, which signs and is published.
+type oneKey struct {
+	kid id.SigningKeyID
+	key *ecdsa.PrivateKey
+}
+
+func (k oneKey) Signer(time.Time) (id.SigningKeyID, *ecdsa.PrivateKey, error) {
+	return k.kid, k.key, nil
+}
+
+func (k oneKey) Verifier(kid id.SigningKeyID, _ time.Time) *ecdsa.PublicKey {
+	if kid != k.kid {
+		return nil
+	}
+	return &k.key.PublicKey
+}
 
 // benchDatabase is a migrated database with one account of two games,
 // as createTenants leaves it (without the users and keys the load needs).
@@ -97,7 +118,10 @@ func TestBaselineWritesPlayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	b := baseline{db: pool, tokenSecret: []byte(randomSecret()), pepper: []byte(randomSecret())}
+	b, err := newBaseline(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(b.routes())
 	defer srv.Close()
 	acc, game := fx.accounts[0].id, fx.accounts[0].games[1]
@@ -160,10 +184,35 @@ func TestBaselineWritesPlayers(t *testing.T) {
 	if in.Identity.ID != created.ID {
 		t.Errorf("signed in as %s, want %s", in.Identity.ID, created.ID)
 	}
-	// The service would take the baseline's token: the same claims.
-	claims, err := tokens.New(b.tokenSecret).Verify(in.AccessToken, time.Now())
+	// The service takes the baseline's token, under the baseline's key; and
+	// signing its claims itself, it writes the same header and payload, byte
+	// for byte: the signatures alone differ (ECDSA's are randomised).
+	parsed, err := verifier.Parse(in.AccessToken)
+	if err != nil {
+		t.Fatalf("access token: %v", err)
+	}
+	kid, err := id.Parse[id.SigningKey](parsed.KID)
+	if err != nil {
+		t.Fatalf("kid: %v", err)
+	}
+	svc := tokens.New(oneKey{kid, b.tokenKey}, tokens.DefaultIssuer, tokens.WithClock(func() time.Time { return parsed.Claims.IssuedAt }))
+	claims, err := svc.Verify(in.AccessToken, time.Now())
 	if err != nil || claims.SessionID.String() != in.SessionID || claims.PlayerID.String() != playerID {
-		t.Errorf("access token: %+v, %v", claims, err)
+		t.Fatalf("access token: %+v, %v", claims, err)
+	}
+	theirs, err := svc.Issue(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What is signed, decoded: without the signature, no credential.
+	signed := func(token string) string {
+		h, p, _ := strings.Cut(token[:strings.LastIndexByte(token, '.')], ".")
+		hb, _ := base64.RawURLEncoding.DecodeString(h)
+		pb, _ := base64.RawURLEncoding.DecodeString(p)
+		return string(hb) + "." + string(pb)
+	}
+	if signed(in.AccessToken) != signed(theirs) {
+		t.Errorf("the baseline signs\n%s\nthe service\n%s", signed(in.AccessToken), signed(theirs))
 	}
 	if n := count("SELECT count(*) FROM events WHERE type = 'session.created' AND subject_id = $1", in.SessionID); n != 1 {
 		t.Errorf("%d session.created events", n)

@@ -14,19 +14,19 @@ import (
 
 type report struct {
 	options
-	fixture   *fixture
-	results   []scenarioResult
-	memory    memoryReport
-	deepDepth int
+	fixture *fixture
+	targets []*target
+	results []scenarioResult
+	memory  memoryReport
 }
 
-// The targets, in the order of scenarioResult.runs.
+// The targets, in the order of scenarioResult.runs; onBefore only with
+// -before.
 const (
 	onService  = 0
 	onBaseline = 1
+	onBefore   = 2
 )
-
-var targetNames = [2]string{"service", "baseline"}
 
 // best is the run with the highest rate: on a noisy machine the least
 // disturbed one says most about the server.
@@ -54,8 +54,9 @@ func (r report) byName(name string) (scenarioResult, bool) {
 func (r report) clean() bool {
 	runs := []runResult{}
 	for _, s := range r.results {
-		runs = append(runs, s.runs[onService]...)
-		runs = append(runs, s.runs[onBaseline]...)
+		for _, on := range s.runs {
+			runs = append(runs, on...)
+		}
 	}
 	if r.soak > 0 {
 		runs = append(runs, r.memory.run)
@@ -74,9 +75,16 @@ func (r report) write(w io.Writer) {
 		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), r.fixture.postgres, database)
 	fmt.Fprintf(w, "- data: %s identities over %d accounts and %d games, kinds at random, a third without a display name\n",
 		thousands(float64(len(r.fixture.identities))), len(r.fixture.accounts), r.fixture.games())
-	fmt.Fprintf(w, "- load: vegeta, closed loop, %d requests in flight, %s a run, %d round(s) alternating service and baseline; "+
+	names := make([]string, len(r.targets))
+	for i, t := range r.targets {
+		names[i] = t.name
+	}
+	fmt.Fprintf(w, "- load: vegeta, closed loop, %d requests in flight, %s a run, %d round(s) alternating %s, each round starting with the next; "+
 		"each cell is the best round (highest req/s) with its own latencies; errors are summed over all rounds\n",
-		r.concurrency, r.duration, r.rounds)
+		r.concurrency, r.duration, r.rounds, strings.Join(names[:len(names)-1], ", ")+" and "+names[len(names)-1])
+	if r.before != "" {
+		fmt.Fprintf(w, "- before: `%s serve` on a database of its own on the same PostgreSQL, seeded the same way, with the service's settings\n", r.before)
+	}
 	fmt.Fprintf(w, "- service requests carry their account's regular API key (client_me: a bearer token; sign_in: nothing, as a game client's); "+
 		"the baseline has no authentication; create and sign_in expect 201, the others 200\n\n")
 
@@ -85,21 +93,24 @@ func (r report) write(w io.Writer) {
 	var failures []string
 	for _, s := range r.results {
 		svc, base := best(s.runs[onService]), best(s.runs[onBaseline])
-		errs := [2]uint64{}
+		errs := make([]uint64, len(s.runs))
 		for i, runs := range s.runs {
 			for _, run := range runs {
 				errs[i] += run.errors
-				failures = append(failures, reasons(s.name+" on the "+targetNames[i], run)...)
+				failures = append(failures, reasons(s.name+" on the "+r.targets[i].name, run)...)
 			}
 		}
 		errors := "0"
-		if errs != [2]uint64{} {
+		if errs[onService] != 0 || errs[onBaseline] != 0 {
 			errors = fmt.Sprintf("%d / %d", errs[onService], errs[onBaseline])
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.name, thousands(svc.rate), thousands(base.rate),
 			ratio(svc.rate, base.rate), latencies(svc), latencies(base), ratio(float64(svc.p99), float64(base.p99)), errors)
 	}
 	fmt.Fprintln(w)
+	if r.before != "" {
+		r.writeBefore(w)
+	}
 	failures = append(failures, reasons("soak", r.memory.run)...)
 	if len(failures) > 0 {
 		fmt.Fprintf(w, "errors:\n\n")
@@ -112,16 +123,20 @@ func (r report) write(w io.Writer) {
 	first, okFirst := r.byName("list_first")
 	deep, okDeep := r.byName("list_deep")
 	if okFirst && okDeep {
-		fmt.Fprintf(w, "- deep page p50 / first page p50 (%s rows deep and beyond): service %s, baseline %s\n", thousands(float64(r.deepDepth)),
+		fmt.Fprintf(w, "- deep page p50 / first page p50 (%s rows deep and beyond): service %s, baseline %s\n", thousands(float64(r.targets[onService].deepDepth)),
 			ratio(float64(best(deep.runs[onService]).p50), float64(best(first.runs[onService]).p50)),
 			ratio(float64(best(deep.runs[onBaseline]).p50), float64(best(first.runs[onBaseline]).p50)))
 	}
 	get, okGet := r.byName("get")
 	me, okMe := r.byName("client_me")
 	if okGet && okMe {
-		fmt.Fprintf(w, "- /client/me req/s vs get req/s: service %s, baseline %s (its /client/me is a get by id)\n",
+		fmt.Fprintf(w, "- /client/me req/s vs get req/s: service %s, baseline %s (its /client/me is a get by id)",
 			ratio(best(me.runs[onService]).rate, best(get.runs[onService]).rate),
 			ratio(best(me.runs[onBaseline]).rate, best(get.runs[onBaseline]).rate))
+		if r.before != "" {
+			fmt.Fprintf(w, ", before %s", ratio(best(me.runs[onBefore]).rate, best(get.runs[onBefore]).rate))
+		}
+		fmt.Fprintln(w)
 	}
 
 	m := r.memory
@@ -140,6 +155,26 @@ func (r report) write(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "Peak RSS over the whole bench: %s sampled every %s; VmHWM at the end %s.\n", mib(m.peakRSS), rssInterval, mib(m.hwm))
+}
+
+// writeBefore sets the service beside the earlier version of -before:
+// their ratio, and each one's ratio to the baseline of the same rounds.
+func (r report) writeBefore(w io.Writer) {
+	fmt.Fprintf(w, "### service against -before\n\n")
+	fmt.Fprintln(w, "| scenario | service req/s | before req/s | service / before | service p50/p95/p99 | before p50/p95/p99 | p99 service / before | "+
+		"service / baseline | before / baseline | errors (before) |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|---:|---:|---:|---:|")
+	for _, s := range r.results {
+		svc, base, before := best(s.runs[onService]), best(s.runs[onBaseline]), best(s.runs[onBefore])
+		var errs uint64
+		for _, run := range s.runs[onBefore] {
+			errs += run.errors
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", s.name, thousands(svc.rate), thousands(before.rate),
+			ratio(svc.rate, before.rate), latencies(svc), latencies(before), ratio(float64(svc.p99), float64(before.p99)),
+			ratio(svc.rate, base.rate), ratio(before.rate, base.rate), errs)
+	}
+	fmt.Fprintln(w)
 }
 
 func reasons(where string, r runResult) []string {

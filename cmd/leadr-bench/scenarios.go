@@ -23,6 +23,8 @@ type target struct {
 	service bool
 	base    string
 	fx      *fixture
+	// debugAddr is a service's private listener, for its CPU profiles.
+	debugAddr string
 	// Per account: the headers of a request without and with a JSON body,
 	// and the query that names the account (the service's keys imply it).
 	headers, jsonHeaders []http.Header
@@ -37,8 +39,8 @@ type target struct {
 	bearersExpire time.Time
 }
 
-func newServiceTarget(svc *serviceProcess, fx *fixture) *target {
-	t := &target{name: "service", service: true, base: svc.base, fx: fx}
+func newServiceTarget(name string, svc *serviceProcess, fx *fixture) *target {
+	t := &target{name: name, service: true, base: svc.base, fx: fx, debugAddr: svc.debugAddr}
 	for _, a := range fx.accounts {
 		h := http.Header{}
 		h.Set("leadr-api-key", a.key)

@@ -59,6 +59,22 @@ const defaultPoolSize = 20
 // logs at warn, so that no access log is written per request), then extra,
 // which win.
 func startService(ctx context.Context, dbURL string, extra []string, stderr io.Writer) (*serviceProcess, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return startLeadr(ctx, "service", exec.Command(self, serviceMode), dbURL, nil, extra, stderr)
+}
+
+// startBefore runs `leadr serve` of an earlier version, binary, as
+// startService runs this one, with the one secret earlier versions signed
+// access tokens with (HS256), which this version only reads.
+func startBefore(ctx context.Context, binary, dbURL string, extra []string, stderr io.Writer) (*serviceProcess, error) {
+	return startLeadr(ctx, "before", exec.Command(binary, "serve"), dbURL,
+		[]string{"LEADR_ACCESS_TOKEN_SECRET=" + randomSecret()}, extra, stderr)
+}
+
+func startLeadr(ctx context.Context, name string, cmd *exec.Cmd, dbURL string, secrets, extra []string, stderr io.Writer) (*serviceProcess, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -77,7 +93,6 @@ func startService(ctx context.Context, dbURL string, extra []string, stderr io.W
 		"LEADR_API_KEY_PEPPER=" + randomSecret(),
 		"LEADR_CURSOR_SECRET=" + randomSecret(),
 		"LEADR_ENCRYPTION_KEY=" + randomSecret(),
-		"LEADR_ACCESS_TOKEN_SECRET=" + randomSecret(),
 		// The bench is one API key and one session asking as fast as it
 		// can: limits far above that keep the limiter's cost in the
 		// figures without it refusing the load.
@@ -85,7 +100,7 @@ func startService(ctx context.Context, dbURL string, extra []string, stderr io.W
 		"LEADR_RATE_LIMIT_SESSION=1000000/s",
 		"LEADR_RATE_LIMIT_CLIENT_IP=1000000/s",
 	}
-	env = append(env, extra...)
+	env = append(append(env, secrets...), extra...)
 	pool := defaultPoolSize
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "LEADR_DB_MAX_OPEN_CONNS="); ok {
@@ -94,21 +109,16 @@ func startService(ctx context.Context, dbURL string, extra []string, stderr io.W
 			}
 		}
 	}
-	s, err := startServer(ctx, "service", serviceMode, addr, env, syscall.SIGTERM, stderr)
+	s, err := startServer(ctx, name, cmd, addr, env, syscall.SIGTERM, stderr)
 	if err != nil {
 		return nil, err
 	}
 	return &serviceProcess{server: *s, superKey: super, debugAddr: debugAddr, poolSize: pool}, nil
 }
 
-// startServer starts the bench's own binary in mode, serving on addr, and
-// waits until its health check answers.
-func startServer(ctx context.Context, name, mode, addr string, env []string, stop syscall.Signal, stderr io.Writer) (*server, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(self, mode)
+// startServer starts cmd, a server on addr, and waits until its health
+// check answers.
+func startServer(ctx context.Context, name string, cmd *exec.Cmd, addr string, env []string, stop syscall.Signal, stderr io.Writer) (*server, error) {
 	cmd.Env = childEnv(env...)
 	cmd.Stdout, cmd.Stderr = &prefixed{name: name, w: stderr}, &prefixed{name: name, w: stderr}
 	p, err := startProcess(name, cmd, stop)

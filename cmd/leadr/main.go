@@ -3,12 +3,14 @@
 //	leadr serve                  run the HTTP API
 //	leadr migrate up|down|status manage the database schema
 //	leadr superadmin reset       print a fresh superadmin key (the break-glass)
+//	leadr keys rotate|revoke KID|list  manage the keys that sign access tokens
 //	leadr version                print the version
 //	leadr healthcheck            exit 0 when the local server answers /v1/health/live
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,6 +34,11 @@ const usage = `usage:
   leadr migrate up|down|status  apply, roll back (last group) or list migrations
   leadr superadmin reset        when no superadmin key works any more: print a fresh one
                                 (run it on the host, with the service's configuration)
+  leadr keys rotate|revoke KID|list
+                                the keys that sign access tokens: rotate publishes the next
+                                one now (it signs 6 minutes later, once every verifier's
+                                cached JWKS has it); revoke unpublishes one at once (its
+                                tokens are refused, clients refresh); list shows their state
   leadr version                 print the version
   leadr healthcheck             exit 0 when the server on LEADR_HTTP_ADDR answers /v1/health/live
 
@@ -60,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	case "serve", "migrate", "superadmin":
+	case "serve", "migrate", "superadmin", "keys":
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -95,6 +102,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		if err := bootstrap.SuperadminReset(ctx, cfg, stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "superadmin reset:", err)
+			return 1
+		}
+		return 0
+	}
+
+	if args[0] == "keys" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := bootstrap.Keys(ctx, cfg, args[1:], stdout, stderr); errors.Is(err, bootstrap.ErrKeysUsage) {
+			fmt.Fprintln(stderr, err)
+			return 2
+		} else if err != nil {
+			fmt.Fprintln(stderr, "keys:", err)
 			return 1
 		}
 		return 0

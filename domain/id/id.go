@@ -19,42 +19,45 @@ type Entity interface {
 }
 
 type (
-	Account  struct{}
-	User     struct{}
-	APIKey   struct{}
-	Game     struct{}
-	Identity struct{}
-	Session  struct{}
-	Event    struct{}
-	Webhook  struct{}
-	Delivery struct{}
-	Player   struct{}
-	Ban      struct{}
+	Account    struct{}
+	User       struct{}
+	APIKey     struct{}
+	Game       struct{}
+	Identity   struct{}
+	Session    struct{}
+	Event      struct{}
+	Webhook    struct{}
+	Delivery   struct{}
+	Player     struct{}
+	Ban        struct{}
+	SigningKey struct{}
 )
 
-func (Account) Prefix() string  { return "acc" }
-func (User) Prefix() string     { return "usr" }
-func (APIKey) Prefix() string   { return "key" }
-func (Game) Prefix() string     { return "gam" }
-func (Identity) Prefix() string { return "ide" }
-func (Session) Prefix() string  { return "ses" }
-func (Event) Prefix() string    { return "evt" }
-func (Webhook) Prefix() string  { return "whk" }
-func (Delivery) Prefix() string { return "dlv" }
-func (Player) Prefix() string   { return "ply" }
-func (Ban) Prefix() string      { return "ban" }
+func (Account) Prefix() string    { return "acc" }
+func (User) Prefix() string       { return "usr" }
+func (APIKey) Prefix() string     { return "key" }
+func (Game) Prefix() string       { return "gam" }
+func (Identity) Prefix() string   { return "ide" }
+func (Session) Prefix() string    { return "ses" }
+func (Event) Prefix() string      { return "evt" }
+func (Webhook) Prefix() string    { return "whk" }
+func (Delivery) Prefix() string   { return "dlv" }
+func (Player) Prefix() string     { return "ply" }
+func (Ban) Prefix() string        { return "ban" }
+func (SigningKey) Prefix() string { return "sgk" }
 
-func (Account) Noun() string  { return "account" }
-func (User) Noun() string     { return "user" }
-func (APIKey) Noun() string   { return "API key" }
-func (Game) Noun() string     { return "game" }
-func (Identity) Noun() string { return "identity" }
-func (Session) Noun() string  { return "session" }
-func (Event) Noun() string    { return "event" }
-func (Webhook) Noun() string  { return "webhook" }
-func (Delivery) Noun() string { return "delivery" }
-func (Player) Noun() string   { return "player" }
-func (Ban) Noun() string      { return "ban" }
+func (Account) Noun() string    { return "account" }
+func (User) Noun() string       { return "user" }
+func (APIKey) Noun() string     { return "API key" }
+func (Game) Noun() string       { return "game" }
+func (Identity) Noun() string   { return "identity" }
+func (Session) Noun() string    { return "session" }
+func (Event) Noun() string      { return "event" }
+func (Webhook) Noun() string    { return "webhook" }
+func (Delivery) Noun() string   { return "delivery" }
+func (Player) Noun() string     { return "player" }
+func (Ban) Noun() string        { return "ban" }
+func (SigningKey) Noun() string { return "signing key" }
 
 // ID identifies one entity of kind E. The zero value is "no ID".
 type ID[E Entity] struct {
@@ -62,17 +65,18 @@ type ID[E Entity] struct {
 }
 
 type (
-	AccountID  = ID[Account]
-	UserID     = ID[User]
-	APIKeyID   = ID[APIKey]
-	GameID     = ID[Game]
-	IdentityID = ID[Identity]
-	SessionID  = ID[Session]
-	EventID    = ID[Event]
-	WebhookID  = ID[Webhook]
-	DeliveryID = ID[Delivery]
-	PlayerID   = ID[Player]
-	BanID      = ID[Ban]
+	AccountID    = ID[Account]
+	UserID       = ID[User]
+	APIKeyID     = ID[APIKey]
+	GameID       = ID[Game]
+	IdentityID   = ID[Identity]
+	SessionID    = ID[Session]
+	EventID      = ID[Event]
+	WebhookID    = ID[Webhook]
+	DeliveryID   = ID[Delivery]
+	PlayerID     = ID[Player]
+	BanID        = ID[Ban]
+	SigningKeyID = ID[SigningKey]
 )
 
 // New returns a fresh ID. New IDs are UUIDv7, so they sort by creation time.

@@ -2,9 +2,9 @@ package acceptance
 
 import (
 	"bytes"
-	"crypto/hmac"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/leadr-oss/identity/adapters/store"
 	"github.com/leadr-oss/identity/application/auth"
@@ -60,6 +62,27 @@ func (d dump) steamKey(t *testing.T, gameID string) []byte {
 	return sealed
 }
 
+// storedSigningKey is a row of signing_keys as stored.
+type storedSigningKey struct {
+	ID      string `bun:"id"`
+	Public  []byte `bun:"public_key"`
+	Private []byte `bun:"private_key"`
+}
+
+// signingKeys are the stored signing keys by kid.
+func (d dump) signingKeys(t *testing.T) map[string]storedSigningKey {
+	t.Helper()
+	var rows []storedSigningKey
+	if err := d.db.Bun().NewRaw("SELECT id, public_key, private_key FROM signing_keys").Scan(t.Context(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]storedSigningKey{}
+	for _, r := range rows {
+		keys["sgk_"+r.ID] = r
+	}
+	return keys
+}
+
 // keyHashes counts the API keys stored with hash.
 func (d dump) keyHashes(t *testing.T, hash []byte) int {
 	t.Helper()
@@ -96,18 +119,11 @@ func rootKeyOf(t *testing.T, svc *harness.Service) []byte {
 	return key
 }
 
-// resign is token signed anew, HS256, under secret.
-func resign(token string, secret []byte) string {
-	signed := token[:strings.LastIndex(token, ".")]
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte(signed))
-	return signed + "." + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
-}
-
 // TestDatabaseDumpOpensNothing: whoever copies the database, without the
-// key, holds stored secrets that hash no API key, sign no access token and
-// open no Steam key; opened with another key they do not open at all. The
-// right key opens them, so they are the secrets the service uses.
+// key, holds stored secrets that hash no API key and open no Steam key, and
+// signing keys whose private parts sign nothing; opened with another key
+// they do not open at all. The right key opens them, so they are the
+// secrets and the keys the service uses.
 func TestDatabaseDumpOpensNothing(t *testing.T) {
 	t.Parallel()
 	fake := steamfake.New(t)
@@ -132,21 +148,33 @@ func TestDatabaseDumpOpensNothing(t *testing.T) {
 	if bytes.Contains(sealedHookKey, hookKey) || bytes.Contains(sealedHookKey, []byte(hook.Secret)) {
 		t.Error("the webhooks table holds the webhook secret in plaintext")
 	}
-	for _, name := range []string{"api_key_pepper", "cursor_secret", "access_token_secret", sealing.CredentialsKey} {
+	for _, name := range []string{"api_key_pepper", "cursor_secret", sealing.CredentialsKey} {
 		if len(d.secrets[name]) == 0 {
 			t.Fatalf("no %s stored", name)
 		}
 	}
+	// Nothing signs HS256 on a database that no earlier version used.
+	if _, ok := d.secrets["access_token_secret"]; ok {
+		t.Error("a new database holds an access-token secret")
+	}
 	sealedSteamKey := d.steamKey(t, g.ID)
+	kid := kidOf(t, s.AccessToken)
+	stored := d.signingKeys(t)
+	published, _ := publishedKeys(t, svc)
+	if len(stored) != 1 || len(published) != 1 || published[kid] == nil {
+		t.Fatalf("%d signing keys stored, %v published, the token's is %s", len(stored), published, kid)
+	}
+	row := stored[kid]
+	if pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), row.Public); err != nil || !pub.Equal(published[kid]) {
+		t.Fatalf("the stored public key is not the published one (%v)", err)
+	}
 
 	// What the copy gives, taken as the secrets themselves.
 	if n := d.keyHashes(t, auth.NewHasher(d.secrets["api_key_pepper"]).Hash(tenant.Key.Key)); n != 0 {
 		t.Error("the stored pepper hashes the tenant's API key as the database holds it")
 	}
-	if forged := resign(s.AccessToken, d.secrets["access_token_secret"]); forged == s.AccessToken {
-		t.Error("the stored access-token secret signs the service's tokens")
-	} else {
-		wantBearerRefused(t, bearer(t, svc, forged).Do("GET", "/v1/client/me", nil), accessRefused)
+	if _, err := sealing.NewCipher(d.secrets[sealing.CredentialsKey]).Open(row.Private, []byte("signing key "+kid)); err == nil {
+		t.Error("the stored credentials key opens the private signing key")
 	}
 	if bytes.Contains(sealedSteamKey, []byte(webAPIKey)) {
 		t.Error("the games table holds the Steam key in plaintext")
@@ -172,13 +200,23 @@ func TestDatabaseDumpOpensNothing(t *testing.T) {
 	if n := d.keyHashes(t, auth.NewHasher(pepper).Hash(tenant.Key.Key)); n != 1 {
 		t.Fatalf("the opened pepper hashes the tenant's key into %d rows, want 1", n)
 	}
-	tokenSecret, err := right.Secret(t.Context(), "access_token_secret", sealing.RandomKey)
+	// The private key the right key opens is the published key's, and signs
+	// tokens the service accepts.
+	key := signingKey(t, svc, kid)
+	if !key.PublicKey.Equal(published[kid]) {
+		t.Fatal("the opened private key is not the published key's")
+	}
+	scalar, err := key.Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resign(s.AccessToken, tokenSecret) != s.AccessToken {
-		t.Fatal("the opened access-token secret does not sign the service's tokens")
+	for _, plain := range []string{string(scalar), hex.EncodeToString(scalar), base64.RawURLEncoding.EncodeToString(scalar), base64.StdEncoding.EncodeToString(scalar)} {
+		if bytes.Contains(row.Private, []byte(plain)) {
+			t.Fatal("the signing_keys row holds the private key in plaintext")
+		}
 	}
+	header, payload, _ := jwtParts(t, s.AccessToken)
+	me(t, svc, es256(t, key, header, payload)).Want(http.StatusOK)
 	credentials, err := right.Credentials(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -221,6 +259,9 @@ func TestUpgradeOfPlaintextSecrets(t *testing.T) {
 		t.Fatalf("first page: %+v %v", first, err)
 	}
 	s := deviceSignIn(t, before, g.ID, newDevice())
+	// The access token the earlier version would have issued for it.
+	view, _ := sessionOf(t, tenant.Client, s.SessionID)
+	oldToken := hsToken(t, jwt.SigningMethodHS256, []byte(tokenSecret), legacyClaims(s, view.ExpiresAt))
 	before.Stop(t)
 
 	// The database as the earlier version left it.
@@ -235,6 +276,10 @@ func TestUpgradeOfPlaintextSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	downKeys, err := fs.ReadFile(migrations.For(sqlite), "20261208000001_signing_keys.tx.down.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
 	plainSteamKey, err := credentials.Open(sealedSteamKey, []byte(g.ID))
 	if err != nil {
 		t.Fatal(err)
@@ -245,6 +290,8 @@ func TestUpgradeOfPlaintextSecrets(t *testing.T) {
 		args []any
 	}{
 		{"DELETE FROM sealed_secrets", nil},
+		{string(downKeys), nil},
+		{"DELETE FROM bun_migrations WHERE name = '20261208000001'", nil},
 		{string(down), nil},
 		{"DELETE FROM bun_migrations WHERE name = '20261207000003'", nil},
 		{"UPDATE games SET steam_web_api_key = ? WHERE id = ?", []any{oldSealed, uuidOf(g.ID)}},
@@ -264,7 +311,7 @@ func TestUpgradeOfPlaintextSecrets(t *testing.T) {
 	if err != nil || len(next.Data) != 1 || next.Data[0].ID == first.Data[0].ID {
 		t.Fatalf("the API key and the cursor made before: %+v %v", next, err)
 	}
-	bearer(t, after, s.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+	bearer(t, after, oldToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
 	checkRefresh(t, refreshWith(t, after, s.RefreshToken), s.SessionID)
 	fake.ExpectKey("480", webAPIKey)
 	fake.Ticket("00c0ffee", steamfake.Player{SteamID: steamfake.SteamID64(4242)})

@@ -3,6 +3,8 @@ package acceptance
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/leadr-oss/identity/client"
 	"github.com/leadr-oss/identity/test/harness"
@@ -91,6 +95,20 @@ func TestSecretsNeverLogged(t *testing.T) {
 	keep("access token", s.AccessToken)
 	keep("refresh token", s.RefreshToken)
 	bearer(t, svc, s.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+	// The configured secret is the earlier version's: its HS256 tokens are
+	// accepted, and neither they nor it are logged.
+	view, _ := sessionOf(t, tenant.Client, s.SessionID)
+	legacy := hsToken(t, jwt.SigningMethodHS256, []byte(accessSecret), legacyClaims(s, view.ExpiresAt))
+	keep("HS256 token of the earlier version", legacy)
+	bearer(t, svc, legacy).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+	scalar, err := signingKey(t, svc, kidOf(t, s.AccessToken)).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, enc := range map[string]func([]byte) string{"hex": hex.EncodeToString, "base64url": base64.RawURLEncoding.EncodeToString, "base64": base64.StdEncoding.EncodeToString} {
+		secrets["private signing key ("+what+")"] = enc(scalar)
+	}
+	publishedKeys(t, svc) // read under debug logging too: no private part may reach a log
 	n := decode[client.Nonce](t, bearer(t, svc, s.AccessToken).Do("GET", "/v1/client/nonce", nil).Want(http.StatusOK))
 	keep("nonce", n.NonceValue)
 	bearer(t, svc, s.AccessToken, client.NonceHeader, n.NonceValue).Do("PATCH", "/v1/client/me", map[string]any{"display_name": "Ada"}).Want(http.StatusOK)

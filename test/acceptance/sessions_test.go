@@ -1,13 +1,13 @@
 package acceptance
 
 import (
+	"crypto/ecdsa"
 	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"hash"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leadr-oss/identity/client"
+	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/test/harness"
 	"github.com/leadr-oss/identity/test/steamfake"
 )
@@ -579,29 +580,30 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return out
 }
 
+// TestTamperedAccessTokens: a token is good only as issued, for its own
+// session. Tokens that change what it says are signed here with the
+// service's own key (opened as only whoever holds the database and the root
+// key can), so that each is refused for what changed; the algorithms and
+// keys refused are section 12's, in TestAccessTokenRefusals.
 func TestTamperedAccessTokens(t *testing.T) {
 	t.Parallel()
-	const secret = "the-access-token-secret-of-this-test-0123456789"
-	svc := harness.StartService(t, harness.WithEnv("LEADR_ACCESS_TOKEN_SECRET", secret))
+	svc := harness.StartService(t)
 	tenant := harness.NewTenant(t, svc)
 	s := deviceSignIn(t, svc, tenant.Game.ID, newDevice())
 	other := deviceSignIn(t, svc, tenant.Game.ID, newDevice())
 	header, payload, sig := jwtParts(t, s.AccessToken)
-	if header["alg"] != "HS256" {
+	if header["alg"] != "ES256" {
 		t.Fatalf("header %v", header)
 	}
-	me := func(token string) harness.Answer {
-		return bearer(t, svc, token).Do("GET", "/v1/client/me", nil)
-	}
-	// Our own forgery of the token as issued is accepted: the refusals below
-	// are for what was changed, not for how the tests sign.
-	if forged := signJWT(t, sha256.New, secret, header, payload); forged != s.AccessToken {
-		me(forged).Want(http.StatusOK)
-	}
-	me(s.AccessToken).Want(http.StatusOK)
+	key := signingKey(t, svc, kidOf(t, s.AccessToken))
+	sign := func(payload map[string]any) string { return es256(t, key, header, payload) }
+	// Our own signing of the token as issued is accepted: the refusals
+	// below are for what was changed, not for how the tests sign.
+	me(t, svc, sign(payload)).Want(http.StatusOK)
+	me(t, svc, s.AccessToken).Want(http.StatusOK)
 	// A shorter life than the session's newest token is a life it could
 	// have given.
-	me(signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Now().Add(5*time.Minute).Unix()))).Want(http.StatusOK)
+	me(t, svc, sign(with(payload, "exp", time.Now().Add(5*time.Minute).Unix()))).Want(http.StatusOK)
 
 	parts := strings.Split(s.AccessToken, ".")
 	flip := func(seg string) string {
@@ -619,25 +621,20 @@ func TestTamperedAccessTokens(t *testing.T) {
 		"signature removed":                 parts[0] + "." + parts[1] + ".",
 		"alg none":                          segment(t, map[string]any{"alg": "none", "typ": "JWT"}) + "." + parts[1] + ".",
 		"alg None, signature kept":          segment(t, map[string]any{"alg": "None", "typ": "JWT"}) + "." + parts[1] + "." + sig,
-		"HS512 with the secret":             signJWT(t, sha512.New, secret, with(header, "alg", "HS512"), payload),
-		"another secret":                    signJWT(t, sha256.New, "another-secret-another-secret-another-secret", header, payload),
-		"claims mixed from two sessions":    signJWT(t, sha256.New, secret, header, with(payload, "sub", otherPayload["sub"])),
-		"a session that does not exist":     signJWT(t, sha256.New, secret, header, with(payload, "sid", "ses_0195f2a0-0000-7000-8000-000000000000")),
-		"another issuer":                    signJWT(t, sha256.New, secret, header, with(payload, "iss", "someone-else")),
-		"another audience":                  signJWT(t, sha256.New, secret, header, with(payload, "aud", []string{"leadr-admin"})),
-		"no expiry":                         signJWT(t, sha256.New, secret, header, with(payload, "exp", nil)),
-		"expired, validly signed":           signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Now().Add(-time.Minute).Unix())),
-		"outliving the session's newest":    signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Now().Add(time.Hour).Unix())),
+		"claims mixed from two sessions":    sign(with(payload, "sub", otherPayload["sub"])),
+		"a session that does not exist":     sign(with(payload, "sid", "ses_0195f2a0-0000-7000-8000-000000000000")),
+		"no expiry":                         sign(with(payload, "exp", nil)),
+		"outliving the session's newest":    sign(with(payload, "exp", time.Now().Add(time.Hour).Unix())),
 		"not a JWT":                         "garbage",
 		"an API key":                        tenant.Key.Key,
 		"the refresh token":                 s.RefreshToken,
 		"the token twice":                   s.AccessToken + s.AccessToken,
 		"padded base64":                     parts[0] + "=." + parts[1] + "." + sig,
-		"account of another tenant, signed": signJWT(t, sha256.New, secret, header, with(payload, "acc", harness.NewTenant(t, svc).Account.ID)),
+		"account of another tenant, signed": sign(with(payload, "acc", harness.NewTenant(t, svc).Account.ID)),
 	}
 	for name, token := range cases {
 		t.Run(name, func(t *testing.T) {
-			wantBearerRefused(t, me(token), accessRefused)
+			wantBearerRefused(t, me(t, svc, token), accessRefused)
 			wantBearerRefused(t, bearer(t, svc, token, client.NonceHeader, "x").Do("PATCH", "/v1/client/me", map[string]any{"display_name": "Mallory"}), accessRefused)
 		})
 	}
@@ -654,7 +651,7 @@ func TestTamperedAccessTokens(t *testing.T) {
 		harness.Over(t, svc.Bearer("", client.WithHeader("Authorization", "bearer "+s.AccessToken))).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
 	})
 	// The untouched token still works: nothing above revoked anything.
-	me(s.AccessToken).Want(http.StatusOK)
+	me(t, svc, s.AccessToken).Want(http.StatusOK)
 }
 
 func TestExpiredAccessToken(t *testing.T) {
@@ -951,8 +948,8 @@ func TestCORS(t *testing.T) {
 }
 
 // TestSessionsAcrossReplicas runs two replicas on one PostgreSQL database:
-// each accepts the other's tokens, a revocation on one is refused at once on
-// the other, and a replica signing with another secret refuses them all.
+// each accepts the other's tokens, publishes the same keys, and refuses at
+// once a session revoked, or a signing key revoked, on the other.
 func TestSessionsAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	one, two := twoReplicas(t)
@@ -973,27 +970,34 @@ func TestSessionsAcrossReplicas(t *testing.T) {
 	}
 	refusedWithin(t, func() harness.Answer { return bearer(t, one, s2.AccessToken).Do("GET", "/v1/client/me", nil) }, accessRefused)
 
-	// A replica signing with another secret refuses the tokens of the
-	// others, and they refuse its own.
-	other := harness.StartService(t, harness.WithDatabaseURL(one.DatabaseURL),
-		harness.WithEnv("LEADR_ACCESS_TOKEN_SECRET", "another-access-token-secret-another-one-0123"))
+	// A signing key revoked on one replica: the other refuses its tokens,
+	// even one it has just served, and publishes what the first does.
 	s3 := deviceSignIn(t, one, tenant.Game.ID, newDevice())
-	wantBearerRefused(t, bearer(t, other, s3.AccessToken).Do("GET", "/v1/client/me", nil), accessRefused)
-	s4 := deviceSignIn(t, other, tenant.Game.ID, newDevice())
-	bearer(t, other, s4.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
-	wantBearerRefused(t, bearer(t, one, s4.AccessToken).Do("GET", "/v1/client/me", nil), accessRefused)
-	// Refresh tokens are not signed: they still work on every replica.
-	checkRefresh(t, refreshWith(t, other, s3.RefreshToken), s3.SessionID)
+	bearer(t, two, s3.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
+	kid, err := id.Parse[id.SigningKey](kidOf(t, s3.AccessToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := one.SigningKeys.Revoke(t.Context(), kid); err != nil {
+		t.Fatal(err)
+	}
+	refusedWithin(t, func() harness.Answer { return bearer(t, two, s3.AccessToken).Do("GET", "/v1/client/me", nil) }, accessRefused)
+	published, _ := publishedKeys(t, one)
+	if p, _ := publishedKeys(t, two); !maps.EqualFunc(p, published, func(a, b *ecdsa.PublicKey) bool { return a.Equal(b) }) || p[kid.String()] != nil {
+		t.Fatalf("after the revocation one publishes %v, two %v", published, p)
+	}
+	// Refresh tokens are not signed: the session goes on with the key that
+	// signs now, on every replica.
+	r3 := checkRefresh(t, refreshWith(t, two, s3.RefreshToken), s3.SessionID)
+	bearer(t, one, r3.AccessToken).Do("GET", "/v1/client/me", nil).Want(http.StatusOK)
 }
 
-// TestTokenNeverOutlivesItsSession: whoever holds the signing secret (a
-// database backup holds it) cannot mint a token that outlives its session,
+// TestTokenNeverOutlivesItsSession: whoever holds the signing key (the
+// database and its root key) cannot mint a token that outlives its session,
 // and refreshing never carries a session past LEADR_SESSION_MAX_AGE.
 func TestTokenNeverOutlivesItsSession(t *testing.T) {
 	t.Parallel()
-	const secret = "the-access-token-secret-of-this-test-0123456789"
-	svc := harness.StartService(t, harness.WithEnv("LEADR_ACCESS_TOKEN_SECRET", secret),
-		harness.WithEnv("LEADR_ACCESS_TOKEN_TTL", "1s"), harness.WithEnv("LEADR_REFRESH_TOKEN_TTL", "1h"),
+	svc := harness.StartService(t, harness.WithEnv("LEADR_ACCESS_TOKEN_TTL", "1s"), harness.WithEnv("LEADR_REFRESH_TOKEN_TTL", "1h"),
 		harness.WithEnv("LEADR_SESSION_MAX_AGE", "2s"))
 	tenant := harness.NewTenant(t, svc)
 	signedIn := time.Now()
@@ -1002,7 +1006,7 @@ func TestTokenNeverOutlivesItsSession(t *testing.T) {
 
 	// A token of that session, validly signed, expiring in 2100.
 	header, payload, _ := jwtParts(t, s.AccessToken)
-	forged := signJWT(t, sha256.New, secret, header, with(payload, "exp", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Unix()))
+	forged := es256(t, signingKey(t, svc, kidOf(t, s.AccessToken)), header, with(payload, "exp", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Unix()))
 	wantBearerRefused(t, bearer(t, svc, forged).Do("GET", "/v1/client/me", nil), accessRefused)
 
 	// Refreshing does not extend the session: its refresh token expires at

@@ -38,11 +38,14 @@ type Service struct {
 	MetricsURL    string
 	SuperadminKey string
 	DatabaseURL   string
-	app           *fx.App
-	http          *http.Client
-	conformance   *conformance
-	stopOnce      sync.Once
-	stopErr       error
+	// SigningKeys are what `leadr keys` does, on this replica: rotate,
+	// revoke, list.
+	SigningKeys ports.SigningKeyAdmin
+	app         *fx.App
+	http        *http.Client
+	conformance *conformance
+	stopOnce    sync.Once
+	stopErr     error
 }
 
 type settings struct {
@@ -147,7 +150,8 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	}
 	var srv *bootstrap.Server
 	var private *bootstrap.PrivateListeners
-	fxOpts := append([]fx.Option{bootstrap.Service(cfg, io.Discard), fx.Populate(&srv, &private), fx.NopLogger}, s.decorate...)
+	var keys ports.SigningKeyAdmin
+	fxOpts := append([]fx.Option{bootstrap.Service(cfg, io.Discard), fx.Populate(&srv, &private, &keys), fx.NopLogger}, s.decorate...)
 	if s.logs != nil {
 		fxOpts = append(fxOpts, fx.Decorate(func(*zap.Logger) *zap.Logger {
 			enc := zap.NewProductionEncoderConfig()
@@ -169,7 +173,7 @@ func StartService(t testing.TB, opts ...Option) *Service {
 	}
 	check := &conformance{base: base, document: document}
 	svc := &Service{URL: "http://" + srv.Addr().String(), SuperadminKey: env["LEADR_SUPERADMIN_API_KEY"], DatabaseURL: s.databaseURL,
-		app: app, conformance: check, http: &http.Client{Timeout: 30 * time.Second, Transport: check}}
+		SigningKeys: keys, app: app, conformance: check, http: &http.Client{Timeout: 30 * time.Second, Transport: check}}
 	if addr := private.MetricsAddr(); addr != nil {
 		svc.MetricsURL = "http://" + addr.String() + "/metrics"
 	}
