@@ -399,6 +399,16 @@ func (p *Player) bearer(token string, headers []string) *Client {
 	return c
 }
 
+// AccessToken is the session's access token, refreshed first if it is
+// about to expire: for the studio's own services (a leaderboard, a
+// matchmaker), which check it with package verifier. Ask for it before each
+// call rather than keeping it: it lives minutes. The Player's own calls
+// need none of this.
+func (p *Player) AccessToken(ctx context.Context) (string, error) {
+	token, _, err := p.accessToken(ctx)
+	return token, err
+}
+
 // accessToken returns a token that is not due, refreshing it first if it
 // is, and the generation it belongs to.
 func (p *Player) accessToken(ctx context.Context) (string, uint64, error) {

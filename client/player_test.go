@@ -189,6 +189,28 @@ func TestPlayerRefreshesBeforeTheAccessTokenExpires(t *testing.T) {
 	}
 }
 
+// AccessToken, for the studio's own services, is the token the Player
+// uses, refreshed when due as its own calls would.
+func TestPlayerAccessToken(t *testing.T) {
+	f := newFakeSessions(t, 2)
+	p := f.signIn(t)
+	first, err := p.AccessToken(t.Context())
+	if err != nil || first != "access-1" {
+		t.Fatalf("AccessToken = %q, %v", first, err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	second, err := p.AccessToken(t.Context())
+	if refreshes, _, _ := f.counts(); err != nil || second == first || refreshes != 1 {
+		t.Fatalf("a due token gave %q (%v) after %d refreshes", second, err, refreshes)
+	}
+	if err := p.SignOut(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if token, err := p.AccessToken(t.Context()); err == nil || token != "" {
+		t.Fatalf("after sign-out AccessToken = %q, %v", token, err)
+	}
+}
+
 func TestPlayerRefreshesOnceWhenItsTokenIsRefused(t *testing.T) {
 	f := newFakeSessions(t, 900)
 	p := f.signIn(t)
