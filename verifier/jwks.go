@@ -39,6 +39,9 @@ type keyCache struct {
 	tried    time.Time                   // when the last fetch began
 	err      error                       // of the last fetch
 	inflight chan struct{}               // closed when the fetch under way ends
+	// fetches counts the fetches that ended: a caller that found a fetch
+	// due takes the one that ended since, rather than starting another.
+	fetches uint64
 }
 
 // key is the key named kid. The set is fetched again when it is stale, or
@@ -48,9 +51,10 @@ func (c *keyCache) key(ctx context.Context, kid string) (*ecdsa.PublicKey, error
 	now := c.v.now()
 	_, ok := c.keys[kid]
 	due := !now.Before(c.fresh) || !ok && now.Sub(c.tried) >= minRefetch
+	seen := c.fetches
 	c.mu.Unlock()
 	if due {
-		if err := c.refresh(ctx); ctx.Err() != nil {
+		if err := c.refresh(ctx, seen); ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 	}
@@ -65,12 +69,17 @@ func (c *keyCache) key(ctx context.Context, kid string) (*ecdsa.PublicKey, error
 	return nil, ErrUnknownKey
 }
 
-// refresh fetches the set, or waits for the fetch under way: concurrent
-// callers share one. The fetch is not the caller's, so a caller that
-// gives up does not cancel it for the others.
-func (c *keyCache) refresh(ctx context.Context) error {
+// refresh fetches the set, or waits for the fetch under way, or takes the
+// one that ended since the caller saw seen fetches: concurrent callers
+// share one. The fetch is not the caller's, so a caller that gives up does
+// not cancel it for the others.
+func (c *keyCache) refresh(ctx context.Context, seen uint64) error {
 	c.mu.Lock()
 	done := c.inflight
+	if done == nil && c.fetches != seen {
+		defer c.mu.Unlock()
+		return c.err
+	}
 	if done == nil {
 		done = make(chan struct{})
 		c.inflight, c.tried = done, c.v.now()
@@ -92,6 +101,7 @@ func (c *keyCache) fetch(ctx context.Context, done chan struct{}) {
 	c.mu.Lock()
 	now := c.v.now()
 	c.err, c.inflight = err, nil
+	c.fetches++
 	if err != nil {
 		c.fresh = now.Add(minRefetch)
 	} else {

@@ -108,7 +108,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 // that a service can check at start-up that it reaches the identity
 // service.
 func (v *Verifier) Refresh(ctx context.Context) error {
-	return v.keys.refresh(ctx)
+	v.keys.mu.Lock()
+	seen := v.keys.fetches
+	v.keys.mu.Unlock()
+	return v.keys.refresh(ctx, seen)
 }
 
 // Status says how current the verifier's knowledge is.
