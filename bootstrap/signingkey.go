@@ -53,11 +53,15 @@ var SigningKeyModule = fx.Module("signingkey",
 	fx.Invoke(followSigningKeys),
 )
 
+func signingKeys(repo ports.SigningKeyRepository, cipher ports.Cipher, now ports.Clock, cfg Config) *appsigningkey.Service {
+	return appsigningkey.NewService(appsigningkey.Deps{Keys: repo, Cipher: cipher, Now: now,
+		Schedule: signingkey.Schedule{Rotation: cfg.SigningKeyRotation, TokenTTL: cfg.AccessTokenTTL}})
+}
+
 // newSigningKeys loads the keys, making the first one on a new database,
 // so that a key signs from the first request.
 func newSigningKeys(_ schemaReady, repo ports.SigningKeyRepository, cipher ports.Cipher, now ports.Clock, cfg Config) (*appsigningkey.Service, error) {
-	keys := appsigningkey.NewService(appsigningkey.Deps{Keys: repo, Cipher: cipher, Now: now,
-		Schedule: signingkey.Schedule{Rotation: cfg.SigningKeyRotation, TokenTTL: cfg.AccessTokenTTL}})
+	keys := signingKeys(repo, cipher, now, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if err := keys.Maintain(ctx); err != nil {
@@ -178,7 +182,12 @@ func Keys(ctx context.Context, cfg Config, args []string, out, stderr io.Writer)
 	app := fx.New(Core(cfg, stderr),
 		fx.Provide(
 			fx.Annotate(store.NewSigningKeys, fx.As(new(ports.SigningKeyRepository))),
-			fx.Annotate(newSigningKeys, fx.As(new(ports.SigningKeyAdmin))),
+			// Only what the operator asked for: the schedule and pruning are
+			// the serving replicas', whose settings (the token TTL) this
+			// shell may not have.
+			func(_ schemaReady, repo ports.SigningKeyRepository, cipher ports.Cipher, now ports.Clock, cfg Config) ports.SigningKeyAdmin {
+				return signingKeys(repo, cipher, now, cfg)
+			},
 		),
 		fx.Populate(&admin, &log))
 	if err := app.Start(ctx); err != nil {

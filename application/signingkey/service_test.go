@@ -198,6 +198,7 @@ func TestRotation(t *testing.T) {
 			t.Fatal("the retired key stopped verifying at once")
 		}
 	}
+	c.add(signingkey.Lead)
 	if err := a.Maintain(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func TestRotation(t *testing.T) {
 		}
 	}
 
-	c.add(schedule.TokenTTL + signingkey.Margin)
+	c.add(schedule.TokenTTL + signingkey.Margin - signingkey.Lead)
 	if b.Verifier(old, c.now()) != nil {
 		t.Fatal("the retired key verifies after its last token expired")
 	}

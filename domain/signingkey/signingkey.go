@@ -200,12 +200,13 @@ func (r *Ring) Verifying(kid id.SigningKeyID, now time.Time, s Schedule) *Key {
 }
 
 // Due reports whether a key must be generated at now, and when it is to
-// sign: when there is no signer (the first start, or every key revoked) at
-// once; when the signer's rotation comes within Lead and no key is pending,
-// at its rotation, or Lead from now if that is later.
+// sign: when there is no signer that can sign (the first start, every key
+// revoked, or a replica whose clock ran ahead wiped the signer's private
+// part) at once; when the signer's rotation comes within Lead and no key
+// is pending, at its rotation, or Lead from now if that is later.
 func (r *Ring) Due(now time.Time, s Schedule) (signsFrom time.Time, due bool) {
 	signer := r.Signer(now)
-	if signer == nil {
+	if signer == nil || signer.private == nil {
 		return now, true
 	}
 	if r.pending(now) != nil {
@@ -268,10 +269,11 @@ func (r *Ring) Revoke(kid id.SigningKeyID, now time.Time) (*Key, error) {
 	return k, err
 }
 
-// Prune wipes the private part of every key that can sign no more, and
-// drops the keys nobody needs: expired ones, and revoked ones once every
-// token they could have signed has expired (until then `keys list` shows
-// them).
+// Prune wipes the private part of every key that can sign no more (a
+// retired one Lead after it stopped signing: a replica whose clock is ahead
+// must not wipe the key that the others still sign with), and drops the
+// keys nobody needs: expired ones, and revoked ones once every token they
+// could have signed has expired (until then `keys list` shows them).
 func (r *Ring) Prune(now time.Time, s Schedule) {
 	kept := r.keys[:0]
 	for _, k := range r.keys {
@@ -281,7 +283,8 @@ func (r *Ring) Prune(now time.Time, s Schedule) {
 			r.dropped = append(r.dropped, k.id)
 			continue
 		}
-		if (state == Retired || state == Revoked) && k.private != nil {
+		wipe := state == Revoked || state == Retired && !now.Before(r.retiredAt(k).Add(Lead))
+		if wipe && k.private != nil {
 			k.private, k.dirty = nil, true
 		}
 		kept = append(kept, k)

@@ -86,7 +86,14 @@ func TestRotationOnSchedule(t *testing.T) {
 		}
 	}
 
-	r.Prune(rotateAt, sched)
+	// Its private part goes Lead after it stopped signing, not at once: a
+	// replica whose clock runs ahead must not wipe what the others sign
+	// with.
+	r.Prune(rotateAt.Add(signingkey.Lead-time.Nanosecond), sched)
+	if first.Private() == nil {
+		t.Fatal("prune wiped the retired key's private part within Lead of the switch")
+	}
+	r.Prune(rotateAt.Add(signingkey.Lead), sched)
 	if first.Private() != nil || next.Private() == nil {
 		t.Fatal("prune did not wipe exactly the retired key's private part")
 	}
@@ -104,6 +111,29 @@ func TestALateRotationKeepsTheLead(t *testing.T) {
 	next, err := r.Schedule(late, sched)
 	if err != nil || next == nil || !next.SignsFrom().Equal(late.Add(signingkey.Lead)) {
 		t.Fatalf("late rotation: %v, %v", next, err)
+	}
+}
+
+// A signer without its private part (wiped by a replica whose clock ran
+// far ahead, or by an operator's host with a slow clock) is replaced at
+// once rather than left to fail every sign-in.
+func TestASignerThatCannotSignIsReplaced(t *testing.T) {
+	r, first := firstKey(t)
+	now := t0.Add(time.Hour)
+	next, _, _ := r.Rotate(now)
+	fast := next.SignsFrom().Add(signingkey.Lead) // a clock Lead ahead
+	r.Prune(fast, sched)
+	if first.Private() != nil {
+		t.Fatal("the fast clock did not wipe the first key")
+	}
+	// On time, the first key still signs, without its private part.
+	signsFrom, due := r.Due(now.Add(time.Minute), sched)
+	if !due || !signsFrom.Equal(now.Add(time.Minute)) {
+		t.Fatalf("a signer that cannot sign: due %v at %v", due, signsFrom)
+	}
+	k, err := r.Schedule(now.Add(time.Minute), sched)
+	if err != nil || k == nil || r.Signer(now.Add(time.Minute)) != k {
+		t.Fatalf("the replacement does not sign at once: %v %v", k, err)
 	}
 }
 
