@@ -42,8 +42,13 @@
 // before its memory begins. Window must therefore be at least the
 // service's LEADR_ACCESS_TOKEN_TTL.
 //
-// On PostgreSQL one narrow case can escape the start-up read: an event
-// whose transaction began before the newest event's and commits only after
-// the verifier has read the audit log (a window as long as the service's
-// request timeout, once per start or feed restart).
+// On PostgreSQL the feed serves an event only once every older transaction
+// has ended, so an event of a transaction that began before the start-up
+// read and commits after it is behind the position the verifier follows
+// from; the audit log is read back once more a minute after each start,
+// which finds it unless that transaction ran longer than a minute.
+//
+// A signing key revoked on the service (leadr keys revoke) is unpublished
+// at once, but a verifier keeps the key set it holds for its max-age (5
+// minutes), and the tokens of that key until then.
 package verifier

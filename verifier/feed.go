@@ -93,7 +93,7 @@ type revocations struct {
 	mu sync.RWMutex
 	// window is FeedConfig.Window, zero until FollowFeed; keep is how long
 	// an entry can still matter (window and leeway).
-	window, keep time.Duration
+	window, keep, leeway time.Duration
 	// account is the one account whose feed is read, "" for every account
 	// (or until the start-up read found out which).
 	account string
@@ -125,7 +125,10 @@ func (r *revocations) check(c *Claims) error {
 	}
 	// A player banned, deleted or merged at a second refuses the tokens
 	// issued until then: its tokens issued after an unban or a restore pass.
-	if at, ok := r.ids[c.PlayerID]; ok && !c.IssuedAt.After(at) {
+	// iat is the issuing replica's clock and the event's time another's:
+	// the leeway covers their skew, at the cost of a refresh for a token
+	// issued within it after an unban.
+	if at, ok := r.ids[c.PlayerID]; ok && !c.IssuedAt.After(at.Add(r.leeway)) {
 		return ErrRevoked
 	}
 	return nil
@@ -183,7 +186,7 @@ func (v *Verifier) FollowFeed(ctx context.Context, cfg FeedConfig) error {
 	if r.running {
 		return errors.New("verifier: the feed is already followed")
 	}
-	r.running, r.window, r.keep = true, cfg.Window, cfg.Window+v.leeway
+	r.running, r.window, r.keep, r.leeway = true, cfg.Window, cfg.Window+v.leeway, v.leeway
 	r.account, r.ready = cfg.AccountID, make(chan struct{})
 	if r.ids == nil {
 		r.ids = make(map[string]time.Time)
@@ -245,7 +248,18 @@ type follower struct {
 	after []string
 	// scoped says that the account whose feed is read is known.
 	scoped bool
+	// again is when the audit log is read back once more after a start.
+	again time.Time
 }
+
+// readAgainAfter is when the audit log is read back a second time after a
+// start. On PostgreSQL the feed serves an event only once every
+// transaction older than it has ended, and orders events by transaction:
+// an event of a transaction that began before the head and commits after
+// the first read back is in neither (the feed goes on after the head). A
+// minute later every transaction of the service has ended (its requests'
+// deadline is seconds, its background work a minute at most).
+const readAgainAfter = time.Minute
 
 func (f *follower) run(ctx context.Context) {
 	defer f.v.revoked.status(false, time.Time{}, nil)
@@ -282,6 +296,12 @@ func (f *follower) step(ctx context.Context) (more bool, err error) {
 			return false, err
 		}
 	}
+	if !f.again.IsZero() && !f.v.now().Before(f.again) {
+		if err := f.readBack(ctx); err != nil {
+			return false, err
+		}
+		f.again = time.Time{}
+	}
 	for i, typ := range followed {
 		q := url.Values{"type": {typ}, "limit": {strconv.Itoa(feedLimit)}}
 		if f.after[i] != "" {
@@ -311,29 +331,51 @@ func (f *follower) step(ctx context.Context) (more bool, err error) {
 
 // start reads the newest event, where following begins, then the
 // revocations of the last Window from the audit log, newest first: those
-// recorded before the verifier started, or while its position was lost.
-// (In this order, an event recorded meanwhile is in one or the other.)
+// recorded before the verifier started, or while its position was lost
+// (and once more a minute later, see readAgainAfter).
 func (f *follower) start(ctx context.Context) error {
-	type page struct {
-		Data       []event `json:"data"`
-		Pagination struct {
-			NextCursor *string `json:"next_cursor"`
-		} `json:"pagination"`
-	}
 	if !f.scoped && f.cfg.AccountID == "" {
 		if err := f.scope(ctx); err != nil {
 			return err
 		}
 	}
-	var head page
+	var head logPage
 	if err := f.get(ctx, "events", url.Values{"limit": {"1"}}, &head); err != nil {
 		return err
 	}
+	if err := f.readBack(ctx); err != nil {
+		return err
+	}
+	var at string
+	if len(head.Data) > 0 {
+		at = head.Data[0].ID
+	}
+	f.after, f.again = []string{at, at}, f.v.now().Add(readAgainAfter)
+	f.v.revoked.mu.Lock()
+	select {
+	case <-f.v.revoked.ready:
+	default:
+		close(f.v.revoked.ready)
+	}
+	f.v.revoked.mu.Unlock()
+	return nil
+}
+
+// logPage is a page of the audit log.
+type logPage struct {
+	Data       []event `json:"data"`
+	Pagination struct {
+		NextCursor *string `json:"next_cursor"`
+	} `json:"pagination"`
+}
+
+// readBack learns the revocations of the last Window from the audit log.
+func (f *follower) readBack(ctx context.Context) error {
 	since := f.v.now().Add(-f.cfg.Window - f.v.leeway)
 	for _, typ := range revoking {
 		q := url.Values{"type": {typ}, "limit": {strconv.Itoa(logLimit)}}
 		for {
-			var p page
+			var p logPage
 			if err := f.get(ctx, "events", q, &p); err != nil {
 				return err
 			}
@@ -344,18 +386,6 @@ func (f *follower) start(ctx context.Context) error {
 			q.Set("cursor", *p.Pagination.NextCursor)
 		}
 	}
-	var at string
-	if len(head.Data) > 0 {
-		at = head.Data[0].ID
-	}
-	f.after = []string{at, at}
-	f.v.revoked.mu.Lock()
-	select {
-	case <-f.v.revoked.ready:
-	default:
-		close(f.v.revoked.ready)
-	}
-	f.v.revoked.mu.Unlock()
 	return nil
 }
 

@@ -157,6 +157,15 @@ func (s *service) record(typ, subject string, at time.Time, data map[string]any)
 	s.events = append(s.events, fakeEvent{ID: newID("evt_"), Type: typ, Subject: subject, At: at, Data: data, pos: len(s.events)})
 }
 
+// recordLate appends an event the audit log shows but the feed never
+// serves after any position: on PostgreSQL, an event of a transaction that
+// began before the feed's position and committed after it was taken.
+func (s *service) recordLate(typ, subject string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, fakeEvent{ID: newID("evt_"), Type: typ, Subject: subject, At: at, pos: -1})
+}
+
 func (s *service) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -45,14 +45,22 @@ type keyCache struct {
 }
 
 // key is the key named kid. The set is fetched again when it is stale, or
-// when kid is unknown and the last fetch is minRefetch old.
+// when kid is unknown and the last fetch is minRefetch old. Only a caller
+// whose kid is unknown waits for the fetch: one whose key is held goes on
+// with it while the set is fetched in the background, so that a slow or
+// unreachable service delays no request whose key is known.
 func (c *keyCache) key(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
 	c.mu.Lock()
 	now := c.v.now()
-	_, ok := c.keys[kid]
-	due := !now.Before(c.fresh) || !ok && now.Sub(c.tried) >= minRefetch
+	held, ok := c.keys[kid]
+	stale := !now.Before(c.fresh)
+	due := stale || !ok && now.Sub(c.tried) >= minRefetch
 	seen := c.fetches
 	c.mu.Unlock()
+	if ok && stale {
+		c.refreshInBackground(seen)
+		return held, nil
+	}
 	if due {
 		if err := c.refresh(ctx, seen); ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -67,6 +75,18 @@ func (c *keyCache) key(ctx context.Context, kid string) (*ecdsa.PublicKey, error
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, c.err)
 	}
 	return nil, ErrUnknownKey
+}
+
+// refreshInBackground starts a fetch unless one is under way or ended
+// since the caller saw seen fetches; it waits for nothing.
+func (c *keyCache) refreshInBackground(seen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight == nil && c.fetches == seen {
+		done := make(chan struct{})
+		c.inflight, c.tried = done, c.v.now()
+		go c.fetch(context.Background(), done)
+	}
 }
 
 // refresh fetches the set, or waits for the fetch under way, or takes the
