@@ -11,8 +11,10 @@ import (
 	"github.com/leadr-oss/identity/application/apptest"
 	"github.com/leadr-oss/identity/application/credcache"
 	appsession "github.com/leadr-oss/identity/application/session"
+	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/id"
 	"github.com/leadr-oss/identity/domain/session"
+	"github.com/leadr-oss/identity/domain/signingkey"
 	"github.com/leadr-oss/identity/ports"
 )
 
@@ -100,5 +102,27 @@ func TestCachedTokensOfARevokedKey(t *testing.T) {
 	key.revoked = true
 	if _, err := svc.Authenticate(e.ctx, tok.AccessToken); !errors.Is(err, session.ErrAccessInvalid) {
 		t.Fatalf("a cached token of a revoked key: %v", err)
+	}
+}
+
+// noSigner is a key store in which no key can sign (clocks far apart, for
+// a minute at most).
+type noSigner struct{ *apptest.SigningKey }
+
+func (noSigner) Signer(time.Time) (id.SigningKeyID, *ecdsa.PrivateKey, error) {
+	return id.SigningKeyID{}, nil, signingkey.ErrNoSigner
+}
+
+// A sign-in while no key can sign is told to come back (503), not a 500.
+func TestSignInWithoutASigner(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.deps
+	d.Tokens = tokens.New(noSigner{apptest.NewSigningKey()}, tokens.DefaultIssuer, tokens.WithClock(e.clock.Now))
+	device := "device-0002"
+	_, err := appsession.NewService(d).SignIn(e.ctx, ports.SignIn{GameID: e.game, Kind: "DEVICE", ExternalKey: &device})
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Category != domain.CategoryUnavailable {
+		t.Fatalf("sign-in with no signer: %v", err)
 	}
 }

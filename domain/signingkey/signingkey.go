@@ -18,6 +18,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/id"
 )
 
@@ -38,8 +39,10 @@ const (
 
 var (
 	ErrNotFound = errors.New("no such signing key")
-	// ErrNoSigner: no key signs now, which start-up's Schedule prevents.
-	ErrNoSigner = errors.New("no signing key signs now")
+	// ErrNoSigner: no key can sign now. Start-up's Schedule prevents it,
+	// and the next maintenance (a minute at most) repairs what clocks far
+	// apart may cause: a sign-in meanwhile is told to come back.
+	ErrNoSigner = domain.Unavailable("Service temporarily unavailable")
 )
 
 // State is where a key is in its life at some instant.
