@@ -102,7 +102,7 @@ func (r *Players) complete(ctx context.Context, db bun.IDB, rows []*playerRow, l
 	}
 	var bans []banRow
 	err := db.NewSelect().Model(&bans).Where("player_id IN (?)", bun.List(keys)).
-		Where("lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", domain.Timestamp(now)).
+		Where(banInForce, domain.Timestamp(now)).
 		OrderExpr("created_at, id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load the players' bans: %w", err)
@@ -339,11 +339,9 @@ func playerListing(f ports.PlayerFilter, now time.Time) listing {
 	switch f.Banned {
 	case "true":
 		// Bans in force are few: found first, then their players.
-		l.where = append(l.where, cond("id IN (SELECT b.player_id FROM bans AS b WHERE b.lifted_at IS NULL AND (b.expires_at IS NULL OR b.expires_at > ?))",
-			domain.Timestamp(now)))
+		l.where = append(l.where, cond("id IN (SELECT player_id FROM bans WHERE "+banInForce+")", domain.Timestamp(now)))
 	case "false":
-		l.where = append(l.where, cond("NOT EXISTS (SELECT 1 FROM bans AS b WHERE b.player_id = players.id AND b.lifted_at IS NULL AND (b.expires_at IS NULL OR b.expires_at > ?))",
-			domain.Timestamp(now)))
+		l.where = append(l.where, cond("NOT EXISTS (SELECT 1 FROM bans WHERE bans.player_id = players.id AND "+banInForce+")", domain.Timestamp(now)))
 	}
 	return l
 }
@@ -369,22 +367,21 @@ func (r *Players) CheckSessionStart(ctx context.Context, identityID id.IdentityI
 		// (Update locks every identity of the player). Locking the player
 		// here too would take the two rows in the opposite order to a ban,
 		// a deadlock.
-		var playerID []uuid.UUID
-		if err := tx.NewRaw("SELECT player_id FROM identities WHERE id = ?", toUUID(identityID)).Scan(ctx, &playerID); err != nil {
-			return fmt.Errorf("find the identity's player: %w", err)
-		}
-		if len(playerID) == 0 {
-			return nil
-		}
-		return r.banOf(ctx, tx, playerID[0], now)
+		return r.banOf(ctx, tx, "(SELECT player_id FROM identities WHERE id = ?)", toUUID(identityID), now)
 	})
 }
 
-// banOf is player.Banned while the player has a ban in force at now.
-func (r *Players) banOf(ctx context.Context, db bun.IDB, playerKey uuid.UUID, now time.Time) error {
+// banInForce is the condition on a ban's columns that it is in force at
+// its one argument's time.
+const banInForce = "lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+
+// banOf is player.Banned while the player that playerOf (an SQL
+// expression of its one argument, arg) names has a ban in force at now:
+// one query, on the paths of every sign-in and refresh.
+func (r *Players) banOf(ctx context.Context, db bun.IDB, playerOf string, arg any, now time.Time) error {
 	var bans []banRow
-	err := db.NewSelect().Model(&bans).Where("player_id = ?", playerKey).
-		Where("lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", domain.Timestamp(now)).
+	err := db.NewSelect().Model(&bans).Where("player_id = "+playerOf, arg).
+		Where(banInForce, domain.Timestamp(now)).
 		OrderExpr("created_at DESC").Limit(1).Scan(ctx)
 	if err != nil {
 		return fmt.Errorf("find the player's ban: %w", err)
@@ -396,17 +393,8 @@ func (r *Players) banOf(ctx context.Context, db bun.IDB, playerKey uuid.UUID, no
 }
 
 func (r *Players) RefreshBan(ctx context.Context, refreshHash []byte, now time.Time) error {
-	var playerID []uuid.UUID
-	err := r.db.read.NewRaw(`SELECT i.player_id FROM session_refresh_tokens AS t
-		JOIN sessions AS s ON s.id = t.session_id JOIN identities AS i ON i.id = s.identity_id WHERE t.hash = ?`, refreshHash).
-		Scan(ctx, &playerID)
-	if err != nil {
-		return fmt.Errorf("find the refresh token's player: %w", err)
-	}
-	if len(playerID) == 0 {
-		return nil
-	}
-	return r.banOf(ctx, r.db.read, playerID[0], now)
+	return r.banOf(ctx, r.db.read, `(SELECT i.player_id FROM session_refresh_tokens AS t
+		JOIN sessions AS s ON s.id = t.session_id JOIN identities AS i ON i.id = s.identity_id WHERE t.hash = ?)`, refreshHash, now)
 }
 
 func (r *Players) Export(ctx context.Context, playerID id.PlayerID, now time.Time) (ports.PlayerExport, error) {

@@ -338,71 +338,52 @@ func (s *Service) Export(ctx context.Context, p tenancy.Principal, q ports.GetPl
 // of the caller's player; one the player holds is answered as it is; one
 // of another player needs Merge.
 func (s *Service) LinkCredential(ctx context.Context, c ports.LinkCredential) (*identity.Identity, bool, error) {
-	own, err := s.d.Identities.Get(ctx, c.PlayerOf)
-	if err != nil {
-		return nil, false, err
-	}
 	key, err := identity.NewExternalKey(c.Kind, c.Key)
 	if err != nil {
 		return nil, false, err
 	}
-	for range linkAttempts {
-		intoID := own.PlayerID()
-		var out *identity.Identity
-		var created bool
-		var existing *identity.Identity
-		_, err := s.d.Players.Update(ctx, []id.PlayerID{intoID}, s.d.Now(), func(ctx context.Context, ps []*player.Player) error {
-			into := ps[0]
-			if !into.Holds(own.ID()) {
-				return errMoved
-			}
-			if err := into.CheckNotBanned(s.d.Now()); err != nil {
-				return err
-			}
-			if into.IsDeleted() {
-				return player.ErrDeleted
-			}
-			if len(into.Identities()) >= player.MaxIdentities {
-				return player.ErrTooManyIdentities
-			}
-			fresh, err := identity.New(into.AccountID(), into.GameID(), key, identity.DisplayName{}, s.d.Now())
-			if err != nil {
-				return err
-			}
-			if _, err := fresh.MoveTo(into.ID(), s.d.Now()); err != nil {
-				return err
-			}
-			i, made, err := s.d.Identities.GetOrCreate(ctx, fresh, func(*identity.Identity) error { return nil })
-			if err != nil {
-				return err
-			}
-			out, created = i, made
-			if !made && i.PlayerID() != into.ID() {
-				existing = i
-			}
-			return nil
-		})
-		if errors.Is(err, errMoved) {
-			// The session's identity was merged into another player
-			// meanwhile: link into that one.
-			if own, err = s.d.Identities.Get(ctx, c.PlayerOf); err != nil {
-				return nil, false, err
-			}
-			continue
+	var out, existing *identity.Identity
+	var created bool
+	var intoID id.PlayerID
+	err = s.own(ctx, c.PlayerOf, func(ctx context.Context, into *player.Player) error {
+		out, existing, created, intoID = nil, nil, false, into.ID()
+		if err := into.CheckNotBanned(s.d.Now()); err != nil {
+			return err
 		}
+		if into.IsDeleted() {
+			return player.ErrDeleted
+		}
+		if len(into.Identities()) >= player.MaxIdentities {
+			return player.ErrTooManyIdentities
+		}
+		fresh, err := identity.New(into.AccountID(), into.GameID(), key, identity.DisplayName{}, s.d.Now())
 		if err != nil {
-			return nil, false, err
+			return err
 		}
-		if existing == nil {
-			return out, created, nil
+		if _, err := fresh.MoveTo(into.ID(), s.d.Now()); err != nil {
+			return err
 		}
-		if _, _, err := s.link(ctx, intoID, existing.ID(), c.Merge, func(*player.Player) error { return nil }); err != nil {
-			return nil, false, err
+		i, made, err := s.d.Identities.GetOrCreate(ctx, fresh, func(*identity.Identity) error { return nil })
+		if err != nil {
+			return err
 		}
-		i, err := s.d.Identities.Get(ctx, existing.ID())
-		return i, false, err
+		out, created = i, made
+		if !made && i.PlayerID() != into.ID() {
+			existing = i
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	return nil, false, errBusy
+	if existing == nil {
+		return out, created, nil
+	}
+	if _, _, err := s.link(ctx, intoID, existing.ID(), c.Merge, func(*player.Player) error { return nil }); err != nil {
+		return nil, false, err
+	}
+	i, err := s.d.Identities.Get(ctx, existing.ID())
+	return i, false, err
 }
 
 func (s *Service) UnlinkOwn(ctx context.Context, sessionIdentity, identityID id.IdentityID) (*identity.Identity, error) {

@@ -13,6 +13,7 @@ import (
 	appsession "github.com/leadr-oss/identity/application/session"
 	"github.com/leadr-oss/identity/domain"
 	"github.com/leadr-oss/identity/domain/id"
+	"github.com/leadr-oss/identity/domain/identity"
 	"github.com/leadr-oss/identity/domain/session"
 	"github.com/leadr-oss/identity/domain/signingkey"
 	"github.com/leadr-oss/identity/ports"
@@ -124,5 +125,26 @@ func TestSignInWithoutASigner(t *testing.T) {
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Category != domain.CategoryUnavailable {
 		t.Fatalf("sign-in with no signer: %v", err)
+	}
+}
+
+// goneIdentities is an identity store in which every identity was deleted
+// a moment ago.
+type goneIdentities struct{ ports.IdentityRepository }
+
+func (goneIdentities) Get(context.Context, id.IdentityID) (*identity.Identity, error) {
+	return nil, identity.ErrNotFound
+}
+
+// An identity deleted between a refresh's rotation and its answer ends the
+// session's refresh (401), not a 404 the client cannot act on.
+func TestRefreshOfAnIdentityDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.device("device-0003")
+	d := e.deps
+	d.Identities = goneIdentities{d.Identities}
+	if _, err := appsession.NewService(d).Refresh(e.ctx, tok.RefreshToken); !errors.Is(err, session.ErrRefreshInvalid) {
+		t.Fatalf("refresh: %v", err)
 	}
 }

@@ -286,6 +286,12 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (ports.Token
 	// The identity's player now, which a merge may have changed since the
 	// last token.
 	i, err := s.d.Identities.Get(ctx, ses.IdentityID())
+	if errors.Is(err, identity.ErrNotFound) {
+		// Deleted since the rotation, which its deletion's revocation will
+		// have followed: the session is over, as a refresh a moment later
+		// would say.
+		return ports.Tokens{}, session.ErrRefreshInvalid
+	}
 	if err != nil {
 		return ports.Tokens{}, err
 	}
