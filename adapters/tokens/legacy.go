@@ -16,9 +16,6 @@ import (
 const (
 	legacyIssuer   = "leadr"
 	legacyAudience = "leadr-client"
-	// maxTokenLen bounds what the legacy path decodes; ES256 tokens are
-	// bounded by the verifier package alike.
-	maxTokenLen = 4096
 )
 
 // legacy verifies the HS256 tokens of earlier versions.
@@ -47,7 +44,7 @@ type legacyClaims struct {
 }
 
 func (l *legacy) verify(token string, now time.Time) (ports.AccessClaims, error) {
-	if !now.Before(l.until) || token == "" || len(token) > maxTokenLen || !compact(token) {
+	if !now.Before(l.until) || token == "" || len(token) > verifier.MaxTokenLen || !compact(token) {
 		return ports.AccessClaims{}, session.ErrAccessInvalid
 	}
 	var c legacyClaims

@@ -66,7 +66,7 @@ func (s *Service) Maintain(ctx context.Context) error {
 	if err := s.Load(ctx); err != nil {
 		return err
 	}
-	if !s.needsWork(s.ring.Load(), s.d.Now()) {
+	if !s.ring.Load().NeedsWork(s.d.Now(), s.d.Schedule) {
 		return nil
 	}
 	return s.update(ctx, func(r *signingkey.Ring, now time.Time) error {
@@ -76,29 +76,6 @@ func (s *Service) Maintain(ctx context.Context) error {
 		r.Prune(now, s.d.Schedule)
 		return nil
 	})
-}
-
-// needsWork is Maintain's check on the loaded keys, so that a replica
-// takes the store's lock only when something is to change.
-func (s *Service) needsWork(r *signingkey.Ring, now time.Time) bool {
-	if _, due := r.Due(now, s.d.Schedule); due {
-		return true
-	}
-	for _, k := range r.Keys() {
-		switch r.State(k, now, s.d.Schedule) {
-		case signingkey.Expired:
-			return true
-		case signingkey.Retired:
-			if k.Private() != nil {
-				return true
-			}
-		case signingkey.Revoked:
-			if !now.Before(k.RevokedAt().Add(s.d.Schedule.TokenTTL + signingkey.Margin)) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (s *Service) Rotate(ctx context.Context) (ports.SigningKeyInfo, bool, error) {

@@ -280,20 +280,40 @@ func (r *Ring) Revoke(kid id.SigningKeyID, now time.Time) (*Key, error) {
 func (r *Ring) Prune(now time.Time, s Schedule) {
 	kept := r.keys[:0]
 	for _, k := range r.keys {
-		state := r.State(k, now, s)
-		gone := state == Expired || state == Revoked && !now.Before(k.revokedAt.Add(s.TokenTTL+Margin))
-		if gone {
+		drop, wipe := r.fate(k, now, s)
+		if drop {
 			r.dropped = append(r.dropped, k.id)
 			continue
 		}
-		wipe := state == Revoked || state == Retired && !now.Before(r.retiredAt(k).Add(Lead))
-		if wipe && k.private != nil {
+		if wipe {
 			k.private, k.dirty = nil, true
 		}
 		kept = append(kept, k)
 	}
 	clear(r.keys[len(kept):])
 	r.keys = kept
+}
+
+// NeedsWork reports whether Schedule or Prune would change anything at
+// now, so that a replica takes the store's lock only then.
+func (r *Ring) NeedsWork(now time.Time, s Schedule) bool {
+	if _, due := r.Due(now, s); due {
+		return true
+	}
+	for _, k := range r.keys {
+		if drop, wipe := r.fate(k, now, s); drop || wipe {
+			return true
+		}
+	}
+	return false
+}
+
+// fate is what Prune does to k at now: drop it, or wipe its private part.
+func (r *Ring) fate(k *Key, now time.Time, s Schedule) (drop, wipe bool) {
+	state := r.State(k, now, s)
+	drop = state == Expired || state == Revoked && !now.Before(k.revokedAt.Add(s.TokenTTL+Margin))
+	wipe = k.private != nil && (state == Revoked || state == Retired && !now.Before(r.retiredAt(k).Add(Lead)))
+	return drop, wipe
 }
 
 func (r *Ring) add(now, signsFrom time.Time) (*Key, error) {

@@ -220,3 +220,27 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// NeedsWork says yes exactly when Schedule or Prune would change something:
+// a replica takes the store's lock for nothing else (Prune waits Lead
+// after a switch to wipe, so NeedsWork must too).
+func TestNeedsWorkAgreesWithPrune(t *testing.T) {
+	r, _ := firstKey(t)
+	next, _, _ := r.Rotate(t0.Add(time.Hour))
+	switched := next.SignsFrom()
+	for _, at := range []time.Time{switched, switched.Add(signingkey.Lead / 2), switched.Add(signingkey.Lead - time.Nanosecond)} {
+		if r.NeedsWork(at, sched) {
+			t.Fatalf("work at %v after the switch, within Lead", at.Sub(switched))
+		}
+	}
+	if !r.NeedsWork(switched.Add(signingkey.Lead), sched) {
+		t.Fatal("no work Lead after the switch, when the retired key's private part goes")
+	}
+	r.Prune(switched.Add(signingkey.Lead), sched)
+	if r.NeedsWork(switched.Add(signingkey.Lead), sched) {
+		t.Fatal("work left after Prune")
+	}
+	if !r.NeedsWork(switched.Add(sched.TokenTTL+signingkey.Margin), sched) {
+		t.Fatal("no work when the retired key is to go")
+	}
+}
